@@ -1,0 +1,38 @@
+/** Model configuration: what a checkpoint must record to rebuild the network. */
+
+export type CellType = 'rnn' | 'lstm' | 'gru';
+export const CELL_TYPES: readonly CellType[] = ['lstm', 'gru', 'rnn'];
+
+/** Gate blocks per cell, as in PyTorch: rnn 1 (tanh), lstm 4 (i, f, g, o), gru 3 (r, z, n). */
+export const GATES: Record<CellType, number> = { rnn: 1, lstm: 4, gru: 3 };
+
+/** State tensors carried per layer: lstm carries (h, c), the others h. */
+export const STATE_SLOTS: Record<CellType, number> = { rnn: 1, lstm: 2, gru: 1 };
+
+export interface ModelConfig {
+  cell: CellType;
+  /** L stacked layers */
+  layers: number;
+  /** H hidden units per layer */
+  hidden: number;
+  /** V vocabulary size (one-hot input width and decoder output width) */
+  vocabSize: number;
+  /** inverted-dropout probability between layers and before the decoder (training only) */
+  dropout: number;
+}
+
+/** Weight initialisation schemes. 'pytorch': every weight and bias uniform in ±1/sqrt(H) (nn.LSTM/nn.Linear
+ *  defaults as the reference uses them); 'charrnn': uniform ±0.08 with LSTM forget-gate bias 1. */
+export type InitScheme = 'pytorch' | 'charrnn';
+export const INIT_SCHEMES: readonly InitScheme[] = ['pytorch', 'charrnn'];
+
+export function validateModelConfig(c: ModelConfig): void {
+  const int = (v: number, name: string, lo: number, hi: number) => {
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+  };
+  if (!CELL_TYPES.includes(c.cell)) throw new RangeError(`cell must be one of ${CELL_TYPES.join(', ')}, got ${c.cell}`);
+  int(c.layers, 'layers', 1, 64);
+  int(c.hidden, 'hidden', 1, 16384);
+  int(c.vocabSize, 'vocabulary size', 1, 1 << 21);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${c.dropout}`);
+}
