@@ -1,0 +1,30 @@
+/**
+ * The backends every backend-generic test runs against. Adding a backend is one line here; `make` is async so a
+ * backend that has to compile or load something (wasm) fits the same shape.
+ */
+import type { DType, Kernels } from '../../src/math/kernels.js';
+import { createJsKernels } from '../../src/math/kernels-js.js';
+import { createNaiveKernels } from '../../src/math/kernels-naive.js';
+
+export interface BackendEntry {
+  /** label for test names, e.g. 'js/float32' */
+  name: string;
+  dtype: DType;
+  make(): Promise<Kernels>;
+}
+
+/** Fast backends under test (compared against the naive float64 oracle). */
+export const backends: BackendEntry[] = [
+  { name: 'js/float32', dtype: 'float32', make: async () => createJsKernels('float32') },
+  { name: 'js/float64', dtype: 'float64', make: async () => createJsKernels('float64') },
+];
+
+/** The oracle itself, listed separately so tests that run on "every float64 backend" can include it. */
+export const naiveBackend: BackendEntry = {
+  name: 'naive/float64',
+  dtype: 'float64',
+  make: async () => createNaiveKernels('float64'),
+};
+
+/** Every float64 backend: the oracle and each fast backend's float64 build (gradient checks run on these). */
+export const float64Backends: BackendEntry[] = [naiveBackend, ...backends.filter((b) => b.dtype === 'float64')];
