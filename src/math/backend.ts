@@ -1,0 +1,27 @@
+/**
+ * Backend factory: the one place that maps a backend name (the CLI's and the bench's --backend) to a Kernels
+ * implementation. Async because a WebAssembly backend compiles its module and may start worker threads.
+ * Backends are imported lazily so choosing one never loads the others.
+ */
+import type { DType, Kernels } from './kernels.js';
+
+export const BACKEND_NAMES = ['naive'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export interface BackendOptions {
+  /** float32 for training (default); float64 only where a backend supports it (naive) */
+  dtype?: DType;
+  /** worker threads for backends that can split calls (ignored by single-threaded ones) */
+  threads?: number;
+}
+
+export async function createKernels(name: string, opts: BackendOptions = {}): Promise<Kernels> {
+  switch (name) {
+    case 'naive': {
+      const { createNaiveKernels } = await import('./kernels-naive.js');
+      return createNaiveKernels(opts.dtype ?? 'float32');
+    }
+    default:
+      throw new Error(`unknown backend ${JSON.stringify(name)} (available: ${BACKEND_NAMES.join(', ')})`);
+  }
+}
