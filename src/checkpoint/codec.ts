@@ -1,0 +1,79 @@
+/** Checkpoint <-> JSON text. Decoding validates everything (see validate.ts) and verifies the checksum. */
+import { VERSION } from '../version.js';
+import { checkpointChecksum } from './checksum.js';
+import { CheckpointError } from './errors.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type CheckpointJSON, type Tensor, type TensorJSON } from './schema.js';
+import { decodeTensor, encodeTensor } from './tensor-codec.js';
+import { checkStateShape, checkTensorsMatch, parseCheckpointText, validateCheckpointJSON } from './validate.js';
+
+/** The fields a caller fills; version, writer and time are stamped here. */
+export type CheckpointInput = Omit<Checkpoint, 'charnnVersion' | 'created'> & Partial<Pick<Checkpoint, 'created'>>;
+
+export function encodeCheckpoint(c: CheckpointInput): CheckpointJSON {
+  const tensors = (list: Tensor[]): Record<string, TensorJSON> => {
+    const out: Record<string, TensorJSON> = {};
+    for (const t of list) out[t.name] = encodeTensor(t.shape, t.data);
+    return out;
+  };
+  checkTensorsMatch(c.model, c.vocab, c.tensors);
+  if (c.state) checkStateShape(c.model, c.state.shape);
+  const slots: Record<string, Record<string, TensorJSON>> = {};
+  if (c.optimizer) for (const [slot, list] of Object.entries(c.optimizer.slots)) slots[slot] = tensors(list);
+  return {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    charnn: VERSION,
+    created: c.created ?? new Date().toISOString(),
+    model: { ...c.model },
+    vocab: [...c.vocab],
+    config: c.config,
+    corpus: c.corpus,
+    progress: c.progress,
+    rng: c.rng,
+    checksum: checkpointChecksum({ tensors: c.tensors, optimizerSlots: c.optimizer?.slots ?? null, state: c.state }),
+    tensors: tensors(c.tensors),
+    optimizer: c.optimizer ? { name: c.optimizer.name, t: c.optimizer.t, slots } : null,
+    state: c.state ? encodeTensor(c.state.shape, c.state.data) : null,
+  };
+}
+
+/** JSON text for a checkpoint. Big tensors are single long base64 strings, so no pretty-printing is needed
+ *  for them; the small header fields stay readable because they come first. */
+export function checkpointToText(c: CheckpointInput): string {
+  return JSON.stringify(encodeCheckpoint(c)) + '\n';
+}
+
+/** Parse, validate, decode and verify a checkpoint. Throws CheckpointError with a clear message. */
+export function decodeCheckpoint(text: string): Checkpoint {
+  const doc = validateCheckpointJSON(parseCheckpointText(text));
+  const list = (rec: Record<string, TensorJSON>, where: string): Tensor[] =>
+    Object.entries(rec).map(([name, t]) => ({ name, shape: [...t.shape], data: decodeTensor(t, `${where} ${name}`) }));
+  const tensors = list(doc.tensors, 'tensor');
+  const slots: Record<string, Tensor[]> = {};
+  if (doc.optimizer) for (const [slot, rec] of Object.entries(doc.optimizer.slots)) slots[slot] = list(rec, `optimizer ${slot}`);
+  const state = doc.state ? { shape: [...doc.state.shape], data: decodeTensor(doc.state, 'hidden state') } : null;
+
+  const sum = checkpointChecksum({ tensors, optimizerSlots: doc.optimizer ? slots : null, state });
+  if (sum !== doc.checksum) {
+    throw new CheckpointError(
+      'checksum mismatch: the tensor data is not what was written',
+      'the file is corrupted or was edited; use another checkpoint (best.json or latest.json)',
+    );
+  }
+  checkTensorsMatch(doc.model, doc.vocab, tensors);
+  if (doc.optimizer) for (const [slot, ts] of Object.entries(slots)) checkTensorsMatch(doc.model, doc.vocab, ts, `optimizer ${slot} tensor`);
+  if (state) checkStateShape(doc.model, state.shape);
+  return {
+    charnnVersion: doc.charnn,
+    created: doc.created,
+    model: doc.model,
+    vocab: doc.vocab,
+    tensors,
+    optimizer: doc.optimizer ? { name: doc.optimizer.name, t: doc.optimizer.t, slots } : null,
+    progress: doc.progress,
+    rng: doc.rng,
+    state,
+    corpus: doc.corpus,
+    config: doc.config,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Checkpoint files: atomic save and load.
+ * Save writes a temporary file in the same folder, fsyncs it, renames it over the target and fsyncs the folder,
+ * so a crash or SIGKILL at any moment leaves either the old or the new file, never a partial one; on any error
+ * (disk full, permission) the temporary file is removed and the previous checkpoint is untouched.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { checkpointToText, decodeCheckpoint, type CheckpointInput } from './codec.js';
+import { CheckpointError } from './errors.js';
+import type { Checkpoint } from './schema.js';
+
+const REASONS: Record<string, [why: string, hint: string]> = {
+  ENOSPC: ['the disk is full', 'free some space; the previous checkpoint is intact'],
+  EDQUOT: ['the disk quota is exceeded', 'free some space; the previous checkpoint is intact'],
+  EACCES: ['permission denied', 'choose a writable --out folder; the previous checkpoint is intact'],
+  EPERM: ['operation not permitted', 'choose a writable --out folder; the previous checkpoint is intact'],
+  EROFS: ['the file system is read-only', 'choose a writable --out folder; the previous checkpoint is intact'],
+  ENOTDIR: ['a part of the path is a file, not a folder', 'choose another --out folder'],
+  EISDIR: ['the path is a folder', 'give a file name ending in .json'],
+};
+
+function saveError(path: string, e: unknown): CheckpointError {
+  const code = (e as NodeJS.ErrnoException)?.code ?? '';
+  const [why, hint] = REASONS[code] ?? [(e as Error)?.message ?? String(e), 'the previous checkpoint is intact'];
+  return new CheckpointError(code && !why.includes(code) ? `${why} (${code})` : why, hint, `cannot save checkpoint ${path}`);
+}
+
+/** Write `text` to `path` atomically (see the file comment). */
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
+  let fd: number | undefined;
+  try {
+    mkdirSync(dir, { recursive: true });
+    removeStaleTemps(dir, basename(path));
+    fd = openSync(tmp, 'wx', 0o644);
+    const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
+    try { unlinkSync(tmp); } catch { /* never created */ }
+    throw saveError(path, e);
+  }
+  fsyncDir(dir);
+}
+
+/** Make the rename durable. Some platforms cannot fsync a folder; the rename is still atomic there. */
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* best effort */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Temporary files left by a killed writer (its pid is gone) are removed; a live writer's are left alone. */
+function removeStaleTemps(dir: string, base: string): void {
+  const prefix = `.${base}.`;
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith(prefix) || !f.endsWith('.tmp')) continue;
+    const pid = Number(f.slice(prefix.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid === process.pid || pidAlive(pid)) continue;
+    try { unlinkSync(join(dir, f)); } catch { /* raced with someone else */ }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Encode and save a checkpoint atomically. Returns the text written (so best.json can reuse it). */
+export function saveCheckpoint(path: string, c: CheckpointInput): string {
+  const text = checkpointToText(c);
+  writeFileAtomic(path, text);
+  return text;
+}
+
+/** Read, validate and decode a checkpoint file. Errors are CheckpointErrors saying which file and why. */
+export function loadCheckpoint(path: string): Checkpoint {
+  const what = `cannot load checkpoint ${path}`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CheckpointError('no such file', 'check the path, or run `charnn train` first', what);
+    if (code === 'EISDIR') throw new CheckpointError('it is a folder', 'pass a .json file inside it, e.g. latest.json', what);
+    if (code === 'EACCES') throw new CheckpointError('permission denied', 'check the file permissions', what);
+    throw new CheckpointError((e as Error).message, undefined, what);
+  }
+  try {
+    return decodeCheckpoint(text);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e.withWhat(what);
+    throw e;
+  }
+}

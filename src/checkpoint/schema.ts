@@ -1,0 +1,127 @@
+/**
+ * The charnn checkpoint: one JSON document holding everything needed to sample from a model and to resume its
+ * training bit-exactly. This file is the schema (documented for users in the README, "Checkpoint format").
+ *
+ * Two shapes of the same thing:
+ * - `CheckpointJSON`: what is on disk. Tensors are `{shape, dtype: 'float32', data}` with `data` the base64 of the
+ *   row-major float32 values, little-endian, under PyTorch state_dict names.
+ * - `Checkpoint`: what the program works with. Tensors are decoded into Float32Arrays.
+ *
+ * Dimension legend: L layers, S state slots per layer (lstm 2: h, c; others 1), B streams, H hidden, V vocabulary.
+ */
+import type { RngState } from '../math/rng.js';
+import type { ModelConfig } from '../model/config.js';
+
+export const CHECKPOINT_FORMAT = 'charnn-checkpoint';
+/** Bump when a reader of the previous version could misread a new file; readers refuse newer versions. */
+export const CHECKPOINT_VERSION = 1;
+
+/** A tensor on disk. */
+export interface TensorJSON {
+  shape: number[];
+  dtype: 'float32';
+  /** base64 of shape.product float32 values, little-endian, row-major */
+  data: string;
+}
+
+/** A tensor in memory (same structure as the model's NamedTensor, float32 only). */
+export interface Tensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** One point of the loss curve. `val` is present on evaluation steps. */
+export interface LossPoint {
+  step: number;
+  /** mean training loss (nats/char) since the previous point */
+  train: number;
+  val?: number;
+}
+
+export interface TrainingProgress {
+  /** optimizer steps taken so far */
+  step: number;
+  /** completed passes over the training text */
+  epoch: number;
+  /** where the batcher continues: the window index inside the current epoch */
+  position: number;
+  /** training characters consumed (step * batch * seq) */
+  chars: number;
+  /** wall-clock milliseconds spent training, summed over resumed runs */
+  elapsedMs: number;
+  lossHistory: LossPoint[];
+  /** lowest validation loss seen (nats/char), null before the first evaluation */
+  bestValLoss: number | null;
+  bestValStep: number | null;
+}
+
+/** Optimizer state: hyper-parameters live in the training config; here only what changes while training. */
+export interface OptimizerSnapshot {
+  name: string;
+  /** optimizer steps taken (Adam's bias-correction counter) */
+  t: number;
+  /** per-parameter buffers in PyTorch optimizer names (Adam: exp_avg, exp_avg_sq; RMSprop: square_avg;
+   *  SGD: momentum_buffer), each a list of tensors under the parameters' state_dict names and shapes */
+  slots: Record<string, Tensor[]>;
+}
+
+/** The corpus a checkpoint was trained on (resume refuses a different one unless --force). */
+export interface CorpusInfo {
+  /** what the user passed: a path, '-' for stdin, or a registry name */
+  source: string;
+  bytes: number;
+  chars: number;
+  /** SHA-256 (hex) of the corpus bytes */
+  sha256: string;
+}
+
+/** The carried hidden state of the training streams, (L, S, B, H). */
+export interface HiddenState {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface Checkpoint {
+  /** charnn version that wrote the file */
+  charnnVersion: string;
+  /** ISO 8601 time of writing */
+  created: string;
+  model: ModelConfig;
+  /** the vocabulary in id order: vocab[id] is one character (one Unicode code point) */
+  vocab: string[];
+  /** model weights under PyTorch state_dict names and shapes, in state_dict order */
+  tensors: Tensor[];
+  optimizer: OptimizerSnapshot | null;
+  progress: TrainingProgress;
+  /** named RNG states (e.g. 'train' for dropout and shuffling) */
+  rng: Record<string, RngState>;
+  state: HiddenState | null;
+  corpus: CorpusInfo | null;
+  /** the effective training configuration (every option after defaults were applied) */
+  config: Record<string, unknown>;
+}
+
+/** The on-disk document. Field order here is the order in the file. */
+export interface CheckpointJSON {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  charnn: string;
+  created: string;
+  model: ModelConfig;
+  vocab: string[];
+  config: Record<string, unknown>;
+  corpus: CorpusInfo | null;
+  progress: TrainingProgress;
+  rng: Record<string, RngState>;
+  /** 'sha256:' + hex digest over every tensor below (see checksum.ts for the exact byte stream) */
+  checksum: string;
+  tensors: Record<string, TensorJSON>;
+  optimizer: { name: string; t: number; slots: Record<string, Record<string, TensorJSON>> } | null;
+  state: TensorJSON | null;
+}
+
+/** Empty progress for a fresh run. */
+export function newProgress(): TrainingProgress {
+  return { step: 0, epoch: 0, position: 0, chars: 0, elapsedMs: 0, lossHistory: [], bestValLoss: null, bestValStep: null };
+}
