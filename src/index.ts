@@ -17,3 +17,16 @@ export { learningRate, validateSchedule, SCHEDULE_KINDS } from './train/schedule
 export type { ScheduleKind, ScheduleOptions } from './train/schedule.js';
 export { createKernels, BACKEND_NAMES } from './math/backend.js';
 export type { BackendName, BackendOptions } from './math/backend.js';
+export { Trainer, TrainingDivergedError, resolveTrainOptions, DEFAULT_TRAIN_OPTIONS } from './train/trainer.js';
+export type {
+  TrainableModel,
+  TrainOptions,
+  TrainConfig,
+  TrainerState,
+  StepResult,
+  EvalResult,
+  RunCallbacks,
+  LossHistory,
+  ValPoint,
+  DivergenceKind,
+} from './train/trainer.js';

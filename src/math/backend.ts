@@ -5,7 +5,7 @@
  */
 import type { DType, Kernels } from './kernels.js';
 
-export const BACKEND_NAMES = ['naive'] as const;
+export const BACKEND_NAMES = ['js', 'naive'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendOptions {
@@ -17,6 +17,10 @@ export interface BackendOptions {
 
 export async function createKernels(name: string, opts: BackendOptions = {}): Promise<Kernels> {
   switch (name) {
+    case 'js': {
+      const { createJsKernels } = await import('./kernels-js.js');
+      return createJsKernels(opts.dtype ?? 'float32');
+    }
     case 'naive': {
       const { createNaiveKernels } = await import('./kernels-naive.js');
       return createNaiveKernels(opts.dtype ?? 'float32');

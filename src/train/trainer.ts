@@ -1,0 +1,468 @@
+/**
+ * The truncated-BPTT trainer. It owns everything a training run carries from step to step except the weights
+ * (the model owns those): the batch position, the carried RNN state, the optimizer, the dropout RNG, the loss
+ * history and the best validation loss, all serialisable for an exact resume (N steps, save, load, M steps gives
+ * bit-identical weights to N+M steps in one run).
+ *
+ * One step (`step()`) = one window of T characters in each of B streams (layout: data/batches.ts):
+ *   zeroGrads -> forward from the carried state (the state buffer then holds the window's final state: that is the
+ *   carry, copied in, no gradient flows back into the previous window) -> backward -> global-norm clip -> update.
+ * At the epoch boundary (after the last window of the training split) the carried state is reset to zero, as the
+ * reference does (`if w == nwin: w, state = 0, None`): stream b's first window does not follow its last one.
+ *
+ * Guard rail (decided here): a step is refused, leaving the weights, optimizer and carry as they were before it,
+ * when the loss or the gradient norm is NaN or infinite, or when the loss exceeds `explodeFactor` (default 3) times
+ * the loss of the run's first step (char-rnn's rule: the first loss is about ln V, so 3× that is far above anything
+ * a healthy run sees). The step returns `{ ok: false, error }` and the trainer stops: later steps throw that Error.
+ *
+ * `evaluate()` = the reference's `evaluate`: the WHOLE validation split laid out as B streams of T windows, its own
+ * state carried from zero through every window, no dropout; the mean loss in nats over all predictions.
+ *
+ * No console, fs or process here: progress goes out through return values and callbacks.
+ * Dimension legend: B streams, T window, V vocabulary, H hidden, L layers, S state slots per layer, P parameters.
+ */
+import type { Kernels, Vec } from '../math/kernels.js';
+import { Rng, type RngState } from '../math/rng.js';
+import type { ModelConfig } from '../model/config.js';
+import { Batches, splitIds } from '../data/batches.js';
+import type { Ids } from '../data/vocab.js';
+import { Optimizer, clipScale, OPTIMIZER_NAMES, type OptimizerName, type OptimizerState } from './optimizer.js';
+import { learningRate, validateSchedule, type ScheduleKind, type ScheduleOptions } from './schedule.js';
+
+/** What the trainer needs of a model: CharRNN (src/model/char-rnn.ts) satisfies it. */
+export interface TrainableModel {
+  readonly config: ModelConfig;
+  readonly kernels: Kernels;
+  readonly numParams: number;
+  readonly params: Vec; // (P)
+  readonly grads: Vec; // (P)
+  stateSize(B: number): number;
+  newState(B: number): Vec; // (L, S, B, H) zeroed
+  zeroGrads(): void;
+  forward(x: Int32Array, y: Int32Array, T: number, B: number, state: Vec, opts: { training: boolean; rng?: Rng }): number;
+  backward(dState?: Vec): void;
+}
+
+/** Training options: a plain object the CLI fills from its defaults table. Optional fields take the defaults. */
+export interface TrainOptions {
+  /** B streams (default 50) */
+  batch?: number;
+  /** T characters per window (default 50) */
+  seq?: number;
+  /** fraction of the corpus (its end) held out for validation; 0 = none (default 0.1) */
+  valFraction?: number;
+  /** base learning rate (default 2e-3) */
+  lr?: number;
+  optimizer?: OptimizerName; // default 'adam'
+  beta1?: number; // Adam (0.9)
+  beta2?: number; // Adam (0.999)
+  eps?: number; // Adam, RMSprop (1e-8)
+  alpha?: number; // RMSprop (0.99)
+  momentum?: number; // SGD (0.9)
+  /** global gradient-norm clip; 0 = off (default 5) */
+  clip?: number;
+  schedule?: ScheduleKind; // default 'constant'
+  /** linear warm-up steps (default 0) */
+  warmup?: number;
+  /** step schedule: decay every N steps (default 1000) */
+  lrEvery?: number;
+  /** step schedule: decay factor (default 0.5) */
+  lrFactor?: number;
+  /** cosine schedule: final learning rate (default 0) */
+  lrMin?: number;
+  /** planned total steps (the cosine schedule ends there; default 10000) */
+  steps?: number;
+  /** seed of the dropout RNG (default 123); the model's init is the caller's */
+  seed?: number;
+  /** loss history granularity: one mean per this many steps (default 100) */
+  historyEvery?: number;
+  /** guard: stop when a loss exceeds this times the first step's loss; 0 = off (default 3) */
+  explodeFactor?: number;
+}
+
+/** The effective configuration (every default filled in): record this with a run. */
+export type TrainConfig = Required<TrainOptions>;
+
+export const DEFAULT_TRAIN_OPTIONS: TrainConfig = {
+  batch: 50,
+  seq: 50,
+  valFraction: 0.1,
+  lr: 2e-3,
+  optimizer: 'adam',
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  alpha: 0.99,
+  momentum: 0.9,
+  clip: 5,
+  schedule: 'constant',
+  warmup: 0,
+  lrEvery: 1000,
+  lrFactor: 0.5,
+  lrMin: 0,
+  steps: 10000,
+  seed: 123,
+  historyEvery: 100,
+  explodeFactor: 3,
+};
+
+/** Fills defaults (undefined fields only) and validates; throws RangeError naming the bad option. */
+export function resolveTrainOptions(o: TrainOptions = {}): TrainConfig {
+  const c = { ...DEFAULT_TRAIN_OPTIONS } as TrainConfig;
+  for (const [key, value] of Object.entries(o)) {
+    if (value !== undefined) (c as Record<string, unknown>)[key] = value;
+  }
+  const posInt = (v: number, what: string) => {
+    if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${what} must be a positive integer, got ${v}`);
+  };
+  posInt(c.batch, 'batch');
+  posInt(c.seq, 'seq');
+  posInt(c.steps, 'steps');
+  posInt(c.historyEvery, 'historyEvery');
+  if (!(c.lr > 0 && Number.isFinite(c.lr))) throw new RangeError(`learning rate must be a positive number, got ${c.lr}`);
+  if (!(c.clip >= 0)) throw new RangeError(`clip must be >= 0 (0 turns clipping off), got ${c.clip}`);
+  if (!(c.explodeFactor >= 0)) throw new RangeError(`explodeFactor must be >= 0 (0 turns the check off), got ${c.explodeFactor}`);
+  if (!OPTIMIZER_NAMES.includes(c.optimizer)) throw new RangeError(`optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${c.optimizer}`);
+  if (!Number.isFinite(c.seed)) throw new RangeError(`seed must be a number, got ${c.seed}`);
+  validateSchedule(scheduleOf(c));
+  return c;
+}
+
+function scheduleOf(c: TrainConfig): ScheduleOptions {
+  return { kind: c.schedule, warmup: c.warmup, every: c.lrEvery, factor: c.lrFactor, total: c.steps, min: c.lrMin };
+}
+
+/** Mean training loss per `every` steps; `sum`/`count` hold the unfinished bucket. */
+export interface LossHistory {
+  every: number;
+  means: number[];
+  sum: number;
+  count: number;
+}
+
+export interface ValPoint {
+  step: number;
+  loss: number;
+}
+
+/** Everything but the weights, for an exact resume. Arrays are copies. */
+export interface TrainerState {
+  /** steps taken */
+  step: number;
+  /** completed passes over the training split */
+  epoch: number;
+  /** next window within the epoch */
+  window: number;
+  /** (L, S, B, H) carried RNN state */
+  carry: Float32Array | Float64Array;
+  optimizer: OptimizerState;
+  rng: RngState;
+  history: LossHistory;
+  valHistory: ValPoint[];
+  bestValLoss: number | null;
+  /** loss of the run's first step (the explode guard's yardstick) */
+  firstLoss: number | null;
+}
+
+export type DivergenceKind = 'nan-loss' | 'nan-gradient' | 'exploding-loss';
+
+/** Why the guard stopped training. The weights are those from before the refused step. */
+export class TrainingDivergedError extends Error {
+  readonly kind: DivergenceKind;
+  readonly step: number;
+  readonly loss: number;
+  constructor(kind: DivergenceKind, step: number, loss: number, message: string) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+    this.kind = kind;
+    this.step = step;
+    this.loss = loss;
+  }
+}
+
+export interface StepResult {
+  ok: boolean;
+  /** set when ok is false */
+  error?: TrainingDivergedError;
+  /** steps taken so far (after this one) */
+  step: number;
+  epoch: number;
+  /** fractional epochs: step / windows per epoch */
+  progress: number;
+  /** mean loss of this window, nats per character */
+  loss: number;
+  /** global gradient norm before clipping */
+  gradNorm: number;
+  /** true when clipping scaled the gradients down */
+  clipped: boolean;
+  /** learning rate used */
+  lr: number;
+}
+
+export interface EvalResult {
+  /** mean nats per character over the whole validation split */
+  loss: number;
+  /** bits per character */
+  bpc: number;
+  /** predictions counted */
+  chars: number;
+  /** true when this is the best validation loss so far */
+  best: boolean;
+}
+
+export interface RunCallbacks {
+  /** after every step */
+  onStep?(r: StepResult): void;
+  /** evaluate every N steps (0 = never) */
+  evalEvery?: number;
+  onEval?(r: EvalResult, step: number): void;
+  /** checked before each step: true stops the run (e.g. Ctrl-C) */
+  shouldStop?(): boolean;
+}
+
+export class Trainer {
+  readonly model: TrainableModel;
+  readonly kernels: Kernels;
+  readonly config: TrainConfig;
+  readonly batches: Batches;
+  readonly valBatches: Batches | null;
+  readonly optimizer: Optimizer;
+  readonly rng: Rng;
+
+  private stepCount = 0;
+  private epochCount = 0;
+  private windowIndex = 0;
+  private stopped: TrainingDivergedError | null = null;
+  private history: LossHistory;
+  private valHistory: ValPoint[] = [];
+  private bestVal: number | null = null;
+  private firstLoss: number | null = null;
+
+  private readonly x: Int32Array; // (T*B)
+  private readonly y: Int32Array; // (T*B)
+  private readonly carry: Vec; // (L, S, B, H)
+  private readonly carryBackup: Vec; // (L, S, B, H) restored when the guard refuses a step
+  private evalState: Vec | null = null; // (L, S, B, H)
+
+  /** ids: the whole corpus; the trainer splits it (valFraction) and lays it out (batch, seq). */
+  constructor(model: TrainableModel, ids: Ids, options: TrainOptions = {}) {
+    this.model = model;
+    this.kernels = model.kernels;
+    this.config = resolveTrainOptions(options);
+    const { batch: B, seq: T } = this.config;
+    const split = splitIds(ids, this.config.valFraction);
+    this.batches = new Batches(split.train, B, T, 'training');
+    this.valBatches = null;
+    if (split.val) {
+      try {
+        this.valBatches = new Batches(split.val, B, T, 'validation');
+      } catch (e) {
+        throw new Error(`${(e as Error).message.replace(/\)$/, '')}; or give a larger validation fraction, or 0 for none)`);
+      }
+    }
+    this.optimizer = new Optimizer(this.kernels, model.numParams, {
+      name: this.config.optimizer,
+      beta1: this.config.beta1,
+      beta2: this.config.beta2,
+      eps: this.config.eps,
+      alpha: this.config.alpha,
+      momentum: this.config.momentum,
+    });
+    // the dropout stream is derived from the seed so it does not replay the model's init stream
+    this.rng = new Rng((this.config.seed ^ 0x5eed5eed) >>> 0);
+    this.history = { every: this.config.historyEvery, means: [], sum: 0, count: 0 };
+    this.x = this.kernels.allocI32(B * T);
+    this.y = this.kernels.allocI32(B * T);
+    this.carry = model.newState(B);
+    this.carryBackup = model.newState(B);
+  }
+
+  /** steps taken so far */
+  get steps(): number {
+    return this.stepCount;
+  }
+  get epoch(): number {
+    return this.epochCount;
+  }
+  get window(): number {
+    return this.windowIndex;
+  }
+  /** windows per epoch */
+  get windowsPerEpoch(): number {
+    return this.batches.numWindows;
+  }
+  /** characters of predictions per step (B·T) */
+  get charsPerStep(): number {
+    return this.batches.windowSize;
+  }
+  get bestValLoss(): number | null {
+    return this.bestVal;
+  }
+  get lossHistory(): Readonly<LossHistory> {
+    return this.history;
+  }
+  get validationHistory(): readonly ValPoint[] {
+    return this.valHistory;
+  }
+  /** the guard's Error once it has stopped the run, else null */
+  get stoppedBy(): TrainingDivergedError | null {
+    return this.stopped;
+  }
+  /** learning rate of the next step */
+  get lr(): number {
+    return learningRate(this.config.lr, scheduleOf(this.config), this.stepCount);
+  }
+
+  /** One training window. Returns ok: false (and stops the trainer) when the guard refuses the step. */
+  step(): StepResult {
+    if (this.stopped) throw this.stopped;
+    const m = this.model, k = this.kernels, c = this.config;
+    const { B, T } = this.batches;
+    const P = m.numParams;
+    const lr = this.lr;
+
+    this.batches.fill(this.x, this.y, this.windowIndex);
+    const S = m.stateSize(B);
+    k.copy(this.carryBackup, this.carry, S);
+    m.zeroGrads();
+    const loss = m.forward(this.x, this.y, T, B, this.carry, { training: true, rng: this.rng });
+
+    const refuse = (kind: DivergenceKind, gradNorm: number, why: string): StepResult => {
+      k.copy(this.carry, this.carryBackup, S);
+      this.stopped = new TrainingDivergedError(kind, this.stepCount + 1, loss, `training stopped at step ${this.stepCount + 1}: ${why}`);
+      return { ...this.position(), ok: false, error: this.stopped, loss, gradNorm, clipped: false, lr };
+    };
+    if (!Number.isFinite(loss)) {
+      return refuse('nan-loss', NaN, `the loss is ${loss} (lower the learning rate, or keep gradient clipping on)`);
+    }
+    if (this.firstLoss !== null && c.explodeFactor > 0 && loss > c.explodeFactor * this.firstLoss) {
+      return refuse(
+        'exploding-loss',
+        NaN,
+        `the loss ${loss.toFixed(4)} exceeds ${c.explodeFactor} times the first loss ${this.firstLoss.toFixed(4)} ` +
+          `(the run is diverging: lower the learning rate or the clip value)`,
+      );
+    }
+    m.backward();
+    const { norm, scale } = clipScale(k, m.grads, P, c.clip);
+    if (!Number.isFinite(norm)) {
+      return refuse('nan-gradient', norm, `the gradient norm is ${norm} (lower the learning rate, or keep gradient clipping on)`);
+    }
+    this.optimizer.update(m.params, m.grads, lr, scale);
+
+    if (this.firstLoss === null) this.firstLoss = loss;
+    this.record(loss);
+    this.stepCount++;
+    this.windowIndex++;
+    if (this.windowIndex === this.batches.numWindows) {
+      // epoch boundary: the reference restarts every stream from a zero state
+      this.windowIndex = 0;
+      this.epochCount++;
+      k.fill(this.carry, 0, S);
+    }
+    return { ...this.position(), ok: true, loss, gradNorm: norm, clipped: scale < 1, lr };
+  }
+
+  private position() {
+    return { step: this.stepCount, epoch: this.epochCount, progress: this.stepCount / this.batches.numWindows };
+  }
+
+  private record(loss: number): void {
+    const h = this.history;
+    h.sum += loss;
+    h.count++;
+    if (h.count === h.every) {
+      h.means.push(h.sum / h.count);
+      h.sum = 0;
+      h.count = 0;
+    }
+  }
+
+  /**
+   * Mean loss over the whole validation split (B streams, windows of T, state carried from zero, no dropout).
+   * Records it in the validation history at the current step. Throws when there is no validation split.
+   */
+  evaluate(): EvalResult {
+    const vb = this.valBatches;
+    if (!vb) throw new Error('there is no validation split (the validation fraction is 0)');
+    const m = this.model, k = this.kernels;
+    const { B, T } = vb;
+    const S = m.stateSize(B);
+    if (!this.evalState) this.evalState = m.newState(B);
+    const state = this.evalState;
+    k.fill(state, 0, S);
+    let total = 0;
+    for (let w = 0; w < vb.numWindows; w++) {
+      vb.fill(this.x, this.y, w);
+      total += m.forward(this.x, this.y, T, B, state, { training: false }) * (T * B);
+    }
+    const chars = vb.numWindows * T * B;
+    const loss = total / chars;
+    const best = Number.isFinite(loss) && (this.bestVal === null || loss < this.bestVal);
+    if (best) this.bestVal = loss;
+    this.valHistory.push({ step: this.stepCount, loss });
+    return { loss, bpc: loss / Math.LN2, chars, best };
+  }
+
+  /**
+   * Runs `steps` more steps (fewer if shouldStop or the guard stops it), evaluating every `evalEvery` steps
+   * (by the global step count). Returns the guard's Error if it stopped the run, else null.
+   */
+  run(steps: number, cb: RunCallbacks = {}): TrainingDivergedError | null {
+    for (let i = 0; i < steps; i++) {
+      if (cb.shouldStop?.()) break;
+      const r = this.step();
+      cb.onStep?.(r);
+      if (!r.ok) return r.error!;
+      if (cb.evalEvery && this.valBatches && this.stepCount % cb.evalEvery === 0) {
+        cb.onEval?.(this.evaluate(), this.stepCount);
+      }
+    }
+    return null;
+  }
+
+  exportState(): TrainerState {
+    const S = this.model.stateSize(this.batches.B);
+    return {
+      step: this.stepCount,
+      epoch: this.epochCount,
+      window: this.windowIndex,
+      carry: this.carry.slice(0, S),
+      optimizer: this.optimizer.exportState(),
+      rng: this.rng.getState(),
+      history: { ...this.history, means: this.history.means.slice() },
+      valHistory: this.valHistory.map((p) => ({ ...p })),
+      bestValLoss: this.bestVal,
+      firstLoss: this.firstLoss,
+    };
+  }
+
+  /** Restores a state exported by a trainer with the same model shape, batch and seq. */
+  importState(s: TrainerState): void {
+    const S = this.model.stateSize(this.batches.B);
+    if (s.carry.length !== S) {
+      throw new Error(
+        `saved RNN state has ${s.carry.length} values, this run needs ${S} (resume with the same model, --batch and --seq)`,
+      );
+    }
+    if (!Number.isInteger(s.window) || s.window < 0 || s.window >= this.batches.numWindows) {
+      throw new Error(
+        `saved window position ${s.window} is outside this corpus's ${this.batches.numWindows} windows (resume with the same corpus)`,
+      );
+    }
+    if (!Number.isInteger(s.step) || s.step < 0 || !Number.isInteger(s.epoch) || s.epoch < 0) {
+      throw new Error(`saved step ${s.step} / epoch ${s.epoch} are invalid`);
+    }
+    this.optimizer.importState(s.optimizer);
+    this.rng.setState(s.rng);
+    this.carry.set(s.carry);
+    this.stepCount = s.step;
+    this.epochCount = s.epoch;
+    this.windowIndex = s.window;
+    this.history = { ...s.history, means: s.history.means.slice() };
+    this.valHistory = s.valHistory.map((p) => ({ ...p }));
+    this.bestVal = s.bestValLoss;
+    this.firstLoss = s.firstLoss;
+    this.stopped = null;
+  }
+}
