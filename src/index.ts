@@ -11,7 +11,7 @@ export { Batches, splitIds } from './data/batches.js';
 export type { Split } from './data/batches.js';
 export { readCorpus, readStream } from './data/corpus.js';
 export type { ByteSource } from './data/corpus.js';
-export { Optimizer, clipScale, resolveOptimizerConfig, OPTIMIZER_NAMES } from './train/optimizer.js';
+export { Optimizer, clipScale, resolveOptimizerConfig, OPTIMIZER_NAMES, OPTIMIZER_BUFFERS } from './train/optimizer.js';
 export type { OptimizerName, OptimizerOptions, OptimizerConfig, OptimizerState, ClipResult } from './train/optimizer.js';
 export { learningRate, validateSchedule, SCHEDULE_KINDS } from './train/schedule.js';
 export type { ScheduleKind, ScheduleOptions } from './train/schedule.js';
@@ -26,7 +26,6 @@ export type {
   StepResult,
   EvalResult,
   RunCallbacks,
-  LossHistory,
-  ValPoint,
+  LossPoint,
   DivergenceKind,
 } from './train/trainer.js';

@@ -96,7 +96,7 @@ describe('Trainer: evaluate', () => {
   });
 
   it('tracks the best validation loss and the history', () => {
-    const { trainer } = setup({ batch: 3, seq: 4 }, 900);
+    const { trainer } = setup({ batch: 3, seq: 4, historyEvery: 50 }, 900);
     const first = trainer.evaluate();
     expect(first.best).toBe(true);
     for (let i = 0; i < 60; i++) trainer.step();
@@ -104,10 +104,15 @@ describe('Trainer: evaluate', () => {
     expect(second.loss).toBeLessThan(first.loss); // it learns
     expect(second.best).toBe(true);
     expect(trainer.bestValLoss).toBe(second.loss);
-    expect(trainer.validationHistory).toEqual([
-      { step: 0, loss: first.loss },
-      { step: 60, loss: second.loss },
-    ]);
+    expect(trainer.bestValStep).toBe(60);
+    // the evaluation at step 0 precedes any training: no point; the one at 60 closes a point there
+    const h = trainer.lossHistory;
+    expect(h.map((p) => p.step)).toEqual([50, 60]); // historyEvery 50 here
+    expect(h[0].val).toBeUndefined();
+    expect(h[1].val).toBe(second.loss);
+    // a later evaluation with no step in between annotates the same point
+    trainer.evaluate();
+    expect(h).toHaveLength(2);
   });
 
   it('refuses without a validation split, and explains a too-small one', () => {
@@ -132,9 +137,12 @@ describe('Trainer: optimisation step', () => {
     });
     expect(results.some((r) => r.clipped)).toBe(true);
     const h = trainer.lossHistory;
-    expect(h.means).toHaveLength(2);
-    expect(h.means[0]).toBeCloseTo(results.slice(0, 4).reduce((a, r) => a + r.loss, 0) / 4, 12);
-    expect(h.count).toBe(2);
+    const mean = (a: number, b: number) => results.slice(a, b).reduce((s, r) => s + r.loss, 0) / (b - a);
+    expect(h).toEqual([
+      { step: 4, train: mean(0, 4) },
+      { step: 8, train: mean(4, 8) },
+    ]);
+    expect(trainer.exportState().pending!.count).toBe(2);
   });
 
   it('records the effective configuration with every default filled in', () => {
@@ -206,7 +214,9 @@ describe('Trainer: exact resume', () => {
     const N = 50, M = 30; // crosses the epoch boundary at 44 windows
     const one = setup(opts);
     one.model.usesRng = true;
-    one.trainer.run(N + M);
+    one.trainer.run(N);
+    one.trainer.evaluate(); // evaluation changes no training state, but writes a point on the curve
+    one.trainer.run(M);
 
     const a = setup(opts);
     a.model.usesRng = true;
@@ -224,7 +234,8 @@ describe('Trainer: exact resume', () => {
 
     expect(Array.from(b.model.params)).toEqual(Array.from(one.model.params));
     const sb = b.trainer.exportState(), s1 = one.trainer.exportState();
-    expect(sb.history).toEqual(s1.history);
+    expect(sb.lossHistory).toEqual(s1.lossHistory);
+    expect(sb.lossHistory.find((p) => p.val !== undefined)?.step).toBe(N);
     expect(sb.carry).toEqual(s1.carry);
     expect(sb.rng).toEqual(s1.rng);
     expect([sb.step, sb.epoch, sb.window]).toEqual([N + M, 1, N + M - 44]);

@@ -39,7 +39,8 @@ export interface OptimizerState {
   name: OptimizerName;
   /** updates taken so far (Adam's bias correction uses step + 1 for the next one) */
   step: number;
-  /** adam: m, v; rmsprop: s; sgd: buf. Each (P). */
+  /** PyTorch's names: adam exp_avg, exp_avg_sq; rmsprop square_avg; sgd momentum_buffer. Each (P), in the
+   *  parameters' flat layout. */
   buffers: Record<string, Float32Array | Float64Array>;
 }
 
@@ -66,7 +67,12 @@ export function resolveOptimizerConfig(o: OptimizerOptions): OptimizerConfig {
   return c;
 }
 
-const BUFFER_NAMES: Record<OptimizerName, readonly string[]> = { adam: ['m', 'v'], rmsprop: ['s'], sgd: ['buf'] };
+/** Moment buffers per optimizer, under PyTorch's optimizer-state names (as checkpoints store them). */
+export const OPTIMIZER_BUFFERS: Record<OptimizerName, readonly string[]> = {
+  adam: ['exp_avg', 'exp_avg_sq'],
+  rmsprop: ['square_avg'],
+  sgd: ['momentum_buffer'],
+};
 
 export class Optimizer {
   readonly config: OptimizerConfig;
@@ -83,7 +89,7 @@ export class Optimizer {
     this.size = size;
     this.config = resolveOptimizerConfig(options);
     this.buffers = {};
-    for (const name of BUFFER_NAMES[this.config.name]) this.buffers[name] = kernels.alloc(size);
+    for (const name of OPTIMIZER_BUFFERS[this.config.name]) this.buffers[name] = kernels.alloc(size);
   }
 
   /** One update of params (P) from grads (P), gradients multiplied by gScale first (clipping). */
@@ -92,13 +98,13 @@ export class Optimizer {
     this.step++;
     switch (c.name) {
       case 'adam':
-        k.adam(params, grads, b.m, b.v, n, lr, c.beta1, c.beta2, c.eps, this.step, gScale);
+        k.adam(params, grads, b.exp_avg, b.exp_avg_sq, n, lr, c.beta1, c.beta2, c.eps, this.step, gScale);
         break;
       case 'rmsprop':
-        k.rmsprop(params, grads, b.s, n, lr, c.alpha, c.eps, gScale);
+        k.rmsprop(params, grads, b.square_avg, n, lr, c.alpha, c.eps, gScale);
         break;
       case 'sgd':
-        k.sgd(params, grads, b.buf, n, lr, c.momentum, gScale);
+        k.sgd(params, grads, b.momentum_buffer, n, lr, c.momentum, gScale);
         break;
     }
   }
@@ -114,7 +120,7 @@ export class Optimizer {
       throw new Error(`optimizer state is for ${s.name}, but the optimizer is ${this.config.name}`);
     }
     if (!Number.isInteger(s.step) || s.step < 0) throw new Error(`optimizer step count ${s.step} is invalid`);
-    for (const name of BUFFER_NAMES[this.config.name]) {
+    for (const name of OPTIMIZER_BUFFERS[this.config.name]) {
       const src = s.buffers[name];
       if (!src) throw new Error(`optimizer state lacks the ${name} buffer`);
       if (src.length !== this.size) {

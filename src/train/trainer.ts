@@ -74,7 +74,7 @@ export interface TrainOptions {
   steps?: number;
   /** seed of the dropout RNG (default 123); the model's init is the caller's */
   seed?: number;
-  /** loss history granularity: one mean per this many steps (default 100) */
+  /** loss curve granularity: one point (mean training loss) every this many steps (default 100) */
   historyEvery?: number;
   /** guard: stop when a loss exceeds this times the first step's loss; 0 = off (default 3) */
   explodeFactor?: number;
@@ -132,17 +132,14 @@ function scheduleOf(c: TrainConfig): ScheduleOptions {
   return { kind: c.schedule, warmup: c.warmup, every: c.lrEvery, factor: c.lrFactor, total: c.steps, min: c.lrMin };
 }
 
-/** Mean training loss per `every` steps; `sum`/`count` hold the unfinished bucket. */
-export interface LossHistory {
-  every: number;
-  means: number[];
-  sum: number;
-  count: number;
-}
-
-export interface ValPoint {
+/** One point of the loss curve (the checkpoint's LossPoint shape). A point is written every `historyEvery`
+ *  steps and at every evaluation; `train` is the mean training loss since the previous point. */
+export interface LossPoint {
   step: number;
-  loss: number;
+  /** mean training loss (nats/char) since the previous point */
+  train: number;
+  /** validation loss, on evaluation points */
+  val?: number;
 }
 
 /** Everything but the weights, for an exact resume. Arrays are copies. */
@@ -156,12 +153,16 @@ export interface TrainerState {
   /** (L, S, B, H) carried RNN state */
   carry: Float32Array | Float64Array;
   optimizer: OptimizerState;
+  /** the dropout RNG */
   rng: RngState;
-  history: LossHistory;
-  valHistory: ValPoint[];
+  lossHistory: LossPoint[];
+  /** training losses since the last point (so the next point's mean is exact after a resume); absent = none */
+  pending?: { sum: number; count: number };
+  /** lowest validation loss so far and its step (null before the first evaluation) */
   bestValLoss: number | null;
-  /** loss of the run's first step (the explode guard's yardstick) */
-  firstLoss: number | null;
+  bestValStep: number | null;
+  /** loss of the run's first step (the explode guard's yardstick); absent: the first step after resuming sets it */
+  firstLoss?: number | null;
 }
 
 export type DivergenceKind = 'nan-loss' | 'nan-gradient' | 'exploding-loss';
@@ -233,9 +234,11 @@ export class Trainer {
   private epochCount = 0;
   private windowIndex = 0;
   private stopped: TrainingDivergedError | null = null;
-  private history: LossHistory;
-  private valHistory: ValPoint[] = [];
+  private history: LossPoint[] = [];
+  private pendingSum = 0;
+  private pendingCount = 0;
   private bestVal: number | null = null;
+  private bestValAt: number | null = null;
   private firstLoss: number | null = null;
 
   private readonly x: Int32Array; // (T*B)
@@ -270,7 +273,6 @@ export class Trainer {
     });
     // the dropout stream is derived from the seed so it does not replay the model's init stream
     this.rng = new Rng((this.config.seed ^ 0x5eed5eed) >>> 0);
-    this.history = { every: this.config.historyEvery, means: [], sum: 0, count: 0 };
     this.x = this.kernels.allocI32(B * T);
     this.y = this.kernels.allocI32(B * T);
     this.carry = model.newState(B);
@@ -298,11 +300,12 @@ export class Trainer {
   get bestValLoss(): number | null {
     return this.bestVal;
   }
-  get lossHistory(): Readonly<LossHistory> {
-    return this.history;
+  get bestValStep(): number | null {
+    return this.bestValAt;
   }
-  get validationHistory(): readonly ValPoint[] {
-    return this.valHistory;
+  /** the loss curve so far (do not modify) */
+  get lossHistory(): readonly LossPoint[] {
+    return this.history;
   }
   /** the guard's Error once it has stopped the run, else null */
   get stoppedBy(): TrainingDivergedError | null {
@@ -351,8 +354,8 @@ export class Trainer {
     this.optimizer.update(m.params, m.grads, lr, scale);
 
     if (this.firstLoss === null) this.firstLoss = loss;
-    this.record(loss);
     this.stepCount++;
+    this.record(loss);
     this.windowIndex++;
     if (this.windowIndex === this.batches.numWindows) {
       // epoch boundary: the reference restarts every stream from a zero state
@@ -367,20 +370,31 @@ export class Trainer {
     return { step: this.stepCount, epoch: this.epochCount, progress: this.stepCount / this.batches.numWindows };
   }
 
+  /** Adds a step's loss (stepCount already counts it); writes a point every historyEvery steps. */
   private record(loss: number): void {
-    const h = this.history;
-    h.sum += loss;
-    h.count++;
-    if (h.count === h.every) {
-      h.means.push(h.sum / h.count);
-      h.sum = 0;
-      h.count = 0;
+    this.pendingSum += loss;
+    this.pendingCount++;
+    if (this.stepCount % this.config.historyEvery === 0) this.flushPoint();
+  }
+
+  /** Writes a point for the losses since the previous one (none pending: returns the last point if it is at
+   *  this step, else null). */
+  private flushPoint(): LossPoint | null {
+    if (this.pendingCount === 0) {
+      const last = this.history[this.history.length - 1];
+      return last && last.step === this.stepCount ? last : null;
     }
+    const p: LossPoint = { step: this.stepCount, train: this.pendingSum / this.pendingCount };
+    this.history.push(p);
+    this.pendingSum = 0;
+    this.pendingCount = 0;
+    return p;
   }
 
   /**
    * Mean loss over the whole validation split (B streams, windows of T, state carried from zero, no dropout).
-   * Records it in the validation history at the current step. Throws when there is no validation split.
+   * Records it on the loss curve at the current step (a point before any training step is not recorded) and
+   * tracks the best. Throws when there is no validation split.
    */
   evaluate(): EvalResult {
     const vb = this.valBatches;
@@ -399,8 +413,12 @@ export class Trainer {
     const chars = vb.numWindows * T * B;
     const loss = total / chars;
     const best = Number.isFinite(loss) && (this.bestVal === null || loss < this.bestVal);
-    if (best) this.bestVal = loss;
-    this.valHistory.push({ step: this.stepCount, loss });
+    if (best) {
+      this.bestVal = loss;
+      this.bestValAt = this.stepCount;
+    }
+    const point = this.flushPoint();
+    if (point) point.val = loss;
     return { loss, bpc: loss / Math.LN2, chars, best };
   }
 
@@ -430,9 +448,10 @@ export class Trainer {
       carry: this.carry.slice(0, S),
       optimizer: this.optimizer.exportState(),
       rng: this.rng.getState(),
-      history: { ...this.history, means: this.history.means.slice() },
-      valHistory: this.valHistory.map((p) => ({ ...p })),
+      lossHistory: this.history.map((p) => ({ ...p })),
+      pending: { sum: this.pendingSum, count: this.pendingCount },
       bestValLoss: this.bestVal,
+      bestValStep: this.bestValAt,
       firstLoss: this.firstLoss,
     };
   }
@@ -459,10 +478,12 @@ export class Trainer {
     this.stepCount = s.step;
     this.epochCount = s.epoch;
     this.windowIndex = s.window;
-    this.history = { ...s.history, means: s.history.means.slice() };
-    this.valHistory = s.valHistory.map((p) => ({ ...p }));
+    this.history = s.lossHistory.map((p) => ({ ...p }));
+    this.pendingSum = s.pending?.sum ?? 0;
+    this.pendingCount = s.pending?.count ?? 0;
     this.bestVal = s.bestValLoss;
-    this.firstLoss = s.firstLoss;
+    this.bestValAt = s.bestValStep;
+    this.firstLoss = s.firstLoss ?? null;
     this.stopped = null;
   }
 }
