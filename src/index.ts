@@ -29,3 +29,8 @@ export type {
   LossPoint,
   DivergenceKind,
 } from './train/trainer.js';
+export { resolveCorpus, fetchRegistryCorpus } from './corpus/resolve.js';
+export type { ResolvedCorpus, ResolveOptions } from './corpus/resolve.js';
+export { loadRegistry, findCorpus } from './corpus/registry.js';
+export type { CorpusEntry, Registry } from './corpus/registry.js';
+export { CorpusError } from './corpus/errors.js';

@@ -17,10 +17,17 @@ export interface CorpusCliIo {
   stdout: Out;
   stderr: Out;
   env: NodeJS.ProcessEnv;
+  /** Records a failing exit status (default: sets process.exitCode; never process.exit, so stdout drains). */
+  setExitCode: (code: number) => void;
 }
 
 function defaultIo(io: Partial<CorpusCliIo>): CorpusCliIo {
-  return { stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, env: io.env ?? process.env };
+  return {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    env: io.env ?? process.env,
+    setExitCode: io.setExitCode ?? ((code) => void (process.exitCode = code)),
+  };
 }
 
 /** 1115394 -> "1.1 MB" (decimal units, as download sizes are usually shown). */
@@ -93,7 +100,7 @@ function fail(io: CorpusCliIo, err: unknown): void {
   // Our errors are already one clear line; anything else is unexpected, so keep its message too.
   const msg = err instanceof CorpusError ? err.message : `corpus command failed: ${(err as Error)?.message ?? err}`;
   io.stderr.write(`charnn: ${msg}\n`);
-  process.exitCode = 1;
+  io.setExitCode(1);
 }
 
 export function registerCorpusCommands(program: Command, ioIn: Partial<CorpusCliIo> = {}): void {
