@@ -34,3 +34,5 @@ export type { ResolvedCorpus, ResolveOptions } from './corpus/resolve.js';
 export { loadRegistry, findCorpus } from './corpus/registry.js';
 export type { CorpusEntry, Registry } from './corpus/registry.js';
 export { CorpusError } from './corpus/errors.js';
+export { CharRNN } from './model/char-rnn.js';
+export type { NamedTensor, ForwardOptions } from './model/char-rnn.js';

@@ -1,0 +1,220 @@
+/**
+ * CharRNN: L stacked recurrent layers (rnn, lstm or gru) on one-hot characters, a linear decoder and softmax
+ * cross-entropy, trained by truncated backpropagation through time over windows of T steps on B streams.
+ *
+ *   ids (T*B) -> layer 0 -> [dropout] -> layer 1 -> ... -> layer L-1 -> [dropout] -> decoder -> loss
+ *
+ * Every numeric loop runs through the Kernels backend. Parameters and gradients are one flat buffer each
+ * (see layout.ts); activations live in per-layer workspaces allocated once per window size and reused.
+ * The recurrent state is the caller's: forward starts from it and leaves the final state in it (the carry);
+ * no gradient flows into the previous window (backward's dState output exists for gradient checks).
+ *
+ * Dimension legend: B streams, T window, V vocab, H hidden, L layers, S state slots (lstm 2: h, c; else 1).
+ */
+import type { Kernels, Vec } from '../math/kernels.js';
+import type { Rng } from '../math/rng.js';
+import { GATES, STATE_SLOTS, validateModelConfig, type InitScheme, type ModelConfig } from './config.js';
+import { Decoder } from './decoder.js';
+import { Dropout } from './dropout.js';
+import { GruLayer } from './gru.js';
+import { initParams } from './init.js';
+import { Scratch, type LayerInput, type RecurrentLayer } from './layer.js';
+import { ParamLayout, type DecoderParams, type LayerParams, type NamedTensor } from './layout.js';
+import { LstmLayer } from './lstm.js';
+import { RnnLayer } from './rnn.js';
+
+export type { NamedTensor } from './layout.js';
+
+export interface ForwardOptions {
+  training: boolean;
+  /** required when training with dropout > 0: draws the dropout masks */
+  rng?: Rng;
+}
+
+export class CharRNN {
+  readonly config: ModelConfig;
+  readonly numParams: number;
+  /** (numParams) the flat parameter buffer, backend-owned; named views inside (layout.ts) */
+  readonly params: Vec;
+  /** (numParams) gradients, same layout */
+  readonly grads: Vec;
+  /** where each tensor lives in params/grads */
+  readonly layout: ParamLayout;
+
+  private readonly S: number;
+  private readonly layers: RecurrentLayer[];
+  private readonly pLayers: LayerParams[];
+  private readonly gLayers: LayerParams[];
+  private readonly pDec: DecoderParams;
+  private readonly gDec: DecoderParams;
+  private readonly decoder: Decoder;
+  private readonly drops: Dropout[]; // one per layer output (empty without dropout)
+
+  // what backward needs from the last forward
+  private pending = false;
+  private lastT = 0;
+  private lastB = 0;
+  private readonly inputs: LayerInput[] = []; // each layer's input in the last forward
+  private decInput: Vec | null = null; // (T*B, H)
+  private dropped = false;
+  private dA!: Vec; // (T*B, H)   gradient ping-pong buffers between layers
+  private dB!: Vec;
+  private dRows = 0;
+
+  // inference (step) cache: per-layer state views of the last state passed, to allocate nothing per call
+  private stepState: Vec | null = null;
+  private stepB = 0;
+  private stepSlots: Vec[][] = []; // [layer][slot] (B, H)
+
+  constructor(readonly kernels: Kernels, config: ModelConfig) {
+    validateModelConfig(config);
+    this.config = { ...config };
+    const { layers: L, hidden: H, vocabSize: V, cell } = config;
+    const k = kernels;
+    this.S = STATE_SLOTS[cell];
+    this.layout = new ParamLayout(this.config);
+    this.numParams = this.layout.size;
+    this.params = k.alloc(this.numParams);
+    this.grads = k.alloc(this.numParams);
+    const scratch = new Scratch(k, GATES[cell] * H, H);
+    this.layers = [];
+    this.pLayers = [];
+    this.gLayers = [];
+    for (let l = 0; l < L; l++) {
+      const D = l === 0 ? V : H;
+      this.layers.push(cell === 'lstm' ? new LstmLayer(k, D, H, scratch) : cell === 'gru' ? new GruLayer(k, D, H, scratch) : new RnnLayer(k, D, H, scratch));
+      this.pLayers.push(this.layout.layer(this.params, l));
+      this.gLayers.push(this.layout.layer(this.grads, l));
+    }
+    this.pDec = this.layout.decoder(this.params);
+    this.gDec = this.layout.decoder(this.grads);
+    this.decoder = new Decoder(k, H, V);
+    this.drops = config.dropout > 0 ? Array.from({ length: L }, () => new Dropout(k, config.dropout)) : [];
+  }
+
+  init(rng: Rng, scheme: InitScheme = 'pytorch'): void {
+    initParams(this.layout, this.params, rng, scheme);
+  }
+
+  /** L * S * B * H */
+  stateSize(B: number): number {
+    return this.config.layers * this.S * B * this.config.hidden;
+  }
+
+  /** A zeroed state (L, S, B, H); lstm slots [h, c]. */
+  newState(B: number): Vec {
+    return this.kernels.alloc(this.stateSize(B));
+  }
+
+  zeroGrads(): void {
+    this.kernels.fill(this.grads, 0, this.numParams);
+  }
+
+  /**
+   * x, y: (T*B) time-major ids (x[t*B+b]). state (L, S, B, H): initial state in, final state out.
+   * Returns the mean cross-entropy in nats over the T*B predictions. x and y must stay unchanged until backward.
+   */
+  forward(x: Int32Array, y: Int32Array, T: number, B: number, state: Vec, opts: ForwardOptions): number {
+    const { layers: L, hidden: H, vocabSize: V } = this.config;
+    const M = T * B;
+    this.checkWindow(T, B, state);
+    checkIds(x, M, V, 'x');
+    checkIds(y, M, V, 'y');
+    const dropout = opts.training && this.drops.length > 0;
+    if (dropout && !opts.rng) throw new Error('forward: training with dropout needs opts.rng for the dropout masks');
+    const SBH = this.S * B * H;
+    let input: LayerInput = x;
+    for (let l = 0; l < L; l++) {
+      this.inputs[l] = input;
+      const layer = this.layers[l];
+      layer.forward(this.pLayers[l], input, T, B, state.subarray(l * SBH, (l + 1) * SBH));
+      let out = layer.outputs(T, B); // (T*B, H)
+      if (dropout) out = this.drops[l].forward(out, M * H, opts.rng!);
+      input = out;
+    }
+    this.decInput = input as Vec;
+    const loss = this.decoder.forward(this.pDec, this.decInput, y, M);
+    this.pending = true;
+    this.lastT = T;
+    this.lastB = B;
+    this.dropped = dropout;
+    return loss;
+  }
+
+  /** Backward of the last forward: accumulates into grads; writes dLoss/d(initial state) into dState if given. */
+  backward(dState?: Vec): void {
+    if (!this.pending) throw new Error('backward: call forward first (once per backward)');
+    this.pending = false;
+    const { layers: L, hidden: H } = this.config;
+    const T = this.lastT, B = this.lastB, M = T * B;
+    if (dState && dState.length < this.stateSize(B)) {
+      throw new Error(`backward: dState holds ${dState.length} values, needs ${this.stateSize(B)} (L*S*B*H)`);
+    }
+    if (M > this.dRows) {
+      this.dRows = M;
+      this.dA = this.kernels.alloc(M * H);
+      this.dB = this.kernels.alloc(M * H);
+    }
+    let dOut = this.dA, dBelow = this.dB; // (T*B, H)
+    this.decoder.backward(this.pDec, this.gDec, this.decInput!, dOut, M);
+    const SBH = this.S * B * H;
+    for (let l = L - 1; l >= 0; l--) {
+      if (this.dropped) this.drops[l].backward(dOut, M * H);
+      this.layers[l].backward(
+        this.pLayers[l], this.gLayers[l], this.inputs[l], dOut, l > 0 ? dBelow : null, T, B,
+        dState ? dState.subarray(l * SBH, (l + 1) * SBH) : null,
+      );
+      [dOut, dBelow] = [dBelow, dOut];
+    }
+  }
+
+  /** Inference step: ids (B) -> logits (B, V); state (L, S, B, H) in/out; no dropout; no allocation after the
+   *  first call for a given B and state array. */
+  step(logits: Vec, ids: Int32Array, B: number, state: Vec): void {
+    const { layers: L, hidden: H, vocabSize: V } = this.config;
+    if (state !== this.stepState || B !== this.stepB) {
+      this.checkWindow(1, B, state);
+      this.stepState = state;
+      this.stepB = B;
+      this.stepSlots = [];
+      for (let l = 0; l < L; l++) {
+        const slots: Vec[] = [];
+        for (let s = 0; s < this.S; s++) slots.push(state.subarray((l * this.S + s) * B * H, (l * this.S + s + 1) * B * H));
+        this.stepSlots.push(slots);
+      }
+    }
+    if (logits.length < B * V) throw new Error(`step: logits holds ${logits.length} values, needs ${B * V} (B*V)`);
+    checkIds(ids, B, V, 'ids');
+    let input: LayerInput = ids;
+    for (let l = 0; l < L; l++) {
+      this.layers[l].step(this.pLayers[l], input, B, this.stepSlots[l]);
+      input = this.stepSlots[l][0];
+    }
+    this.decoder.step(this.pDec, logits, input as Vec, B);
+  }
+
+  exportStateDict(): NamedTensor[] {
+    return this.layout.exportTensors(this.params, this.kernels.dtype);
+  }
+
+  importStateDict(tensors: NamedTensor[]): void {
+    this.layout.importTensors(this.params, tensors);
+  }
+
+  private checkWindow(T: number, B: number, state: Vec): void {
+    if (!Number.isInteger(T) || T < 1) throw new RangeError(`window length T must be a positive integer, got ${T}`);
+    if (!Number.isInteger(B) || B < 1) throw new RangeError(`batch size B must be a positive integer, got ${B}`);
+    if (state.length < this.stateSize(B)) {
+      throw new RangeError(`state holds ${state.length} values, needs ${this.stateSize(B)} (L*S*B*H for B=${B}); use newState(B)`);
+    }
+  }
+}
+
+/** Token ids must index the vocabulary: a bad id would read outside a weight table. */
+function checkIds(ids: Int32Array, n: number, V: number, what: string): void {
+  if (ids.length < n) throw new RangeError(`${what} holds ${ids.length} ids, needs ${n}`);
+  for (let i = 0; i < n; i++) {
+    const v = ids[i];
+    if (v < 0 || v >= V) throw new RangeError(`${what}[${i}] = ${v} is not a token id of a vocabulary of ${V}`);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The flat parameter buffer: where each tensor lives, named views into it, and the mapping to PyTorch's
+ * state_dict (names, shapes, row-major data).
+ *
+ * Internal storage is transposed relative to PyTorch so that every forward product is a plain `mm`:
+ *   layer k:  W_ih (D, G*H) | W_hh (H, G*H) | b_ih (G*H) | b_hh (G*H)      (PyTorch: weight_ih_l{k} (G*H, D) ...)
+ *   decoder:  W (H, V) | b (V)                                            (PyTorch: decoder.weight (V, H))
+ * Layer 0's W_ih is (V, G*H): its rows are looked up by token id (one-hot input as a row gather).
+ * The buffer holds the layers in order, then the decoder; grads and optimizer moments use the same layout.
+ *
+ * Dimension legend: V vocab, H hidden, L layers, D a layer's input width (V for layer 0, H above),
+ * G gate blocks (rnn 1, lstm 4, gru 3).
+ */
+import type { DType, Vec } from '../math/kernels.js';
+import { GATES, type ModelConfig } from './config.js';
+
+/** One tensor in PyTorch layout (row-major), as exchanged with checkpoints and PyTorch. */
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array | Float64Array;
+}
+
+/** Where a PyTorch tensor lives in the flat buffer. Internal storage is (rows, cols); PyTorch's is the
+ *  transpose when `transposed`, else the same (biases, 1-D). */
+export interface TensorSpec {
+  name: string;
+  /** PyTorch shape */
+  shape: number[];
+  offset: number;
+  rows: number;
+  cols: number;
+  transposed: boolean;
+}
+
+/** Named views of one recurrent layer's parameters (or gradients) inside a flat buffer. */
+export interface LayerParams {
+  wih: Vec; // (D, G*H)
+  whh: Vec; // (H, G*H)
+  bih: Vec; // (G*H)
+  bhh: Vec; // (G*H)
+}
+
+export interface DecoderParams {
+  w: Vec; // (H, V)
+  b: Vec; // (V)
+}
+
+export class ParamLayout {
+  readonly size: number;
+  readonly specs: readonly TensorSpec[];
+  private readonly layerOffsets: { wih: number; whh: number; bih: number; bhh: number; D: number }[] = [];
+  private readonly decOffsets: { w: number; b: number };
+
+  constructor(readonly config: ModelConfig) {
+    const { layers: L, hidden: H, vocabSize: V } = config;
+    const GH = GATES[config.cell] * H;
+    const specs: TensorSpec[] = [];
+    let off = 0;
+    const add = (name: string, rows: number, cols: number, transposed: boolean, shape: number[]): number => {
+      specs.push({ name, shape, offset: off, rows, cols, transposed });
+      const at = off;
+      off += rows * cols;
+      return at;
+    };
+    for (let l = 0; l < L; l++) {
+      const D = l === 0 ? V : H;
+      this.layerOffsets.push({
+        wih: add(`rnn.weight_ih_l${l}`, D, GH, true, [GH, D]),
+        whh: add(`rnn.weight_hh_l${l}`, H, GH, true, [GH, H]),
+        bih: add(`rnn.bias_ih_l${l}`, 1, GH, false, [GH]),
+        bhh: add(`rnn.bias_hh_l${l}`, 1, GH, false, [GH]),
+        D,
+      });
+    }
+    this.decOffsets = { w: add('decoder.weight', H, V, true, [V, H]), b: add('decoder.bias', 1, V, false, [V]) };
+    this.specs = specs;
+    this.size = off;
+  }
+
+  /** Views of layer l's tensors inside buf (params or grads). */
+  layer(buf: Vec, l: number): LayerParams {
+    const o = this.layerOffsets[l];
+    const GH = GATES[this.config.cell] * this.config.hidden;
+    const H = this.config.hidden;
+    return {
+      wih: buf.subarray(o.wih, o.wih + o.D * GH),
+      whh: buf.subarray(o.whh, o.whh + H * GH),
+      bih: buf.subarray(o.bih, o.bih + GH),
+      bhh: buf.subarray(o.bhh, o.bhh + GH),
+    };
+  }
+
+  decoder(buf: Vec): DecoderParams {
+    const { hidden: H, vocabSize: V } = this.config;
+    const o = this.decOffsets;
+    return { w: buf.subarray(o.w, o.w + H * V), b: buf.subarray(o.b, o.b + V) };
+  }
+
+  /** The view of one named tensor in internal layout (for init and tests). */
+  view(buf: Vec, name: string): Vec {
+    const s = this.specs.find((t) => t.name === name);
+    if (!s) throw new Error(`no parameter tensor named ${name}`);
+    return buf.subarray(s.offset, s.offset + s.rows * s.cols);
+  }
+
+  /** PyTorch state_dict tensors (fresh arrays of the given dtype), transposed out of the internal layout. */
+  exportTensors(buf: Vec, dtype: DType): NamedTensor[] {
+    const Arr = dtype === 'float64' ? Float64Array : Float32Array;
+    return this.specs.map((s) => {
+      const n = s.rows * s.cols;
+      const data = new Arr(n);
+      if (s.transposed) {
+        // internal (rows, cols) -> PyTorch (cols, rows)
+        for (let r = 0; r < s.rows; r++) for (let c = 0; c < s.cols; c++) data[c * s.rows + r] = buf[s.offset + r * s.cols + c];
+      } else {
+        data.set(buf.subarray(s.offset, s.offset + n));
+      }
+      return { name: s.name, shape: [...s.shape], data };
+    });
+  }
+
+  /** Write PyTorch state_dict tensors into buf. All-or-nothing: validates every name and shape first. */
+  importTensors(buf: Vec, tensors: readonly NamedTensor[]): void {
+    const byName = new Map<string, NamedTensor>();
+    for (const t of tensors) {
+      if (byName.has(t.name)) throw new Error(`state dict: tensor ${t.name} appears twice`);
+      byName.set(t.name, t);
+    }
+    const what = `${this.config.cell} ${this.config.layers}x${this.config.hidden}, vocabulary ${this.config.vocabSize}`;
+    const missing = this.specs.filter((s) => !byName.has(s.name)).map((s) => s.name);
+    if (missing.length) throw new Error(`state dict: missing tensor(s) ${missing.join(', ')} for a ${what} model`);
+    const known = new Set(this.specs.map((s) => s.name));
+    const extra = tensors.filter((t) => !known.has(t.name)).map((t) => t.name);
+    if (extra.length) throw new Error(`state dict: unexpected tensor(s) ${extra.join(', ')} for a ${what} model`);
+    for (const s of this.specs) {
+      const t = byName.get(s.name)!;
+      const same = t.shape.length === s.shape.length && t.shape.every((d, i) => d === s.shape[i]);
+      if (!same) {
+        throw new Error(`state dict: tensor ${s.name} has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}] for a ${what} model`);
+      }
+      if (t.data.length !== s.rows * s.cols) {
+        throw new Error(`state dict: tensor ${s.name} holds ${t.data.length} values, its shape [${s.shape.join(', ')}] needs ${s.rows * s.cols}`);
+      }
+      for (let i = 0; i < t.data.length; i++) {
+        if (!Number.isFinite(t.data[i])) throw new Error(`state dict: tensor ${s.name} has a non-finite value at index ${i}`);
+      }
+    }
+    for (const s of this.specs) {
+      const src = byName.get(s.name)!.data;
+      if (s.transposed) {
+        for (let r = 0; r < s.rows; r++) for (let c = 0; c < s.cols; c++) buf[s.offset + r * s.cols + c] = src[c * s.rows + r];
+      } else {
+        buf.set(src, s.offset);
+      }
+    }
+  }
+}
