@@ -1,12 +1,19 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cacheDirs, userCacheDir } from '../src/corpus/cache.js';
+import { cacheDirs, firstWritableDir, removeStaleParts, userCacheDir } from '../src/corpus/cache.js';
 import { CorpusError } from '../src/corpus/errors.js';
-import { defaultRegistryPath, findCorpus, loadRegistry, parseRegistry, urlFileName } from '../src/corpus/registry.js';
+import {
+  defaultRegistryPath,
+  findCorpus,
+  loadRegistry,
+  parseRegistry,
+  urlFileName,
+  type CorpusEntry,
+} from '../src/corpus/registry.js';
 import { resolveCorpus } from '../src/corpus/resolve.js';
 import { sha256File } from '../src/corpus/verify.js';
 
@@ -97,5 +104,39 @@ describe('cache folders', () => {
   it('CHARNN_CORPUS_CACHE or the cacheDir option replace both', () => {
     expect(cacheDirs({ env: { CHARNN_CORPUS_CACHE: '/c' } })).toEqual(['/c']);
     expect(cacheDirs({ cacheDir: '/d', env: { CHARNN_CORPUS_CACHE: '/c' } })).toEqual(['/d']);
+  });
+});
+
+describe('cache folder fallback and clean-up', () => {
+  it('falls back to the next folder when the first cannot be created', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'charnn-cachedir-'));
+    try {
+      await writeFile(join(tmp, 'blocker'), 'a file where a folder should be');
+      const second = join(tmp, 'user', 'charnn', 'corpora');
+      expect(await firstWritableDir([join(tmp, 'blocker', 'corpora'), second])).toBe(second);
+      const err = await firstWritableDir([join(tmp, 'blocker', 'corpora')]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CorpusError);
+      expect((err as Error).message).toMatch(/^no writable corpus cache folder \(.*blocker\/corpora: ENOTDIR\) \(set CHARNN_CORPUS_CACHE/);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("removes a dead fetch's temp file but not a fresh one or another corpus's", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'charnn-parts-'));
+    try {
+      const entry = { name: 'demo' } as CorpusEntry;
+      const old = join(tmp, '.demo.txt.123.abcd.part');
+      const fresh = join(tmp, '.demo.txt.456.ef01.part');
+      const otherCorpus = join(tmp, '.other.txt.123.abcd.part');
+      for (const p of [old, fresh, otherCorpus]) await writeFile(p, 'x');
+      const hourAgo = new Date(Date.now() - 2 * 3_600_000);
+      await utimes(old, hourAgo, hourAgo);
+      await utimes(otherCorpus, hourAgo, hourAgo);
+      await removeStaleParts(tmp, entry);
+      expect((await readdir(tmp)).sort()).toEqual(['.demo.txt.456.ef01.part', '.other.txt.123.abcd.part']);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });

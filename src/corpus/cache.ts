@@ -6,7 +6,7 @@
  * one folder.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, unlink } from 'node:fs/promises';
+import { access, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CorpusError } from './errors.js';
@@ -50,9 +50,13 @@ export async function findCached(entry: CorpusEntry, opts: CacheOptions = {}): P
   return undefined;
 }
 
-/** The first candidate folder that exists (or can be made) and is writable. */
+/** The first candidate cache folder that exists (or can be made) and is writable. */
 export async function writableCacheDir(opts: CacheOptions = {}): Promise<string> {
-  const dirs = cacheDirs(opts);
+  return firstWritableDir(cacheDirs(opts));
+}
+
+/** The first of `dirs` that exists (or can be made) and is writable; a CorpusError naming each refusal if none. */
+export async function firstWritableDir(dirs: string[]): Promise<string> {
   const why: string[] = [];
   for (const dir of dirs) {
     try {
@@ -64,4 +68,20 @@ export async function writableCacheDir(opts: CacheOptions = {}): Promise<string>
     }
   }
   throw new CorpusError('cache', `no writable corpus cache folder (${why.join('; ')}) (set CHARNN_CORPUS_CACHE to a writable folder)`);
+}
+
+/**
+ * Removes temp files (`.<name>.txt.<pid>.<rand>.part`) left by an interrupted fetch of this corpus. A live
+ * download writes to its temp file continuously and gives up after its idle timeout, so one untouched for an
+ * hour is dead.
+ */
+export async function removeStaleParts(dir: string, entry: CorpusEntry, maxAgeMs = 3_600_000): Promise<void> {
+  const prefix = `.${entry.name}.txt.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !n.endsWith('.part')) continue;
+    const p = join(dir, n);
+    const st = await stat(p).catch(() => undefined);
+    if (st && Date.now() - st.mtimeMs > maxAgeMs) await unlink(p).catch(() => undefined);
+  }
 }

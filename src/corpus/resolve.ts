@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachedPath, findCached, writableCacheDir, type CacheOptions } from './cache.js';
+import { cachedPath, findCached, removeStaleParts, writableCacheDir, type CacheOptions } from './cache.js';
 import { CorpusError } from './errors.js';
 import { downloadVerified, type FetchOptions } from './fetch.js';
 import { findCorpus, loadRegistry, urlFileName, type CorpusEntry, type Registry } from './registry.js';
@@ -76,7 +76,9 @@ export async function fetchRegistryCorpus(
   const cached = await findCached(entry, opts);
   if (cached) return { kind: 'file', path: cached, origin: 'cache', entry };
 
-  const dest = cachedPath(await writableCacheDir(opts), entry);
+  const dir = await writableCacheDir(opts);
+  await removeStaleParts(dir, entry);
+  const dest = cachedPath(dir, entry);
   const env = opts.env ?? process.env;
   const mirror = opts.mirror === undefined ? env.CHARNN_CORPUS_MIRROR || undefined : (opts.mirror ?? undefined);
   const failures: string[] = [];
