@@ -5,6 +5,9 @@ import { Batches, splitIds } from '../src/data/batches.js';
 import { learningRate } from '../src/train/schedule.js';
 import { Trainer, TrainingDivergedError, resolveTrainOptions, type TrainOptions } from '../src/train/trainer.js';
 import { ToyModel } from './helpers/toy-model.js';
+import { createJsKernels } from '../src/math/kernels-js.js';
+import { CharRNN } from '../src/model/char-rnn.js';
+import { Vocab } from '../src/data/vocab.js';
 
 const V = 7;
 /** a deterministic corpus of ids with some structure */
@@ -251,5 +254,61 @@ describe('Trainer: exact resume', () => {
     const s = a.trainer.exportState();
     s.window = 1000;
     expect(() => c.trainer.importState(s)).toThrow(/window position 1000/);
+  });
+});
+
+describe('Trainer with the real CharRNN', () => {
+  const text = 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of ' +
+    'foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light.\n';
+  const vocab = Vocab.fromText(text);
+  const ids = vocab.encode(text.repeat(3));
+
+  function make(cell: 'lstm' | 'gru') {
+    const k = createJsKernels('float32');
+    const model = new CharRNN(k, { cell, layers: 2, hidden: 16, vocabSize: vocab.size, dropout: 0.25 });
+    model.init(new Rng(9));
+    const opts: TrainOptions = { batch: 4, seq: 10, lr: 5e-3, valFraction: 0.1, historyEvery: 5, seed: 4 };
+    return { model, trainer: new Trainer(model, ids, opts) };
+  }
+
+  it.each(['lstm', 'gru'] as const)(
+    '%s with dropout: N steps, export weights + trainer state, fresh objects, M steps == N+M steps bit for bit',
+    (cell) => {
+      const one = make(cell);
+      const W = one.trainer.windowsPerEpoch;
+      const N = W + 3, M = 7; // resume point past an epoch boundary
+      one.trainer.run(N + M);
+
+      const a = make(cell);
+      a.trainer.run(N);
+      const weights = a.model.exportStateDict();
+      const saved = structuredClone(a.trainer.exportState());
+
+      const b = make(cell);
+      b.model.importStateDict(weights);
+      b.trainer.importState(saved);
+      b.trainer.run(M);
+      expect(Array.from(b.model.params)).toEqual(Array.from(one.model.params));
+      expect(b.trainer.exportState()).toEqual(one.trainer.exportState());
+      // and the run really moved the weights
+      expect(Array.from(b.model.params)).not.toEqual(Array.from(make(cell).model.params));
+    },
+  );
+
+  it('the carried state is the previous window’s final state (LSTM h and c)', () => {
+    const { model, trainer } = make('lstm');
+    const seen: number[][] = [];
+    const fwd = model.forward.bind(model);
+    model.forward = (x, y, T, B, st, o) => {
+      seen.push(Array.from(st));
+      const loss = fwd(x, y, T, B, st, o);
+      seen.push(Array.from(st));
+      return loss;
+    };
+    trainer.step();
+    trainer.step();
+    expect(seen[0].every((v) => v === 0)).toBe(true);
+    expect(seen[1].some((v) => v !== 0)).toBe(true);
+    expect(seen[2]).toEqual(seen[1]);
   });
 });
