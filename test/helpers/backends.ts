@@ -28,3 +28,11 @@ export const naiveBackend: BackendEntry = {
 
 /** Every float64 backend: the oracle and each fast backend's float64 build (gradient checks run on these). */
 export const float64Backends: BackendEntry[] = [naiveBackend, ...backends.filter((b) => b.dtype === 'float64')];
+
+/** The oracle and every fast backend (both precisions). */
+export const allBackends: BackendEntry[] = [naiveBackend, ...backends];
+
+/** Tolerance for comparing a backend's whole-model results with float64 maths: float32 rounding or float64. */
+export function modelTol(dtype: DType): number {
+  return dtype === 'float64' ? 1e-11 : 2e-5;
+}
