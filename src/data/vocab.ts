@@ -41,8 +41,8 @@ export class Vocab {
   readonly chars: readonly string[];
   /** (V) code point of each id. */
   readonly codePoints: Uint32Array;
-  /** code point -> id + 1 (0: absent); sized to the largest code point + 1. */
-  private readonly lookup: Int32Array;
+  /** code point -> id + 1 (0: absent); sized to the largest code point + 1. Read-only for callers. */
+  readonly lookup: Int32Array;
 
   private constructor(codePoints: Uint32Array) {
     this.codePoints = codePoints;
@@ -258,13 +258,14 @@ export function encodeUtf8(bytes: Uint8Array, vocab?: Vocab): EncodedCorpus {
 
   // pass 2: ids (the bytes are known valid now)
   const ids = v.allocIds(count);
+  const lut = v.lookup;
   for (let i = start, k = 0; i < end; k++) {
     const b = bytes[i];
     const cp = b < 0x80 ? b : decodeAt(bytes, i, end);
-    const id = v.idOfCodePoint(cp);
+    const id = cp < lut.length ? lut[cp] - 1 : -1;
     if (id < 0) throw new Error(`character ${describeCodePoint(cp)} at position ${k} is not in the vocabulary`);
     ids[k] = id;
-    i += utf8Len(cp);
+    i += b < 0x80 ? 1 : utf8Len(cp);
   }
   return { vocab: v, ids };
 }

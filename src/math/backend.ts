@@ -2,6 +2,8 @@
  * Backend factory: the one place that maps a backend name (the CLI's and the bench's --backend) to a Kernels
  * implementation. Async because a WebAssembly backend compiles its module and may start worker threads.
  * Backends are imported lazily so choosing one never loads the others.
+ * Adding a backend (e.g. 'wasm'): add its name to BACKEND_NAMES and a case below; the CLI's and the bench's
+ * --backend accept every name listed.
  */
 import type { DType, Kernels } from './kernels.js';
 
