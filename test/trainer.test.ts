@@ -148,6 +148,13 @@ describe('Trainer: optimisation step', () => {
     expect(trainer.exportState().pending!.count).toBe(2);
   });
 
+  it('refuses ids outside the model vocabulary', () => {
+    const k = createNaiveKernels('float32');
+    const ids = corpus(600);
+    ids[300] = V;
+    expect(() => new Trainer(new ToyModel(k, V), ids, { batch: 3, seq: 4 })).toThrow(/ids reach 7 but the model's vocabulary has 7/);
+  });
+
   it('records the effective configuration with every default filled in', () => {
     const { trainer } = setup({ batch: 3, seq: 4 });
     expect(trainer.config).toEqual(resolveTrainOptions({ batch: 3, seq: 4, lr: 0.05 }));

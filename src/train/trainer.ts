@@ -253,6 +253,14 @@ export class Trainer {
     this.kernels = model.kernels;
     this.config = resolveTrainOptions(options);
     const { batch: B, seq: T } = this.config;
+    let maxId = -1;
+    for (let i = 0; i < ids.length; i++) if (ids[i] > maxId) maxId = ids[i];
+    if (maxId >= model.config.vocabSize) {
+      throw new Error(
+        `the corpus ids reach ${maxId} but the model's vocabulary has ${model.config.vocabSize} symbols ` +
+          `(encode the corpus with the model's vocabulary)`,
+      );
+    }
     const split = splitIds(ids, this.config.valFraction);
     this.batches = new Batches(split.train, B, T, 'training');
     this.valBatches = null;
