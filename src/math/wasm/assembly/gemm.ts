@@ -1,0 +1,255 @@
+/**
+ * Matrix products on f32x4. Every output element is computed the same way whichever tile or thread handles it
+ * (start from out or 0, then add a·b for k in order, block by block), so splitting the work across threads
+ * never changes a result bit.
+ *
+ * mm and mmTN share one routine, `gemm`: A element (i, k) sits at a + 4·(i·ar + k·ak), so mm has
+ * (ar, ak) = (K, 1) and mmTN, whose a is stored (K, M), has (1, M). B is always row-major (K, N).
+ * mmNT takes dot products along contiguous rows of both a and b.
+ *
+ * Sizes: M, K, N as in kernels.ts; pointers are byte offsets into the shared memory.
+ */
+import { madd, maddS, ldp, hsum, shareStart } from './simd';
+
+/** K block: keeps a 16-column strip of B (KC × 64 bytes) in L1 while all row tiles pass over it. */
+const KC: i32 = 256;
+
+// ---- gemm tiles: out (rows × cols) [+]= A (rows × kn) · B (kn × cols) ------------------------------------
+
+/** 4 rows × 8 columns: 8 accumulators, 2 loads of B and 4 splats of A per k. */
+function tile4x8(po: usize, ok: usize, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize, kn: i32, ld: bool): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (ld) {
+    c00 = v128.load(po); c01 = v128.load(po, 16);
+    c10 = v128.load(po + ok); c11 = v128.load(po + ok, 16);
+    c20 = v128.load(po + 2 * ok); c21 = v128.load(po + 2 * ok, 16);
+    c30 = v128.load(po + 3 * ok); c31 = v128.load(po + 3 * ok, 16);
+  }
+  let a0 = pa, a1 = pa + ar, a2 = pa + 2 * ar, a3 = pa + 3 * ar;
+  for (let k = 0; k < kn; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let s = v128.load32_splat(a0);
+    c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(a1);
+    c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(a2);
+    c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(a3);
+    c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    a0 += ak; a1 += ak; a2 += ak; a3 += ak; pb += bk;
+  }
+  v128.store(po, c00); v128.store(po, c01, 16);
+  v128.store(po + ok, c10); v128.store(po + ok, c11, 16);
+  v128.store(po + 2 * ok, c20); v128.store(po + 2 * ok, c21, 16);
+  v128.store(po + 3 * ok, c30); v128.store(po + 3 * ok, c31, 16);
+}
+
+/** 4 rows × 4 columns (column remainder). */
+function tile4x4(po: usize, ok: usize, pa: usize, ar: usize, ak: usize, pb: usize, bk: usize, kn: i32, ld: bool): void {
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+  if (ld) { c0 = v128.load(po); c1 = v128.load(po + ok); c2 = v128.load(po + 2 * ok); c3 = v128.load(po + 3 * ok); }
+  let a0 = pa, a1 = pa + ar, a2 = pa + 2 * ar, a3 = pa + 3 * ar;
+  for (let k = 0; k < kn; k++) {
+    const b0 = v128.load(pb);
+    c0 = madd(v128.load32_splat(a0), b0, c0);
+    c1 = madd(v128.load32_splat(a1), b0, c1);
+    c2 = madd(v128.load32_splat(a2), b0, c2);
+    c3 = madd(v128.load32_splat(a3), b0, c3);
+    a0 += ak; a1 += ak; a2 += ak; a3 += ak; pb += bk;
+  }
+  v128.store(po, c0); v128.store(po + ok, c1); v128.store(po + 2 * ok, c2); v128.store(po + 3 * ok, c3);
+}
+
+/** 1 row × 16 columns: the matrix-vector shape (sampling with batch 1) and row remainders. */
+function tile1x16(po: usize, pa: usize, ak: usize, pb: usize, bk: usize, kn: i32, ld: bool): void {
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+  if (ld) { c0 = v128.load(po); c1 = v128.load(po, 16); c2 = v128.load(po, 32); c3 = v128.load(po, 48); }
+  for (let k = 0; k < kn; k++) {
+    const s = v128.load32_splat(pa);
+    c0 = madd(s, v128.load(pb), c0);
+    c1 = madd(s, v128.load(pb, 16), c1);
+    c2 = madd(s, v128.load(pb, 32), c2);
+    c3 = madd(s, v128.load(pb, 48), c3);
+    pa += ak; pb += bk;
+  }
+  v128.store(po, c0); v128.store(po, c1, 16); v128.store(po, c2, 32); v128.store(po, c3, 48);
+}
+
+/** 1 row × 4 columns. */
+function tile1x4(po: usize, pa: usize, ak: usize, pb: usize, bk: usize, kn: i32, ld: bool): void {
+  let c0 = ld ? v128.load(po) : f32x4.splat(0);
+  for (let k = 0; k < kn; k++) {
+    c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
+    pa += ak; pb += bk;
+  }
+  v128.store(po, c0);
+}
+
+/** One element (column remainder below 4). */
+function tile1x1(po: usize, pa: usize, ak: usize, pb: usize, bk: usize, kn: i32, ld: bool): void {
+  let c: f32 = ld ? load<f32>(po) : 0;
+  for (let k = 0; k < kn; k++) {
+    c = maddS(load<f32>(pa), load<f32>(pb), c);
+    pa += ak; pb += bk;
+  }
+  store<f32>(po, c);
+}
+
+/**
+ * out rows [i0, i1) × columns [j0, j1) [+]= A · B. ar, ak in elements; N is the row length of B and out.
+ * Loop order per K block: 16-column strips of B, all row tiles inside, so the strip stays in L1.
+ */
+export function gemm(out: usize, a: usize, ar: i32, ak: i32, b: usize, M: i32, K: i32, N: i32, acc: bool,
+                     i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const ok = <usize>N << 2, arB = <usize>ar << 2, akB = <usize>ak << 2;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kn = min(KC, K - k0);
+    const ld = acc || k0 > 0;
+    const pa = a + <usize>k0 * akB;
+    const pb = b + <usize>k0 * ok;
+    let j = j0;
+    // full 4-row tiles over 16-column strips (two 4x8 tiles share the strip's cache lines)
+    for (; j + 16 <= j1; j += 16) {
+      for (let i = i0; i + 4 <= i1; i += 4) {
+        const po = out + (<usize>i * N + j) * 4, pai = pa + <usize>i * arB, pbj = pb + (<usize>j << 2);
+        tile4x8(po, ok, pai, arB, akB, pbj, ok, kn, ld);
+        tile4x8(po + 32, ok, pai, arB, akB, pbj + 32, ok, kn, ld);
+      }
+    }
+    for (; j + 8 <= j1; j += 8) {
+      for (let i = i0; i + 4 <= i1; i += 4) {
+        tile4x8(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * arB, arB, akB, pb + (<usize>j << 2), ok, kn, ld);
+      }
+    }
+    for (; j + 4 <= j1; j += 4) {
+      for (let i = i0; i + 4 <= i1; i += 4) {
+        tile4x4(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * arB, arB, akB, pb + (<usize>j << 2), ok, kn, ld);
+      }
+    }
+    for (; j < j1; j++) {
+      for (let i = i0; i + 4 <= i1; i += 4) {
+        for (let r = 0; r < 4; r++) {
+          tile1x1(out + (<usize>(i + r) * N + j) * 4, pa + <usize>(i + r) * arB, akB, pb + (<usize>j << 2), ok, kn, ld);
+        }
+      }
+    }
+    // remainder rows (all rows when fewer than 4): one row at a time, widest tiles first
+    for (let i = i0 + ((i1 - i0) & ~3); i < i1; i++) {
+      const po = out + <usize>i * N * 4, pai = pa + <usize>i * arB;
+      let jj = j0;
+      for (; jj + 16 <= j1; jj += 16) tile1x16(po + (<usize>jj << 2), pai, akB, pb + (<usize>jj << 2), ok, kn, ld);
+      for (; jj + 4 <= j1; jj += 4) tile1x4(po + (<usize>jj << 2), pai, akB, pb + (<usize>jj << 2), ok, kn, ld);
+      for (; jj < j1; jj++) tile1x1(po + (<usize>jj << 2), pai, akB, pb + (<usize>jj << 2), ok, kn, ld);
+    }
+  }
+}
+
+// ---- mmNT tiles: out (i, j) [+]= dot(a row i, b row j) over kn, both rows contiguous ----------------------
+
+/** 4 rows of a × 2 rows of b; kn may end in a partial vector (zero-padded lanes add nothing). */
+function ntTile4x2(po: usize, ok: usize, pa: usize, pb: usize, rs: usize, kn: i32, ld: bool): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  let k = 0;
+  for (; k + 4 <= kn; k += 4) {
+    const b0 = v128.load(pb), b1 = v128.load(pb + rs);
+    let x = v128.load(pa);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load(pa + rs);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load(pa + 2 * rs);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load(pa + 3 * rs);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    pa += 16; pb += 16;
+  }
+  const rem = kn - k;
+  if (rem > 0) {
+    const b0 = ldp(pb, rem), b1 = ldp(pb + rs, rem);
+    let x = ldp(pa, rem);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = ldp(pa + rs, rem);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = ldp(pa + 2 * rs, rem);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = ldp(pa + 3 * rs, rem);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+  }
+  ntOut(po, hsum(c00), ld); ntOut(po + 4, hsum(c01), ld);
+  ntOut(po + ok, hsum(c10), ld); ntOut(po + ok + 4, hsum(c11), ld);
+  ntOut(po + 2 * ok, hsum(c20), ld); ntOut(po + 2 * ok + 4, hsum(c21), ld);
+  ntOut(po + 3 * ok, hsum(c30), ld); ntOut(po + 3 * ok + 4, hsum(c31), ld);
+}
+
+/** One element: dot(a row, b row) over kn, lane arithmetic identical to ntTile4x2. */
+function ntTile1x1(po: usize, pa: usize, pb: usize, kn: i32, ld: bool): void {
+  let c = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= kn; k += 4) {
+    c = madd(v128.load(pa), v128.load(pb), c);
+    pa += 16; pb += 16;
+  }
+  const rem = kn - k;
+  if (rem > 0) c = madd(ldp(pa, rem), ldp(pb, rem), c);
+  ntOut(po, hsum(c), ld);
+}
+
+// @ts-ignore: decorator
+@inline function ntOut(p: usize, s: f32, ld: bool): void {
+  store<f32>(p, ld ? load<f32>(p) + s : s);
+}
+
+/** out rows [i0, i1) × columns [j0, j1) [+]= a (M,K) · b (N,K)ᵀ, K in blocks of KC. */
+export function gemmNT(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool,
+                       i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const ok = <usize>N << 2, rs = <usize>K << 2;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kn = min(KC, K - k0);
+    const ld = acc || k0 > 0;
+    const pa = a + (<usize>k0 << 2), pb = b + (<usize>k0 << 2);
+    const iEnd = i0 + ((i1 - i0) & ~3);
+    let j = j0;
+    for (; j + 2 <= j1; j += 2) {
+      const pbj = pb + <usize>j * rs;
+      for (let i = i0; i < iEnd; i += 4) {
+        ntTile4x2(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * rs, pbj, rs, kn, ld);
+      }
+      for (let i = iEnd; i < i1; i++) {
+        const po = out + (<usize>i * N + j) * 4, pai = pa + <usize>i * rs;
+        ntTile1x1(po, pai, pbj, kn, ld);
+        ntTile1x1(po + 4, pai, pbj + rs, kn, ld);
+      }
+    }
+    if (j < j1) {
+      for (let i = i0; i < i1; i++) ntTile1x1(out + (<usize>i * N + j) * 4, pa + <usize>i * rs, pb + <usize>j * rs, kn, ld);
+    }
+  }
+}
+
+// ---- partitioning: thread t of nt takes a contiguous share; tiles never straddle a share boundary ---------
+
+/** Split by 16-column strips when there are enough, else by 4-row tiles. */
+function gemmPart(t: i32, nt: i32, out: usize, a: usize, ar: i32, ak: i32, b: usize, M: i32, K: i32, N: i32, acc: bool): void {
+  if (nt <= 1) { gemm(out, a, ar, ak, b, M, K, N, acc, 0, M, 0, N); return; }
+  if (N >= 16 * 2 * nt || M < 8 * nt) {
+    gemm(out, a, ar, ak, b, M, K, N, acc, 0, M, shareStart(N, 16, t, nt), shareStart(N, 16, t + 1, nt));
+  } else {
+    gemm(out, a, ar, ak, b, M, K, N, acc, shareStart(M, 4, t, nt), shareStart(M, 4, t + 1, nt), 0, N);
+  }
+}
+
+export function mm(t: i32, nt: i32, out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  gemmPart(t, nt, out, a, K, 1, b, M, K, N, acc != 0);
+}
+
+export function mmTN(t: i32, nt: i32, out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  gemmPart(t, nt, out, a, 1, M, b, M, K, N, acc != 0);
+}
+
+export function mmNT(t: i32, nt: i32, out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  if (nt <= 1) { gemmNT(out, a, b, M, K, N, acc != 0, 0, M, 0, N); return; }
+  if (N >= 2 * 2 * nt || M < 8 * nt) {
+    gemmNT(out, a, b, M, K, N, acc != 0, 0, M, shareStart(N, 2, t, nt), shareStart(N, 2, t + 1, nt));
+  } else {
+    gemmNT(out, a, b, M, K, N, acc != 0, shareStart(M, 4, t, nt), shareStart(M, 4, t + 1, nt), 0, N);
+  }
+}

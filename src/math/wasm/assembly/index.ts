@@ -1,0 +1,11 @@
+/**
+ * AssemblyScript entry of the WebAssembly SIMD kernels (built by scripts/build-wasm.mjs, loaded by
+ * ../index.ts). The module owns no memory of its own: it imports one shared WebAssembly.Memory, and every
+ * pointer argument is a byte offset into it. Every kernel takes (t, nt) first and computes thread t's share.
+ */
+export { mm, mmNT, mmTN } from './gemm';
+export { lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward } from './cells';
+export {
+  fill, copy, axpy, scale, mul, sumSqChunks, sumF64, colSumAcc, rowsSet, gatherAdd, scatterAdd, softmaxXent,
+  adam, rmsprop, sgd, SUMSQ_CHUNK, XENT_CHUNK,
+} from './vector';
