@@ -7,7 +7,7 @@
  */
 import type { DType, Kernels } from './kernels.js';
 
-export const BACKEND_NAMES = ['js', 'naive'] as const;
+export const BACKEND_NAMES = ['js', 'naive', 'wasm'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendOptions {
@@ -26,6 +26,11 @@ export async function createKernels(name: string, opts: BackendOptions = {}): Pr
     case 'naive': {
       const { createNaiveKernels } = await import('./kernels-naive.js');
       return createNaiveKernels(opts.dtype ?? 'float32');
+    }
+    case 'wasm': {
+      if (opts.dtype === 'float64') throw new Error('the wasm backend is float32 only (use --backend js for float64)');
+      const { createWasmKernels } = await import('./wasm/index.js');
+      return createWasmKernels(opts.threads !== undefined ? { threads: opts.threads } : {});
     }
     default:
       throw new Error(`unknown backend ${JSON.stringify(name)} (available: ${BACKEND_NAMES.join(', ')})`);

@@ -5,6 +5,7 @@
 import type { DType, Kernels } from '../../src/math/kernels.js';
 import { createJsKernels } from '../../src/math/kernels-js.js';
 import { createNaiveKernels } from '../../src/math/kernels-naive.js';
+import { createWasmKernels } from '../../src/math/wasm/index.js';
 
 export interface BackendEntry {
   /** label for test names, e.g. 'js/float32' */
@@ -17,6 +18,8 @@ export interface BackendEntry {
 export const backends: BackendEntry[] = [
   { name: 'js/float32', dtype: 'float32', make: async () => createJsKernels('float32') },
   { name: 'js/float64', dtype: 'float64', make: async () => createJsKernels('float64') },
+  // two threads so the work split runs in every test (results do not depend on the thread count)
+  { name: 'wasm/float32', dtype: 'float32', make: () => createWasmKernels({ threads: 2 }) },
 ];
 
 /** The oracle itself, listed separately so tests that run on "every float64 backend" can include it. */

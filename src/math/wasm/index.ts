@@ -104,8 +104,11 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
   };
   scratchFor(4096);
 
-  const pool = nt > 1 ? await Pool.create(module, memory, ctlByte, nt, OPS) : null;
+  const pool = nt > 1 ? await Pool.create(module, memory, ctlByte, nt, instance.exports, OPS) : null;
   const A = pool ? pool.A : new Float64Array(0);
+  /** Chunks for a call of `work` units, about `per` units each: at least one per thread (claimed dynamically,
+   * so a thread the OS preempts costs at most a chunk), at most four per thread (claims are not free). */
+  const split = (work: number, per: number): number => Math.min(4 * nt, Math.max(nt, Math.floor(work / per)));
   let disposed = false;
 
   /** Byte offset of a backend array (a foreign array would silently read the wrong memory: refuse it). */
@@ -123,10 +126,12 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     memoryBytes: () => top,
 
     alloc(n) {
-      return new Float32Array(memory.buffer, reserve(n * 4), n);
+      const at = reserve(n * 4); // may grow the memory: take the buffer after
+      return new Float32Array(memory.buffer, at, n);
     },
     allocI32(n) {
-      return new Int32Array(memory.buffer, reserve(n * 4), n);
+      const at = reserve(n * 4);
+      return new Int32Array(memory.buffer, at, n);
     },
     dispose() {
       if (disposed) return;
@@ -138,31 +143,31 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     fill(out, value, n) {
       if (pool && n >= PAR_ELEMS) {
         A[0] = p(out); A[1] = value; A[2] = n;
-        pool.start(OP.fill, 3); ex.fill(0, nt, A[0], value, n); pool.finish();
+        pool.run(OP.fill, 3, split(n, 1 << 14));
       } else ex.fill(0, 1, p(out), value, n);
     },
     copy(out, src, n) {
       if (pool && n >= PAR_ELEMS) {
         A[0] = p(out); A[1] = p(src); A[2] = n;
-        pool.start(OP.copy, 3); ex.copy(0, nt, A[0], A[1], n); pool.finish();
+        pool.run(OP.copy, 3, split(n, 1 << 14));
       } else ex.copy(0, 1, p(out), p(src), n);
     },
     axpy(y, alpha, x, n) {
       if (pool && n >= PAR_ELEMS) {
         A[0] = p(y); A[1] = alpha; A[2] = p(x); A[3] = n;
-        pool.start(OP.axpy, 4); ex.axpy(0, nt, A[0], alpha, A[2], n); pool.finish();
+        pool.run(OP.axpy, 4, split(n, 1 << 14));
       } else ex.axpy(0, 1, p(y), alpha, p(x), n);
     },
     scale(x, alpha, n) {
       if (pool && n >= PAR_ELEMS) {
         A[0] = p(x); A[1] = alpha; A[2] = n;
-        pool.start(OP.scale, 3); ex.scale(0, nt, A[0], alpha, n); pool.finish();
+        pool.run(OP.scale, 3, split(n, 1 << 14));
       } else ex.scale(0, 1, p(x), alpha, n);
     },
     mul(out, a, b, n) {
       if (pool && n >= PAR_ELEMS) {
         A[0] = p(out); A[1] = p(a); A[2] = p(b); A[3] = n;
-        pool.start(OP.mul, 4); ex.mul(0, nt, A[0], A[1], A[2], n); pool.finish();
+        pool.run(OP.mul, 4, split(n, 1 << 14));
       } else ex.mul(0, 1, p(out), p(a), p(b), n);
     },
     sumSq(x, n) {
@@ -170,7 +175,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
       const part = scratchFor(chunks);
       if (pool && n >= PAR_ELEMS) {
         A[0] = part; A[1] = p(x); A[2] = n;
-        pool.start(OP.sumSqChunks, 3); ex.sumSqChunks(0, nt, part, A[1], n); pool.finish();
+        pool.run(OP.sumSqChunks, 3, split(n, 1 << 14));
       } else ex.sumSqChunks(0, 1, part, p(x), n);
       return ex.sumF64(part, chunks);
     },
@@ -179,45 +184,45 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     mm(out, a, b, M, K, N, acc) {
       if (pool && M * K * N >= PAR_MACS) {
         A[0] = p(out); A[1] = p(a); A[2] = p(b); A[3] = M; A[4] = K; A[5] = N; A[6] = acc ? 1 : 0;
-        pool.start(OP.mm, 7); ex.mm(0, nt, A[0], A[1], A[2], M, K, N, A[6]); pool.finish();
+        pool.run(OP.mm, 7, split(M * K * N, 1 << 17));
       } else ex.mm(0, 1, p(out), p(a), p(b), M, K, N, acc ? 1 : 0);
     },
     mmNT(out, a, b, M, K, N, acc) {
       if (pool && M * K * N >= PAR_MACS) {
         A[0] = p(out); A[1] = p(a); A[2] = p(b); A[3] = M; A[4] = K; A[5] = N; A[6] = acc ? 1 : 0;
-        pool.start(OP.mmNT, 7); ex.mmNT(0, nt, A[0], A[1], A[2], M, K, N, A[6]); pool.finish();
+        pool.run(OP.mmNT, 7, split(M * K * N, 1 << 17));
       } else ex.mmNT(0, 1, p(out), p(a), p(b), M, K, N, acc ? 1 : 0);
     },
     mmTN(out, a, b, M, K, N, acc) {
       if (pool && M * K * N >= PAR_MACS) {
         A[0] = p(out); A[1] = p(a); A[2] = p(b); A[3] = M; A[4] = K; A[5] = N; A[6] = acc ? 1 : 0;
-        pool.start(OP.mmTN, 7); ex.mmTN(0, nt, A[0], A[1], A[2], M, K, N, A[6]); pool.finish();
+        pool.run(OP.mmTN, 7, split(M * K * N, 1 << 17));
       } else ex.mmTN(0, 1, p(out), p(a), p(b), M, K, N, acc ? 1 : 0);
     },
 
     rowsSet(out, bias, M, N) {
       if (pool && M * N >= PAR_ROWS) {
         A[0] = p(out); A[1] = p(bias); A[2] = M; A[3] = N;
-        pool.start(OP.rowsSet, 4); ex.rowsSet(0, nt, A[0], A[1], M, N); pool.finish();
+        pool.run(OP.rowsSet, 4, split(M * N, 1 << 13));
       } else ex.rowsSet(0, 1, p(out), p(bias), M, N);
     },
     colSumAcc(out, a, M, N) {
       const acc64 = scratchFor(N);
       if (pool && M * N >= PAR_ROWS) {
         A[0] = acc64; A[1] = p(out); A[2] = p(a); A[3] = M; A[4] = N;
-        pool.start(OP.colSumAcc, 5); ex.colSumAcc(0, nt, acc64, A[1], A[2], M, N); pool.finish();
+        pool.run(OP.colSumAcc, 5, split(M * N, 1 << 13));
       } else ex.colSumAcc(0, 1, acc64, p(out), p(a), M, N);
     },
     gatherAdd(out, table, ids, M, N) {
       if (pool && M * N >= PAR_ROWS) {
         A[0] = p(out); A[1] = p(table); A[2] = p(ids); A[3] = M; A[4] = N;
-        pool.start(OP.gatherAdd, 5); ex.gatherAdd(0, nt, A[0], A[1], A[2], M, N); pool.finish();
+        pool.run(OP.gatherAdd, 5, split(M * N, 1 << 13));
       } else ex.gatherAdd(0, 1, p(out), p(table), p(ids), M, N);
     },
     scatterAdd(table, d, ids, M, N) {
       if (pool && M * N >= PAR_ROWS) {
         A[0] = p(table); A[1] = p(d); A[2] = p(ids); A[3] = M; A[4] = N;
-        pool.start(OP.scatterAdd, 5); ex.scatterAdd(0, nt, A[0], A[1], A[2], M, N); pool.finish();
+        pool.run(OP.scatterAdd, 5, split(M * N, 1 << 13));
       } else ex.scatterAdd(0, 1, p(table), p(d), p(ids), M, N);
     },
 
@@ -225,43 +230,39 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     lstmForward(h, c, act, pre, cPrev, B, H) {
       if (pool && B * H >= PAR_CELL && B > 1) {
         A[0] = p(h); A[1] = p(c); A[2] = p(act); A[3] = p(pre); A[4] = p(cPrev); A[5] = B; A[6] = H;
-        pool.start(OP.lstmForward, 7); ex.lstmForward(0, nt, A[0], A[1], A[2], A[3], A[4], B, H); pool.finish();
+        pool.run(OP.lstmForward, 7, split(B * H, 512));
       } else ex.lstmForward(0, 1, p(h), p(c), p(act), p(pre), p(cPrev), B, H);
     },
     lstmBackward(dpre, dcPrev, dh, dc, act, c, cPrev, B, H) {
       if (pool && B * H >= PAR_CELL && B > 1) {
         A[0] = p(dpre); A[1] = p(dcPrev); A[2] = p(dh); A[3] = p(dc); A[4] = p(act); A[5] = p(c); A[6] = p(cPrev);
         A[7] = B; A[8] = H;
-        pool.start(OP.lstmBackward, 9);
-        ex.lstmBackward(0, nt, A[0], A[1], A[2], A[3], A[4], A[5], A[6], B, H);
-        pool.finish();
+        pool.run(OP.lstmBackward, 9, split(B * H, 512));
       } else ex.lstmBackward(0, 1, p(dpre), p(dcPrev), p(dh), p(dc), p(act), p(c), p(cPrev), B, H);
     },
     gruForward(h, act, gi, gh, hPrev, B, H) {
       if (pool && B * H >= PAR_CELL && B > 1) {
         A[0] = p(h); A[1] = p(act); A[2] = p(gi); A[3] = p(gh); A[4] = p(hPrev); A[5] = B; A[6] = H;
-        pool.start(OP.gruForward, 7); ex.gruForward(0, nt, A[0], A[1], A[2], A[3], A[4], B, H); pool.finish();
+        pool.run(OP.gruForward, 7, split(B * H, 512));
       } else ex.gruForward(0, 1, p(h), p(act), p(gi), p(gh), p(hPrev), B, H);
     },
     gruBackward(dgi, dgh, dhPrev, dh, act, gh, hPrev, B, H) {
       if (pool && B * H >= PAR_CELL && B > 1) {
         A[0] = p(dgi); A[1] = p(dgh); A[2] = p(dhPrev); A[3] = p(dh); A[4] = p(act); A[5] = p(gh); A[6] = p(hPrev);
         A[7] = B; A[8] = H;
-        pool.start(OP.gruBackward, 9);
-        ex.gruBackward(0, nt, A[0], A[1], A[2], A[3], A[4], A[5], A[6], B, H);
-        pool.finish();
+        pool.run(OP.gruBackward, 9, split(B * H, 512));
       } else ex.gruBackward(0, 1, p(dgi), p(dgh), p(dhPrev), p(dh), p(act), p(gh), p(hPrev), B, H);
     },
     rnnForward(h, pre, B, H) {
       if (pool && B * H >= PAR_CELL && B > 1) {
         A[0] = p(h); A[1] = p(pre); A[2] = B; A[3] = H;
-        pool.start(OP.rnnForward, 4); ex.rnnForward(0, nt, A[0], A[1], B, H); pool.finish();
+        pool.run(OP.rnnForward, 4, split(B * H, 512));
       } else ex.rnnForward(0, 1, p(h), p(pre), B, H);
     },
     rnnBackward(dpre, dh, h, B, H) {
       if (pool && B * H >= PAR_CELL && B > 1) {
         A[0] = p(dpre); A[1] = p(dh); A[2] = p(h); A[3] = B; A[4] = H;
-        pool.start(OP.rnnBackward, 5); ex.rnnBackward(0, nt, A[0], A[1], A[2], B, H); pool.finish();
+        pool.run(OP.rnnBackward, 5, split(B * H, 512));
       } else ex.rnnBackward(0, 1, p(dpre), p(dh), p(h), B, H);
     },
 
@@ -271,9 +272,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
       const part = scratchFor(chunks);
       if (pool && M * V >= PAR_ROWS && chunks > 1) {
         A[0] = part; A[1] = p(dlogits); A[2] = p(logits); A[3] = p(targets); A[4] = M; A[5] = V; A[6] = gradScale;
-        pool.start(OP.softmaxXent, 7);
-        ex.softmaxXent(0, nt, part, A[1], A[2], A[3], M, V, gradScale);
-        pool.finish();
+        pool.run(OP.softmaxXent, 7, split(M * V, 1 << 13));
       } else ex.softmaxXent(0, 1, part, p(dlogits), p(logits), p(targets), M, V, gradScale);
       return ex.sumF64(part, chunks);
     },
@@ -284,21 +283,19 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
       if (pool && n >= PAR_ELEMS) {
         A[0] = p(pp); A[1] = p(g); A[2] = p(m); A[3] = p(v); A[4] = n;
         A[5] = step; A[6] = b1; A[7] = b2; A[8] = ibc2; A[9] = eps; A[10] = gScale;
-        pool.start(OP.adam, 11);
-        ex.adam(0, nt, A[0], A[1], A[2], A[3], n, step, b1, b2, ibc2, eps, gScale);
-        pool.finish();
+        pool.run(OP.adam, 11, split(n, 1 << 14));
       } else ex.adam(0, 1, p(pp), p(g), p(m), p(v), n, step, b1, b2, ibc2, eps, gScale);
     },
     rmsprop(pp, g, s, n, lr, alpha, eps, gScale) {
       if (pool && n >= PAR_ELEMS) {
         A[0] = p(pp); A[1] = p(g); A[2] = p(s); A[3] = n; A[4] = lr; A[5] = alpha; A[6] = eps; A[7] = gScale;
-        pool.start(OP.rmsprop, 8); ex.rmsprop(0, nt, A[0], A[1], A[2], n, lr, alpha, eps, gScale); pool.finish();
+        pool.run(OP.rmsprop, 8, split(n, 1 << 14));
       } else ex.rmsprop(0, 1, p(pp), p(g), p(s), n, lr, alpha, eps, gScale);
     },
     sgd(pp, g, buf, n, lr, momentum, gScale) {
       if (pool && n >= PAR_ELEMS) {
         A[0] = p(pp); A[1] = p(g); A[2] = p(buf); A[3] = n; A[4] = lr; A[5] = momentum; A[6] = gScale;
-        pool.start(OP.sgd, 7); ex.sgd(0, nt, A[0], A[1], A[2], n, lr, momentum, gScale); pool.finish();
+        pool.run(OP.sgd, 7, split(n, 1 << 14));
       } else ex.sgd(0, 1, p(pp), p(g), p(buf), n, lr, momentum, gScale);
     },
   };

@@ -1,96 +1,125 @@
 /**
- * Persistent worker threads that run shares of one kernel call on the shared WebAssembly memory.
+ * Persistent worker threads that share the calls of one kernel on the shared WebAssembly memory.
  *
- * Protocol (a control block of Int32 words plus 12 float64 argument slots, inside the shared memory):
- * the main thread writes the arguments, the op and its arity, then bumps SEQ; each worker spins on SEQ for a
- * short while (a round trip then costs well under a microsecond), falls back to Atomics.wait when idle, runs
- * its share `fn(t, nt, ...args)`, and increments DONE. The main thread runs share 0 meanwhile, then waits for
- * DONE to reach the worker count. Shares are static (see assembly/simd.ts shareStart), so results never depend
- * on timing.
+ * A call is cut into `n` chunks (the wasm kernels take (chunk, n) and compute that chunk's static share).
+ * The main thread publishes the call (op, arguments, n), then every thread, the main one included, claims
+ * chunks from one counter until none is left; the main thread then waits for chunks still running elsewhere.
+ * Which thread runs a chunk never changes its result (each output is computed the same way wherever it
+ * is), so runs stay bit-reproducible, while a worker the OS has descheduled simply gets fewer chunks instead
+ * of stalling the call (two cores shared with other processes are the normal case here).
+ *
+ * Idle workers spin on SEQ for a short while (a hand-off then costs well under a microsecond), then sleep in
+ * Atomics.wait; the main thread wakes sleepers with Atomics.notify.
+ *
+ * Control block (Int32 words in the shared memory), then 12 float64 argument slots:
+ *   SEQ    call counter, bumped when a call is published
+ *   NEXT   claim word: (tag << 16) | next chunk index; tag identifies the call, 0 = closed
+ *   NCHUNK chunks of the current call; OP, ARGC the export index and its argument count
+ *   DONE   finished chunks; MAIN_SLEEP main thread is in Atomics.wait; ERR a worker threw
+ *   QUIT   workers leave their loop; SLEEP0 + t: worker t is in Atomics.wait
  */
 import { Worker } from 'node:worker_threads';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
 
-/** Int32 word indices in the control block. */
-const SEQ = 0, OP = 1, ARGC = 2, DONE = 3, MAIN_SLEEP = 4, ERR = 5, SLEEP0 = 8;
-/** Bytes of the control block: 64 words (up to 56 workers' sleep flags), then the float64 argument slots. */
+const SEQ = 0, NEXT = 1, NCHUNK = 2, OP = 3, ARGC = 4, DONE = 5, MAIN_SLEEP = 6, ERR = 7, QUIT = 8, SLEEP0 = 16;
+const CLOSED = 0;
+/** Bytes of the control block: 64 words, then the float64 argument slots. */
 export const CTL_BYTES = 256 + 8 * 16;
-const MAX_WORKERS = 56;
+const MAX_WORKERS = 47;
+/** Most chunks per call (the claim word has 16 bits for the index). */
+export const MAX_CHUNKS = 4096;
 
-/** Spins before sleeping: workers ~0.1 to 0.3 ms, the main thread (waiting for a share to end) longer. */
-const WORKER_SPINS = 1 << 17;
-const MAIN_SPINS = 1 << 20;
+/** Microseconds a worker spins for the next call before sleeping, and the main thread for running chunks. */
+const WORKER_SPIN_US = 150;
+const MAIN_SPIN_US = 50;
 
-/** Runs in each worker (CommonJS, evaluated from this string so it works from src and from dist alike). */
+/**
+ * Claim and run chunks of the call tagged `tag` until none is left: the same source runs on the main thread
+ * and in the workers (kept as a string so no transpiler rewrites it). Word indices as above.
+ */
+const RUN_CHUNKS = `function runChunks(ctl, A, fns, tag) {
+  for (;;) {
+    const cur = Atomics.load(ctl, ${NEXT});
+    if (cur >>> 16 !== tag) return;
+    const c = cur & 0xffff, n = ctl[${NCHUNK}];
+    if (c >= n) return;
+    if (Atomics.compareExchange(ctl, ${NEXT}, cur, cur + 1) !== cur) continue;
+    // the claim succeeded while the call was open, so OP, ARGC and the arguments belong to it
+    try {
+      const f = fns[ctl[${OP}]];
+      switch (ctl[${ARGC}]) {
+        case 3: f(c, n, A[0], A[1], A[2]); break;
+        case 4: f(c, n, A[0], A[1], A[2], A[3]); break;
+        case 5: f(c, n, A[0], A[1], A[2], A[3], A[4]); break;
+        case 6: f(c, n, A[0], A[1], A[2], A[3], A[4], A[5]); break;
+        case 7: f(c, n, A[0], A[1], A[2], A[3], A[4], A[5], A[6]); break;
+        case 8: f(c, n, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7]); break;
+        case 9: f(c, n, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7], A[8]); break;
+        case 10: f(c, n, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7], A[8], A[9]); break;
+        default: f(c, n, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7], A[8], A[9], A[10]); break;
+      }
+    } catch (e) {
+      Atomics.store(ctl, ${ERR}, 1);
+    }
+    if (Atomics.add(ctl, ${DONE}, 1) + 1 === n && Atomics.load(ctl, ${MAIN_SLEEP}) !== 0) Atomics.notify(ctl, ${DONE});
+  }
+}`;
+type RunChunks = (ctl: Int32Array, A: Float64Array, fns: ((...a: number[]) => void)[], tag: number) => void;
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const runChunks = new Function(`return ${RUN_CHUNKS}`)() as RunChunks;
+
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, ctlByte, t, nt, names, spins } = workerData;
+const { module, memory, ctlByte, t, names, spinUs } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(memory.buffer, ctlByte, 64);
 const A = new Float64Array(memory.buffer, ctlByte + 256, 16);
 const fns = names.map((n) => ex[n]);
+const runChunks = ${RUN_CHUNKS};
 parentPort.postMessage('ready');
 let last = 0;
-for (;;) {
+while (Atomics.load(ctl, ${QUIT}) === 0) {
   let seq = Atomics.load(ctl, ${SEQ});
-  let n = 0;
-  while (seq === last) {
-    if (++n >= spins) {
-      Atomics.store(ctl, ${SLEEP0} + t, 1);
-      Atomics.wait(ctl, ${SEQ}, last);
-      Atomics.store(ctl, ${SLEEP0} + t, 0);
-      n = 0;
+  if (seq === last) {
+    const until = performance.now() + spinUs;
+    for (let i = 1; (seq = Atomics.load(ctl, ${SEQ})) === last; i++) {
+      if ((i & 127) === 0 && performance.now() > until) {
+        Atomics.store(ctl, ${SLEEP0} + t, 1);
+        Atomics.wait(ctl, ${SEQ}, last);
+        Atomics.store(ctl, ${SLEEP0} + t, 0);
+      }
     }
-    seq = Atomics.load(ctl, ${SEQ});
   }
   last = seq;
-  const op = ctl[${OP}];
-  if (op < 0) break;
-  try {
-    const f = fns[op];
-    switch (ctl[${ARGC}]) {
-      case 3: f(t, nt, A[0], A[1], A[2]); break;
-      case 4: f(t, nt, A[0], A[1], A[2], A[3]); break;
-      case 5: f(t, nt, A[0], A[1], A[2], A[3], A[4]); break;
-      case 6: f(t, nt, A[0], A[1], A[2], A[3], A[4], A[5]); break;
-      case 7: f(t, nt, A[0], A[1], A[2], A[3], A[4], A[5], A[6]); break;
-      case 8: f(t, nt, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7]); break;
-      case 9: f(t, nt, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7], A[8]); break;
-      case 10: f(t, nt, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7], A[8], A[9]); break;
-      default: f(t, nt, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7], A[8], A[9], A[10]); break;
-    }
-  } catch (e) {
-    Atomics.store(ctl, ${ERR}, 1);
-    parentPort.postMessage(String(e && e.stack || e));
-  }
-  Atomics.add(ctl, ${DONE}, 1);
-  if (Atomics.load(ctl, ${MAIN_SLEEP}) !== 0) Atomics.notify(ctl, ${DONE});
+  runChunks(ctl, A, fns, (seq % 32767) + 1);
 }
 `;
 
 export class Pool {
-  /** Argument slots: write A[0..argc) before `start`. */
+  /** Argument slots: write A[0..argc) before `run`. */
   readonly A: Float64Array;
   private readonly ctl: Int32Array;
-  private readonly nw: number;
+  private readonly fns: ((...a: number[]) => void)[];
+  private seq = 0;
   private closed = false;
 
-  private constructor(private readonly workers: Worker[], memory: WasmMemory, ctlByte: number) {
+  private constructor(private readonly workers: Worker[], memory: WasmMemory, ctlByte: number,
+                      exports: Record<string, unknown>, names: readonly string[]) {
     this.ctl = new Int32Array(memory.buffer, ctlByte, 64);
     this.A = new Float64Array(memory.buffer, ctlByte + 256, 16);
-    this.nw = workers.length;
+    this.fns = names.map((n) => exports[n] as (...a: number[]) => void);
   }
 
-  /** Starts nt − 1 workers on `module` with `memory`; `names` are the exports that ops index. */
+  /** Starts nt − 1 workers instantiating `module` on `memory`; ops index `names` (exports of the module). */
   static async create(module: WasmModule, memory: WasmMemory, ctlByte: number, nt: number,
-                      names: readonly string[]): Promise<Pool> {
+                      exports: Record<string, unknown>, names: readonly string[]): Promise<Pool> {
     if (nt - 1 > MAX_WORKERS) throw new Error(`too many threads: ${nt} (at most ${MAX_WORKERS + 1})`);
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];
     for (let t = 1; t < nt; t++) {
       const w = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module, memory, ctlByte, t, nt, names, spins: WORKER_SPINS },
+        workerData: { module, memory, ctlByte, t, names, spinUs: WORKER_SPIN_US },
       });
       workers.push(w);
       ready.push(new Promise<void>((resolve, reject) => {
@@ -104,43 +133,44 @@ export class Pool {
       for (const w of workers) void w.terminate();
       throw new Error(`wasm kernels: a worker thread failed to start: ${(e as Error).message}`);
     }
-    for (const w of workers) {
-      w.on('message', (m) => { lastWorkerError = String(m); });
-      w.unref(); // idle workers must not keep the process alive
-    }
-    return new Pool(workers, memory, ctlByte);
+    for (const w of workers) w.unref(); // idle workers must not keep the process alive
+    return new Pool(workers, memory, ctlByte, exports, names);
   }
 
-  /** Hands op (index into names) with its argc arguments (already in A) to every worker. */
-  start(op: number, argc: number): void {
+  /** Runs export `op` (argc arguments in A) as n chunks over all threads; returns when every chunk is done. */
+  run(op: number, argc: number, n: number): void {
     const ctl = this.ctl;
     ctl[OP] = op;
     ctl[ARGC] = argc;
-    Atomics.add(ctl, SEQ, 1);
-    for (let w = 1; w <= this.nw; w++) {
+    ctl[NCHUNK] = n;
+    Atomics.store(ctl, DONE, 0);
+    const seq = ++this.seq;
+    const tag = (seq % 32767) + 1;
+    Atomics.store(ctl, NEXT, tag << 16); // opens the call
+    Atomics.store(ctl, SEQ, seq);
+    for (let w = 1; w <= this.workers.length; w++) {
       if (Atomics.load(ctl, SLEEP0 + w) !== 0) {
         Atomics.notify(ctl, SEQ);
         break;
       }
     }
-  }
-
-  /** Waits until every worker finished its share of the current op. */
-  finish(): void {
-    const ctl = this.ctl, nw = this.nw;
-    let n = 0, d: number;
-    while ((d = Atomics.load(ctl, DONE)) < nw) {
-      if (++n >= MAIN_SPINS) {
-        Atomics.store(ctl, MAIN_SLEEP, 1);
-        Atomics.wait(ctl, DONE, d, 100);
-        Atomics.store(ctl, MAIN_SLEEP, 0);
-        n = 0;
+    runChunks(ctl, this.A, this.fns, tag);
+    // chunks other threads claimed may still be running
+    if (Atomics.load(ctl, DONE) < n) {
+      const until = performance.now() + MAIN_SPIN_US;
+      let d: number;
+      for (let i = 1; (d = Atomics.load(ctl, DONE)) < n; i++) {
+        if ((i & 127) === 0 && performance.now() > until) {
+          Atomics.store(ctl, MAIN_SLEEP, 1);
+          Atomics.wait(ctl, DONE, d, 50);
+          Atomics.store(ctl, MAIN_SLEEP, 0);
+        }
       }
     }
-    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, NEXT, CLOSED);
     if (ctl[ERR] !== 0) {
       ctl[ERR] = 0;
-      throw new Error(`wasm kernels: a worker thread failed: ${lastWorkerError || 'unknown error'}`);
+      throw new Error('wasm kernels: a kernel failed in a worker thread (memory access out of bounds?)');
     }
   }
 
@@ -148,11 +178,9 @@ export class Pool {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.ctl[OP] = -1;
+    Atomics.store(this.ctl, QUIT, 1);
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.notify(this.ctl, SEQ);
     for (const w of this.workers) void w.terminate();
   }
 }
-
-let lastWorkerError = '';
