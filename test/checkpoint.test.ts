@@ -31,7 +31,7 @@ function sample(): CheckpointInput {
     vocab: ['\n', 'a', 'é', '😀'],
     tensors,
     optimizer: { name: 'adam', t: 7, slots: { exp_avg: randomTensors(model, rng), exp_avg_sq: randomTensors(model, rng) } },
-    progress: { ...newProgress(), step: 7, epoch: 1, position: 3, chars: 700, lossHistory: [{ step: 5, train: 1.5, val: 1.6 }], bestValLoss: 1.6, bestValStep: 5 },
+    progress: { ...newProgress(), step: 7, epoch: 1, position: 3, chars: 700, lossHistory: [{ step: 5, train: 1.5, val: 1.6 }], pending: { sum: 2.75, count: 2 }, bestValLoss: 1.6, bestValStep: 5, firstLoss: 1.9 },
     rng: { train: new Rng(9).getState() },
     state: { shape: [2, 2, 3, 5], data: Float32Array.from({ length: 60 }, (_, i) => i / 7) },
     corpus: { source: 'x.txt', bytes: 10, chars: 9, sha256: 'a'.repeat(64) },

@@ -3,6 +3,7 @@ import { createNaiveKernels } from '../src/math/kernels-naive.js';
 import type { Vec } from '../src/math/kernels.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { Sampler, type StepModel } from '../src/sample/sampler.js';
+import { Vocab } from '../src/data/vocab.js';
 
 /** A Markov "model": the logits of the next character are a fixed row chosen by the input id. The state holds
  *  how many steps were taken, so priming can be observed. */
@@ -29,7 +30,7 @@ const log = Math.log;
 const P = [0.5, 0.3, 0.15, 0.05];
 const rot = (i: number) => P.map((_, j) => log(P[(j - i + 4) % 4]));
 const TABLE = [0, 1, 2, 3].map(rot);
-const VOCAB = ['a', 'b', 'c', 'd'];
+const VOCAB = Vocab.fromChars(['a', 'b', 'c', 'd']);
 
 /** Empirical distribution of the character drawn after 'a': feed 'a', draw, n times. */
 function histogramAfterA(opts: ConstructorParameters<typeof Sampler>[2], n: number): number[] {
@@ -102,7 +103,7 @@ describe('Sampler', () => {
     const V = 40;
     const logits = Array.from({ length: V }, (_, i) => Math.sin(i * 12.9898) * 3);
     const table = Array.from({ length: V }, () => logits);
-    const vocab = Array.from({ length: V }, (_, i) => String.fromCharCode(65 + i));
+    const vocab = Vocab.fromChars(Array.from({ length: V }, (_, i) => String.fromCharCode(65 + i)));
     const top = [...logits.keys()].sort((a, b) => logits[b] - logits[a]).slice(0, 5);
     const s = new Sampler(markov(table), vocab, { temperature: 3, topK: 5, seed: 9 });
     s.feed([0]);
@@ -124,7 +125,7 @@ describe('Sampler', () => {
 
   it('names unseen prime characters, or skips them when asked', () => {
     const s = new Sampler(markov(TABLE), VOCAB);
-    expect(() => s.encode('abxzx')).toThrow(/2 characters the model never saw: "x", "z"/);
+    expect(() => s.encode('abxzx')).toThrow(/2 characters the model never saw: "x" \(U\+0078\), "z" \(U\+007A\)/);
     expect(s.encode('abxzx', true)).toEqual([0, 1]);
   });
 
@@ -134,6 +135,6 @@ describe('Sampler', () => {
     expect(() => new Sampler(m, VOCAB, { temperature: NaN })).toThrow(/temperature/);
     expect(() => new Sampler(m, VOCAB, { topP: 0 })).toThrow(/top-p/);
     expect(() => new Sampler(m, VOCAB, { topK: 1.5 })).toThrow(/top-k/);
-    expect(() => new Sampler(m, ['a'], {})).toThrow(/vocabulary has 1/);
+    expect(() => new Sampler(m, Vocab.fromChars(['a']), {})).toThrow(/vocabulary has 1/);
   });
 });

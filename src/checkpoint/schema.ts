@@ -31,11 +31,12 @@ export interface Tensor {
   data: Float32Array;
 }
 
-/** One point of the loss curve. `val` is present on evaluation steps. */
+/** One point of the loss curve: written every `historyEvery` steps and at every evaluation. */
 export interface LossPoint {
   step: number;
   /** mean training loss (nats/char) since the previous point */
   train: number;
+  /** validation loss (nats/char), on evaluation points */
   val?: number;
 }
 
@@ -44,16 +45,20 @@ export interface TrainingProgress {
   step: number;
   /** completed passes over the training text */
   epoch: number;
-  /** where the batcher continues: the window index inside the current epoch */
+  /** the next window (batch) within the current epoch */
   position: number;
-  /** training characters consumed (step * batch * seq) */
+  /** training characters consumed (steps x batch x seq, summed over resumed runs) */
   chars: number;
   /** wall-clock milliseconds spent training, summed over resumed runs */
   elapsedMs: number;
   lossHistory: LossPoint[];
+  /** training losses since the last point, so the next point's mean is exact after a resume */
+  pending: { sum: number; count: number };
   /** lowest validation loss seen (nats/char), null before the first evaluation */
   bestValLoss: number | null;
   bestValStep: number | null;
+  /** loss of the run's first step (the divergence guard compares against it) */
+  firstLoss: number | null;
 }
 
 /** Optimizer state: hyper-parameters live in the training config; here only what changes while training. */
@@ -123,5 +128,16 @@ export interface CheckpointJSON {
 
 /** Empty progress for a fresh run. */
 export function newProgress(): TrainingProgress {
-  return { step: 0, epoch: 0, position: 0, chars: 0, elapsedMs: 0, lossHistory: [], bestValLoss: null, bestValStep: null };
+  return {
+    step: 0,
+    epoch: 0,
+    position: 0,
+    chars: 0,
+    elapsedMs: 0,
+    lossHistory: [],
+    pending: { sum: 0, count: 0 },
+    bestValLoss: null,
+    bestValStep: null,
+    firstLoss: null,
+  };
 }

@@ -104,12 +104,15 @@ function checkProgress(p: unknown): void {
   }
   if (!Array.isArray(p.lossHistory)) bad('progress.lossHistory must be a list');
   for (const pt of p.lossHistory) {
-    if (!isObj(pt) || !isNat(pt.step) || !(isNum(pt.train) || pt.train === null) || !(pt.val === undefined || isNum(pt.val))) {
+    if (!isObj(pt) || !isNat(pt.step) || !isNum(pt.train) || !(pt.val === undefined || isNum(pt.val))) {
       bad('progress.lossHistory has a malformed point');
     }
   }
+  const q = p.pending;
+  if (!isObj(q) || !isNum(q.sum) || !isNat(q.count)) bad('progress.pending is malformed');
   if (!(p.bestValLoss === null || isNum(p.bestValLoss))) bad('progress.bestValLoss must be a number or null');
   if (!(p.bestValStep === null || isNat(p.bestValStep))) bad('progress.bestValStep must be a step number or null');
+  if (!(p.firstLoss === null || isNum(p.firstLoss))) bad('progress.firstLoss must be a number or null');
 }
 
 function checkTensorJSON(t: unknown, where: string): asserts t is TensorJSON {

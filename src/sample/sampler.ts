@@ -10,6 +10,7 @@
 import type { Kernels, Vec } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
+import { describeCodePoint, type Vocab } from '../data/vocab.js';
 import { CharnnError } from '../errors.js';
 
 /** What the sampler needs from a model (CharRNN satisfies it). */
@@ -44,23 +45,22 @@ export class Sampler {
   private readonly ids: Int32Array; // (1) the input id of the next step
   private readonly probs: Float64Array; // (V) unnormalised probabilities of the current draw
   private readonly order: Int32Array; // (V) ids sorted by probability, for top-k / top-p
-  private readonly codes: Int32Array; // (V) code point of each id
   private readonly chunk: Int32Array; // code points of the chunk being built
   /** true once logits hold a prediction (after priming or a draw) */
   private ready = false;
 
   /**
-   * @param vocab the characters in id order (vocab[id] is one code point)
+   * @param vocab the model's vocabulary (id -> code point)
    * @param chunkSize characters per yielded chunk of text
    */
   constructor(
     readonly model: StepModel,
-    readonly vocab: readonly string[],
+    readonly vocab: Vocab,
     opts: SampleOptions = {},
     readonly chunkSize = 64,
   ) {
     const V = model.config.vocabSize;
-    if (vocab.length !== V) throw new CharnnError(`the vocabulary has ${vocab.length} characters but the model has ${V} outputs`);
+    if (vocab.size !== V) throw new CharnnError(`the vocabulary has ${vocab.size} characters but the model has ${V} outputs`);
     this.V = V;
     this.temperature = opts.temperature ?? 1;
     this.topK = opts.topK ?? 0;
@@ -76,23 +76,21 @@ export class Sampler {
     this.ids = k.allocI32(1);
     this.probs = new Float64Array(V);
     this.order = new Int32Array(V);
-    this.codes = Int32Array.from(vocab, (c) => c.codePointAt(0)!);
     this.chunk = new Int32Array(chunkSize);
   }
 
   /** Ids of the characters of `text`, or an error naming the characters the model never saw. With `skipUnknown`
    *  those characters are dropped instead. */
   encode(text: string, skipUnknown = false): number[] {
-    const index = new Map(this.vocab.map((c, i) => [c, i]));
     const ids: number[] = [];
     const unknown = new Set<string>();
     for (const ch of text) {
-      const id = index.get(ch);
-      if (id === undefined) unknown.add(ch);
+      const id = this.vocab.idOf(ch);
+      if (id < 0) unknown.add(ch);
       else ids.push(id);
     }
     if (unknown.size && !skipUnknown) {
-      const list = [...unknown].map((c) => JSON.stringify(c)).join(', ');
+      const list = [...unknown].map((c) => describeCodePoint(c.codePointAt(0)!)).join(', ');
       throw new CharnnError(
         `the prime has ${unknown.size} character${unknown.size > 1 ? 's' : ''} the model never saw: ${list}`,
         'remove them, or pass --skip-unknown to drop them',
@@ -120,10 +118,11 @@ export class Sampler {
   *generate(length: number): Generator<string, void, undefined> {
     if (!(length >= 0)) throw new CharnnError(`length must be >= 0, got ${length}`);
     const chunk = this.chunk;
+    const codes = this.vocab.codePoints;
     let left = length;
     while (left > 0) {
       const n = Math.min(this.chunkSize, left);
-      for (let i = 0; i < n; i++) chunk[i] = this.codes[this.next()];
+      for (let i = 0; i < n; i++) chunk[i] = codes[this.next()];
       left -= n;
       yield String.fromCodePoint.apply(null, chunk.subarray(0, n) as unknown as number[]);
     }

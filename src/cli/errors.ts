@@ -1,0 +1,81 @@
+/**
+ * How the CLI fails: one line on stderr, `charnn: what failed: why (hint)`, a non-zero exit code, and the stack
+ * only with --verbose. Core code throws plain Errors (or CharnnErrors with a hint); the CLI adds "what failed".
+ */
+import { CharnnError } from '../errors.js';
+
+export const EXIT = {
+  OK: 0,
+  /** the command could not do its job (bad input file, failed save, diverged training) */
+  FAILURE: 1,
+  /** the command line itself is wrong (unknown option, bad value) */
+  USAGE: 2,
+  /** stopped by Ctrl-C / SIGTERM (128 + SIGINT) */
+  INTERRUPTED: 130,
+} as const;
+
+/** A CharnnError carrying the exit code. */
+export class CliError extends CharnnError {
+  override name = 'CliError';
+  exitCode: number = EXIT.FAILURE;
+
+  static usage(why: string, hint?: string, what = 'invalid usage'): CliError {
+    const e = new CliError(why, hint, what);
+    e.exitCode = EXIT.USAGE;
+    return e;
+  }
+}
+
+/**
+ * Run `fn`; any error it throws gets `what` as its "what failed" (unless it already has one).
+ * Plain Errors (RangeError from the core, fs errors) become CharnnErrors whose why is their message.
+ */
+export async function attempt<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw withContext(e, what);
+  }
+}
+
+export function attemptSync<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw withContext(e, what);
+  }
+}
+
+function withContext(e: unknown, what: string): unknown {
+  if (e instanceof CharnnError) return e.withWhat(what);
+  if (e instanceof Error && isUserFacing(e)) {
+    const c = new CharnnError(e.message, undefined, what);
+    c.stack = e.stack;
+    return c;
+  }
+  return e;
+}
+
+/** Errors thrown on purpose with a message for the user (validation) rather than bugs. */
+function isUserFacing(e: Error): boolean {
+  if (e instanceof TypeError || e instanceof ReferenceError || e instanceof SyntaxError) return false;
+  return true;
+}
+
+/** The one line printed for an error (no trailing newline). */
+export function formatError(e: unknown): string {
+  if (e instanceof CharnnError) {
+    const what = e.what ? `${e.what}: ` : '';
+    const hint = e.hint ? ` (${e.hint})` : '';
+    return `charnn: ${what}${oneLine(e.why)}${hint}`;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return `charnn: internal error: ${oneLine(msg)} (run with --verbose for the stack trace, and please report it)`;
+}
+
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof CliError) return e.exitCode;
+  return EXIT.FAILURE;
+}
+
+const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim();

@@ -1,0 +1,182 @@
+/**
+ * Terminal output on stderr: messages, colour and training progress. stdout never passes through here (it
+ * carries data only: sampled text, the checkpoint path).
+ *
+ * Colour is decided once: off with --no-color or a non-empty NO_COLOR (chalk 5 ignores NO_COLOR by itself),
+ * else whatever stderr supports (a TTY, FORCE_COLOR, TERM). Progress is a cli-progress bar when stderr is a
+ * TTY, else one plain line every few seconds, so logs stay readable.
+ */
+import { Chalk, supportsColorStderr, type ChalkInstance } from 'chalk';
+import cliProgress from 'cli-progress';
+
+export interface UiOptions {
+  /** false: --no-color */
+  color?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  stderr?: NodeJS.WriteStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ProgressFields {
+  step: number;
+  /** 0..1 of the run's budget, or undefined when there is none to measure */
+  fraction?: number;
+  /** seconds left, when known */
+  etaSec?: number;
+  loss: number;
+  /** latest validation loss */
+  val?: number | null;
+  /** training characters per second */
+  cps: number;
+  epoch: number;
+}
+
+export interface Progress {
+  update(f: ProgressFields): void;
+  /** a message line that does not tear the bar */
+  log(line: string): void;
+  stop(): void;
+}
+
+export class Ui {
+  readonly c: ChalkInstance;
+  readonly isTTY: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  private readonly err: NodeJS.WriteStream;
+  private active: Progress | null = null;
+
+  constructor(o: UiOptions = {}) {
+    const env = o.env ?? process.env;
+    this.err = o.stderr ?? process.stderr;
+    this.isTTY = Boolean(this.err.isTTY);
+    this.quiet = Boolean(o.quiet);
+    this.verbose = Boolean(o.verbose);
+    const noColor = o.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
+    this.c = new Chalk({ level: noColor ? 0 : supportsColorStderr ? supportsColorStderr.level : 0 });
+  }
+
+  private line(s: string): void {
+    if (this.active) this.active.log(s);
+    else this.err.write(s + '\n');
+  }
+
+  /** Normal progress information (suppressed by --quiet). */
+  info(msg: string): void {
+    if (!this.quiet) this.line(msg);
+  }
+
+  /** Details shown with --verbose. */
+  debug(msg: string): void {
+    if (this.verbose) this.line(this.c.dim(msg));
+  }
+
+  /** A warning: shown even with --quiet. */
+  warn(msg: string): void {
+    this.line(`${this.c.yellow('charnn: warning:')} ${msg}`);
+  }
+
+  /** The error line (already formatted by errors.ts) and, with --verbose, the stack. */
+  error(line: string, stack?: string): void {
+    this.stopProgress();
+    const [head, ...rest] = line.split(': ');
+    this.err.write(`${this.c.red(head + ':')} ${rest.join(': ')}\n`);
+    if (this.verbose && stack) this.err.write(this.c.dim(stack) + '\n');
+  }
+
+  /** A bar on a TTY, plain lines every `intervalSec` otherwise; nothing with --quiet. */
+  progress(intervalSec = 5): Progress {
+    this.stopProgress();
+    const p: Progress = this.quiet ? quietProgress(this.err) : this.isTTY ? barProgress(this.err, this.c) : lineProgress(this.err, intervalSec);
+    const stop = p.stop.bind(p);
+    p.stop = () => {
+      stop();
+      if (this.active === p) this.active = null;
+    };
+    this.active = p;
+    return p;
+  }
+
+  stopProgress(): void {
+    this.active?.stop();
+  }
+}
+
+/** 12345 -> '12.3k' */
+export function human(n: number): string {
+  if (!Number.isFinite(n)) return '?';
+  if (n >= 1e6) return (n / 1e6).toFixed(1) + 'M';
+  if (n >= 1e4) return (n / 1e3).toFixed(1) + 'k';
+  return Math.round(n).toString();
+}
+
+/** seconds -> '1h02m', '3m05s', '42s' */
+export function duration(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) return '?';
+  const s = Math.round(sec);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  if (h) return `${h}h${String(m).padStart(2, '0')}m`;
+  if (m) return `${m}m${String(r).padStart(2, '0')}s`;
+  return `${r}s`;
+}
+
+const fmtLoss = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4));
+
+function describe(f: ProgressFields): string {
+  const parts = [`step ${f.step}`, `epoch ${f.epoch}`, `loss ${fmtLoss(f.loss)}`, `val ${fmtLoss(f.val)}`, `${human(f.cps)} chars/s`];
+  if (f.fraction !== undefined) parts.push(`${Math.floor(f.fraction * 100)}%`);
+  if (f.etaSec !== undefined) parts.push(`ETA ${duration(f.etaSec)}`);
+  return parts.join(' | ');
+}
+
+function quietProgress(err: NodeJS.WriteStream): Progress {
+  return { update() {}, log: (l) => void err.write(l + '\n'), stop() {} };
+}
+
+function lineProgress(err: NodeJS.WriteStream, intervalSec: number): Progress {
+  let last = 0;
+  return {
+    update(f) {
+      const now = Date.now();
+      if (now - last < intervalSec * 1000) return;
+      last = now;
+      err.write(describe(f) + '\n');
+    },
+    log: (l) => void err.write(l + '\n'),
+    stop() {},
+  };
+}
+
+function barProgress(err: NodeJS.WriteStream, c: ChalkInstance): Progress {
+  const multi = new cliProgress.MultiBar(
+    {
+      stream: err,
+      format: `${c.cyan('{bar}')} {percentage}% | {info}`,
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      fps: 5,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const bar = multi.create(1000, 0, { info: 'starting' });
+  let stopped = false;
+  return {
+    update(f) {
+      if (stopped) return;
+      bar.update(Math.round((f.fraction ?? 0) * 1000), { info: describe(f) });
+    },
+    log(l) {
+      if (stopped) err.write(l + '\n');
+      else multi.log(l + '\n');
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      multi.stop();
+    },
+  };
+}
