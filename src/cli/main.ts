@@ -1,11 +1,77 @@
-/** The charnn command line (placeholder until the CLI issue lands). */
-import { Command } from 'commander';
+/**
+ * The charnn command line: commander wiring and the one place errors become `charnn: what: why (hint)` lines
+ * and exit codes. Never calls process.exit (stdout may still be draining): it sets process.exitCode.
+ */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
 import { registerCorpusCommands } from './corpus.js';
+import { CliError, EXIT, exitCodeOf, formatError } from './errors.js';
+import { registerEval } from './eval.js';
+import { registerInfo } from './info.js';
+import { registerSample } from './sample.js';
+import { registerTrain } from './train.js';
+import { Ui } from './ui.js';
 
-export function main(argv: string[]): void {
+export function buildProgram(): Command {
   const program = new Command('charnn')
-    .description('Character-level RNN/LSTM/GRU text generator')
-    .version('0.1.0');
+    .description('Character-level RNN/LSTM/GRU text generator: train on any text, then sample from it')
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} }); // errors are printed once, by main, in charnn's format
+  registerTrain(program);
+  registerSample(program);
+  registerInfo(program);
+  registerEval(program);
   registerCorpusCommands(program);
-  program.parse(argv);
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  charnn train corpus.txt --time 10m        train for ten minutes; prints the checkpoint path
+  charnn sample --temp 0.5 --length 500     sample from the newest checkpoint under ./checkpoints/
+  cat a.txt b.txt | charnn train -          train on standard input
+  charnn sample ckpt.json --forever | head -c 1000
+  charnn info checkpoints/<run>/best.json   config, progress and loss curve`,
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const verbose = argv.includes('--verbose');
+  const noColor = argv.includes('--no-color');
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const ui = new Ui({ verbose, color: noColor ? false : undefined });
+    if (e instanceof CommanderError) {
+      // --help and --version end up here too, with exit code 0
+      if (e.exitCode === 0) {
+        process.exitCode = 0;
+        return;
+      }
+      ui.error(formatError(usageError(e, argv)));
+      process.exitCode = EXIT.USAGE;
+      return;
+    }
+    ui.error(formatError(e), (e as Error)?.stack);
+    process.exitCode = exitCodeOf(e);
+  }
+}
+
+/** Commander's "error: option '--x <n>' argument 'y' is invalid. why" in charnn's one-line form. */
+function usageError(e: CommanderError, argv: string[]): CliError {
+  const cmd = ['train', 'sample', 'info', 'eval', 'corpus'].find((c) => argv.slice(2).includes(c));
+  const hint = `see charnn ${cmd ? cmd + ' ' : ''}--help`;
+  const msg = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+  let m = /^option '([^' ]+)[^']*' argument '(.*)' is invalid\. (.*)$/.exec(msg);
+  if (m) return CliError.usage(`${m[1]} ${JSON.stringify(m[2])}: ${m[3].replace(/\.$/, '')}`, hint, 'invalid option');
+  m = /^option '([^' ]+)[^']*' argument missing$/.exec(msg);
+  if (m) return CliError.usage(`${m[1]} needs a value`, hint, 'invalid option');
+  m = /^(unknown option '[^']*')\s*(\(Did you mean (.*)\?\))?$/.exec(msg);
+  if (m) return CliError.usage(m[1], m[3] ? `did you mean ${m[3]}? ${hint}` : hint, 'invalid usage');
+  m = /^(unknown command '[^']*')\s*(\(Did you mean (.*)\?\))?$/.exec(msg);
+  if (m) return CliError.usage(m[1], m[3] ? `did you mean ${m[3]}? see charnn --help` : 'see charnn --help', 'invalid usage');
+  return CliError.usage(msg.replace(/\.$/, ''), hint, 'invalid usage');
 }

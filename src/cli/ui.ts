@@ -6,7 +6,7 @@
  * else whatever stderr supports (a TTY, FORCE_COLOR, TERM). Progress is a cli-progress bar when stderr is a
  * TTY, else one plain line every few seconds, so logs stay readable.
  */
-import { Chalk, supportsColorStderr, type ChalkInstance } from 'chalk';
+import { Chalk, supportsColor, supportsColorStderr, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
 
 export interface UiOptions {
@@ -16,6 +16,8 @@ export interface UiOptions {
   verbose?: boolean;
   stderr?: NodeJS.WriteStream;
   env?: NodeJS.ProcessEnv;
+  /** which stream's abilities decide the colour (default stderr, where messages go) */
+  colorFor?: 'stdout' | 'stderr';
 }
 
 export interface ProgressFields {
@@ -54,11 +56,12 @@ export class Ui {
     this.quiet = Boolean(o.quiet);
     this.verbose = Boolean(o.verbose);
     const noColor = o.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
-    this.c = new Chalk({ level: noColor ? 0 : supportsColorStderr ? supportsColorStderr.level : 0 });
+    const support = o.colorFor === 'stdout' ? supportsColor : supportsColorStderr;
+    this.c = new Chalk({ level: noColor ? 0 : support ? support.level : 0 });
   }
 
   private line(s: string): void {
-    if (this.active) this.active.log(s);
+    if (this.active && !this.quiet) this.active.log(s);
     else this.err.write(s + '\n');
   }
 
@@ -88,7 +91,7 @@ export class Ui {
   /** A bar on a TTY, plain lines every `intervalSec` otherwise; nothing with --quiet. */
   progress(intervalSec = 5): Progress {
     this.stopProgress();
-    const p: Progress = this.quiet ? quietProgress(this.err) : this.isTTY ? barProgress(this.err, this.c) : lineProgress(this.err, intervalSec);
+    const p: Progress = this.quiet ? quietProgress() : this.isTTY ? barProgress(this.err, this.c) : lineProgress(this.err, intervalSec);
     const stop = p.stop.bind(p);
     p.stop = () => {
       stop();
@@ -130,8 +133,9 @@ function describe(f: ProgressFields): string {
   return parts.join(' | ');
 }
 
-function quietProgress(err: NodeJS.WriteStream): Progress {
-  return { update() {}, log: (l) => void err.write(l + '\n'), stop() {} };
+/** --quiet: no progress and no log lines (warnings and errors bypass progress objects). */
+function quietProgress(): Progress {
+  return { update() {}, log() {}, stop() {} };
 }
 
 function lineProgress(err: NodeJS.WriteStream, intervalSec: number): Progress {

@@ -1,0 +1,137 @@
+/**
+ * `charnn sample [checkpoint]`: generated text on stdout, streamed in small chunks as it is made.
+ * Writes wait for 'drain' when the pipe is full (a slow reader never makes memory grow), and a closed pipe
+ * (`| head -c 100`) ends the command quietly with status 0. Nothing but the text goes to stdout.
+ */
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadCheckpoint } from '../checkpoint/io.js';
+import { Vocab } from '../data/vocab.js';
+import { createKernels } from '../math/backend.js';
+import { Sampler } from '../sample/sampler.js';
+import { attempt, attemptSync, CliError, EXIT } from './errors.js';
+import { displayPath, findDefaultCheckpoint } from './inputs.js';
+import { addOptions, COMMON, readOptions, SAMPLE } from './options.js';
+import { modelFromCheckpoint } from './run-state.js';
+import { Ui } from './ui.js';
+
+export function registerSample(program: Command): void {
+  const cmd = program
+    .command('sample')
+    .description('generate text from a checkpoint; prints only the text on stdout')
+    .argument('[checkpoint]', 'a checkpoint .json (default: the newest under ./checkpoints/, else the bundled model)');
+  addOptions(cmd, SAMPLE);
+  addOptions(cmd, COMMON);
+  cmd.action(async (path: string | undefined, _o: unknown, self: Command) => {
+    const common = readOptions(self, COMMON).values;
+    const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose });
+    process.exitCode = await sample(path, self, ui);
+  });
+}
+
+async function sample(pathArg: string | undefined, cmd: Command, ui: Ui): Promise<number> {
+  const { values: o, given } = readOptions(cmd, SAMPLE);
+  if (given.has('prime') && given.has('primeFile')) throw CliError.usage('--prime and --prime-file both given', 'use one of them');
+  const forever = o.forever || o.length === 0;
+
+  let path = pathArg;
+  if (!path) {
+    const found = findDefaultCheckpoint();
+    if (!found) {
+      throw new CliError('no checkpoint given and none found under ./checkpoints/', 'train one first: charnn train FILE, then charnn sample', 'cannot sample');
+    }
+    path = found.path;
+    ui.info(`sampling from ${displayPath(path)} (${found.why})`);
+  }
+  const ckpt = loadCheckpoint(path);
+  const prime = given.has('primeFile')
+    ? attemptSync(`cannot read the prime file ${o.primeFile}`, () => readPrimeFile(o.primeFile))
+    : o.prime;
+
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: 1 }));
+  const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
+  ui.debug(`seed ${seed}`);
+  const vocab = Vocab.fromChars(ckpt.vocab);
+  const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
+  const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }, 64));
+  const primeIds = attemptSync('cannot use the prime', () => sampler.encode(prime, o.skipUnknown));
+  const primeText = vocab.decode(primeIds);
+  const primeLen = primeIds.length;
+  if (!forever && primeLen > o.length) {
+    throw CliError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
+  }
+  if (primeLen > 0) sampler.feed(primeIds);
+  else {
+    // no prime: start as after a line break, the most neutral context a text has (not printed)
+    const nl = vocab.idOf('\n');
+    if (nl >= 0) sampler.feed([nl]);
+  }
+
+  const out = new StdoutStream(process.stdout);
+  try {
+    if (primeText && !(await out.write(primeText))) return EXIT.OK;
+    let last = primeText;
+    for (const chunk of sampler.generate(forever ? Infinity : o.length - primeLen)) {
+      if (!(await out.write(chunk))) return EXIT.OK; // the reader went away: a normal end for a pipe
+      last = chunk;
+    }
+    if (process.stdout.isTTY && !last.endsWith('\n')) await out.write('\n');
+  } finally {
+    kernels.dispose();
+  }
+  return EXIT.OK;
+}
+
+function readPrimeFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message);
+  }
+}
+
+/**
+ * stdout with backpressure and a quiet end on a closed pipe. `write` resolves true when the caller may go on,
+ * false once the reader has gone (EPIPE): generation should stop.
+ */
+class StdoutStream {
+  private closed = false;
+  private failure: Error | null = null;
+
+  constructor(private readonly s: NodeJS.WriteStream) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') this.closed = true;
+      else this.failure = e;
+    });
+  }
+
+  async write(text: string): Promise<boolean> {
+    if (this.closed) return false;
+    this.throwIfFailed();
+    const ok = this.s.write(text);
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.s.off('drain', done);
+          this.s.off('error', done);
+          this.s.off('close', done);
+          resolve();
+        };
+        this.s.on('drain', done);
+        this.s.on('error', done);
+        this.s.on('close', done);
+      });
+    } else {
+      // give a pending EPIPE a chance to arrive before making more text
+      await new Promise((r) => setImmediate(r));
+    }
+    this.throwIfFailed();
+    return !this.closed;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw new CliError(this.failure.message, undefined, 'cannot write to stdout');
+  }
+}
