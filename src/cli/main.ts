@@ -65,10 +65,12 @@ function usageError(e: CommanderError, argv: string[]): CliError {
   const cmd = ['train', 'sample', 'info', 'eval', 'corpus'].find((c) => argv.slice(2).includes(c));
   const hint = `see charnn ${cmd ? cmd + ' ' : ''}--help`;
   const msg = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
-  let m = /^option '([^' ]+)[^']*' argument '(.*)' is invalid\. (.*)$/.exec(msg);
-  if (m) return CliError.usage(`${m[1]} ${JSON.stringify(m[2])}: ${m[3].replace(/\.$/, '')}`, hint, 'invalid option');
-  m = /^option '([^' ]+)[^']*' argument missing$/.exec(msg);
-  if (m) return CliError.usage(`${m[1]} needs a value`, hint, 'invalid option');
+  // the option as the user knows it: its long flag ("-n, --length <n>" -> "--length")
+  const flag = (spec: string) => /--[\w-]+/.exec(spec)?.[0] ?? spec.split(/[ ,]/)[0];
+  let m = /^option '([^']*)' argument '(.*)' is invalid\. (.*)$/.exec(msg);
+  if (m) return CliError.usage(`${flag(m[1])} ${JSON.stringify(m[2])}: ${m[3].replace(/\.$/, '')}`, hint, 'invalid option');
+  m = /^option '([^']*)' argument missing$/.exec(msg);
+  if (m) return CliError.usage(`${flag(m[1])} needs a value`, hint, 'invalid option');
   m = /^(unknown option '[^']*')\s*(\(Did you mean (.*)\?\))?$/.exec(msg);
   if (m) return CliError.usage(m[1], m[3] ? `did you mean ${m[3]}? ${hint}` : hint, 'invalid usage');
   m = /^(unknown command '[^']*')\s*(\(Did you mean (.*)\?\))?$/.exec(msg);
