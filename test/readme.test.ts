@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SAMPLE, TRAIN, type Table } from '../src/cli/options.js';
+
+/** The README's option tables are the defaults table rendered; they must not drift apart. */
+function render(t: Table): string {
+  const rows = Object.values(t).map((s) => {
+    const d = s.show ?? (s.default === '' || s.default === false ? '' : String(s.default));
+    return `| \`${s.flags}\` | ${d ? '`' + d + '`' : ''} | ${s.help.replace(/\|/g, '\\|')} |`;
+  });
+  return ['| option | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+function section(readme: string, name: string): string {
+  const m = new RegExp(`<!-- options:${name} -->\\n([\\s\\S]*?)\\n<!-- /options:${name} -->`).exec(readme);
+  if (!m) throw new Error(`README has no options:${name} section`);
+  return m[1];
+}
+
+describe('README', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  it('documents the train and sample defaults exactly as options.ts defines them', () => {
+    // the thread count depends on the machine; the README shows the 2-core laptop's
+    const threads = (s: string) => s.replace(/(\| `--threads <n>` \| `)\d+(`)/, '$1N$2');
+    expect(threads(section(readme, 'train'))).toBe(threads(render(TRAIN)));
+    expect(section(readme, 'sample')).toBe(render(SAMPLE));
+  });
+});
