@@ -87,6 +87,11 @@ for (const entry of backends) {
         k.copy(c.k, s.k, n);
         naive.copy(c.r, s.r, n);
         expectClose(c.k, c.r, 0, rtol, `copy n=${n}`);
+        const exact = k.alloc(n); // a source of exactly n elements (the whole-array path)
+        for (let i = 0; i < n; i++) exact[i] = rng.range(-1, 1);
+        k.copy(c.k, exact, n);
+        naive.copy(c.r, Float64Array.from(exact), n);
+        expectClose(c.k, c.r, 0, rtol, `copy whole source n=${n}`);
 
         const y = rand(n), x = rand(n);
         k.axpy(y.k, -0.37, x.k, n);
@@ -148,6 +153,11 @@ for (const entry of backends) {
         k.rowsSet(o.k, bias.k, M, N);
         naive.rowsSet(o.r, bias.r, M, N);
         expectClose(o.k, o.r, 0, rtol, `rowsSet M=${M} N=${N}`);
+        const exact = k.alloc(N); // a bias of exactly N elements (the whole-row path)
+        for (let i = 0; i < N; i++) exact[i] = rng.range(-1, 1);
+        k.rowsSet(o.k, exact, M, N);
+        naive.rowsSet(o.r, Float64Array.from(exact), M, N);
+        expectClose(o.k, o.r, 0, rtol, `rowsSet whole bias M=${M} N=${N}`);
 
         const a = rand(M * N), cs = rand(N);
         const scale = Float64Array.from(cs.r, Math.abs);

@@ -31,7 +31,9 @@ export function createJsKernels(dtype: DType = 'float32'): Kernels {
       out.fill(value, 0, n);
     },
     copy(out, src, n) {
-      out.set(n === src.length ? src : src.subarray(0, n));
+      // whole-array copies go through set (a memcpy); partial ones loop rather than allocate a subarray view
+      if (n === src.length) out.set(src);
+      else for (let i = 0; i < n; i++) out[i] = src[i];
     },
     axpy(y, alpha, x, n) {
       for (let i = 0; i < n; i++) y[i] += alpha * x[i];
@@ -59,8 +61,8 @@ export function createJsKernels(dtype: DType = 'float32'): Kernels {
     mmTN,
 
     rowsSet(out, bias, M, N) {
-      const row = N === bias.length ? bias : bias.subarray(0, N);
-      for (let i = 0, o = 0; i < M; i++, o += N) out.set(row, o);
+      if (N === bias.length) for (let i = 0, o = 0; i < M; i++, o += N) out.set(bias, o);
+      else for (let i = 0, o = 0; i < M; i++, o += N) for (let j = 0; j < N; j++) out[o + j] = bias[j];
     },
     colSumAcc(out, a, M, N) {
       // row by row keeps the reads contiguous; out (N) stays in cache
