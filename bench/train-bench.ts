@@ -12,6 +12,7 @@
  * Figures on a shared 2-core machine are noisy: compare ratios taken in one run.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createKernels } from '../src/math/backend.js';
@@ -140,6 +141,7 @@ out.push(`  training: ${charsPerSec.toFixed(0)} chars/s steady state (median ${m
   `${steadyIters} iterations after ${skip} warm-up; wall ${((tEnd - t0) / 1000).toFixed(1)} s incl. evaluation)`);
 if (sameRecipe && pyThroughput[cell]) out.push(`  PyTorch 1.13 (2 threads, OpenBLAS, README): ${pyThroughput[cell]} chars/s`);
 out.push(`  peak memory (maxRSS): ${maxRssMB.toFixed(0)} MB`);
+out.push(`  load average at the end (1/5/15 min): ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (noisy if above the core count)`);
 out.push('  validation loss   charnn nats (bpc)   PyTorch nats (bpc)   charnn train last-20 / PyTorch');
 for (const e of evals) {
   const p = pyAt(e.iter);
