@@ -97,6 +97,8 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promi
   }
   const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
   const { vocab, ids } = attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
+  const info = corpusInfo(corpus, ids.length);
+  corpus.bytes = new Uint8Array(0); // the ids are all training needs: let a large corpus's bytes be collected
 
   // ---- model, trainer
   const modelConfig: ModelConfig = ckpt
@@ -158,7 +160,6 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promi
   // the effective configuration: every option after defaults and resume, plus the stop targets
   const { resume: _r, force: _f, ...rest } = o;
   const effective: Record<string, unknown> = { ...rest, ...targets };
-  const info = corpusInfo(corpus, ids.length);
   let chars = ckpt?.progress.chars ?? 0;
   const runStart = Date.now();
   const elapsed = () => startMs + (Date.now() - runStart);

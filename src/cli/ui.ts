@@ -126,9 +126,10 @@ export function duration(sec: number): string {
 
 const fmtLoss = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4));
 
-function describe(f: ProgressFields): string {
+/** The progress fields as text; the bar shows the percentage itself. */
+function describe(f: ProgressFields, withPercent = true): string {
   const parts = [`step ${f.step}`, `epoch ${f.epoch}`, `loss ${fmtLoss(f.loss)}`, `val ${fmtLoss(f.val)}`, `${human(f.cps)} chars/s`];
-  if (f.fraction !== undefined) parts.push(`${Math.floor(f.fraction * 100)}%`);
+  if (withPercent && f.fraction !== undefined) parts.push(`${Math.floor(f.fraction * 100)}%`);
   if (f.etaSec !== undefined) parts.push(`ETA ${duration(f.etaSec)}`);
   return parts.join(' | ');
 }
@@ -157,7 +158,7 @@ function barProgress(err: NodeJS.WriteStream, c: ChalkInstance): Progress {
     {
       stream: err,
       format: `${c.cyan('{bar}')} {percentage}% | {info}`,
-      barsize: 24,
+      barsize: 20,
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -171,7 +172,7 @@ function barProgress(err: NodeJS.WriteStream, c: ChalkInstance): Progress {
   return {
     update(f) {
       if (stopped) return;
-      bar.update(Math.round((f.fraction ?? 0) * 1000), { info: describe(f) });
+      bar.update(Math.round((f.fraction ?? 0) * 1000), { info: describe(f, false) });
     },
     log(l) {
       if (stopped) err.write(l + '\n');
@@ -180,6 +181,7 @@ function barProgress(err: NodeJS.WriteStream, c: ChalkInstance): Progress {
     stop() {
       if (stopped) return;
       stopped = true;
+      multi.update(); // flush log lines still buffered for the next redraw
       multi.stop();
     },
   };
