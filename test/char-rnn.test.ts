@@ -139,3 +139,31 @@ describe('input validation and workspaces', () => {
     }
   });
 });
+
+describe('backend memory: workspaces are allocated once (a wasm backend bump-allocates, so a per-call alloc would leak)', () => {
+  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    it(`${cell}: no alloc after the first forward/backward of a size, nor after the first step`, () => {
+      const base = createNaiveKernels('float64');
+      let allocs = 0;
+      const k: Kernels = { ...base, alloc: (n) => (allocs++, base.alloc(n)), allocI32: (n) => (allocs++, base.allocI32(n)) };
+      const m = new CharRNN(k, cfg(cell));
+      m.init(new Rng(1));
+      const big = data(k, 6, 4, 11, 1), small = data(k, 3, 2, 11, 2);
+      const s4 = m.newState(4), s2 = m.newState(2), dS = m.newState(4);
+      const logits = k.alloc(4 * 11), ids = k.allocI32(4);
+      const train = (d: typeof big, T: number, B: number, st: typeof s4) => {
+        m.zeroGrads();
+        m.forward(d.x, d.y, T, B, st, { training: true, rng: new Rng(3) });
+        m.backward(dS);
+      };
+      train(big, 6, 4, s4);
+      m.step(logits, ids, 4, s4);
+      const after = allocs;
+      train(big, 6, 4, s4);
+      train(small, 3, 2, s2);
+      for (let i = 0; i < 5; i++) m.step(logits, ids, 4, s4);
+      m.step(logits, ids, 2, s2); // a smaller B reuses the step workspace
+      expect(allocs - after).toBe(0);
+    });
+  }
+});
