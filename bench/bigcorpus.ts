@@ -2,7 +2,7 @@
  * Memory on a big corpus (issue 6): resident memory must be a few bytes per corpus character plus the model, not
  * tens (no per-character objects, no JS string of the corpus, no needless copies).
  *
- *   npm run bench:bigcorpus -- [--mb 100] [--steps 3] [--mode cli|lib] [--keep]
+ *   npm run bench:bigcorpus -- [--mb 100] [--steps 3] [--mode cli|lib] [--stdin] [--keep]
  *
  * Writes a synthetic corpus of --mb megabytes (mostly ASCII words with some 2- and 3-byte UTF-8 characters) in a
  * temporary folder, then trains a tiny model on it for a few steps in a child process, and again on a 1 MB slice
@@ -10,6 +10,7 @@
  * exit) and the difference per corpus byte and per character.
  *   --mode cli: the real binary, `charnn train` (the default once the train command exists)
  *   --mode lib: the library data path only (readCorpus -> encodeUtf8 -> Trainer), in a child too
+ *   --stdin: the CLI reads the corpus from standard input (`charnn train -`) instead of the file
  * Not a timed test: figures on the shared 2-core machine are noisy; the bytes-per-character figure is not.
  */
 import { spawnSync } from 'node:child_process';
@@ -29,6 +30,7 @@ const { values: a } = parseArgs({
     steps: { type: 'string', default: '3' },
     mode: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    stdin: { type: 'boolean', default: false },
   },
 });
 const MB = Number(a.mb);
@@ -126,7 +128,7 @@ interface Measured {
 function measure(corpus: string, outDir: string): Measured {
   const args =
     mode === 'cli'
-      ? [BIN, 'train', corpus, '--steps', String(steps), '--cell', 'lstm', '--layers', '1', '--hidden', '32',
+      ? [BIN, 'train', a.stdin ? '-' : corpus, '--steps', String(steps), '--cell', 'lstm', '--layers', '1', '--hidden', '32',
          '--batch', '8', '--seq', '16', '--val-frac', '0.001', '--eval-every', '0', '--save-every', '0',
          '--out', outDir, '--quiet']
       : ['--input-type=module', '-e', LIB_SCRIPT, corpus, String(steps)];
@@ -135,6 +137,7 @@ function measure(corpus: string, outDir: string): Measured {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
     maxBuffer: 64 << 20,
+    stdio: [a.stdin && mode === 'cli' ? openSync(corpus, 'r') : 'ignore', 'pipe', 'pipe'],
   });
   const ms = performance.now() - t0;
   const m = /maxRSS (\d+)\s*$/.exec(r.stderr);
@@ -159,7 +162,7 @@ try {
   const extra = run.rss - base.rss;
   const fmt = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   const lines = [
-    `bigcorpus (mode ${mode}, lstm 1x32, batch 8, seq 16, ${steps} steps; figures from one noisy run)`,
+    `bigcorpus (mode ${mode}${a.stdin && mode === 'cli' ? ', corpus on stdin' : ''}, lstm 1x32, batch 8, seq 16, ${steps} steps; figures from one noisy run)`,
     `  corpus        ${fmt(bigBytes)} = ${bigChars.toLocaleString('en')} characters (baseline ${fmt(smallBytes)})`,
     `  peak RSS      ${fmt(run.rss)} (baseline ${fmt(base.rss)}), ${(run.ms / 1000).toFixed(1)} s (baseline ${(base.ms / 1000).toFixed(1)} s)`,
     `  corpus cost   ${fmt(extra)} = ${(extra / (bigBytes - smallBytes)).toFixed(2)} bytes per corpus byte, ` +
