@@ -9,7 +9,6 @@
  * Ctrl-C / SIGTERM: the current step finishes, the checkpoint is saved, exit 130. The handler is removed after
  * the first signal, so a second Ctrl-C ends the process at once (the atomic save never leaves a partial file).
  */
-import { mkdirSync, accessSync, constants as fsc } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadCheckpoint, writeFileAtomic } from '../checkpoint/io.js';
@@ -27,6 +26,7 @@ import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
 import { addOptions, COMMON, readOptions, TRAIN, type Values } from './options.js';
+import { prepareOutDir } from './out-dir.js';
 import { checkpointOfRun, modelFromCheckpoint, trainerStateOf } from './run-state.js';
 import { duration, human, Ui } from './ui.js';
 
@@ -150,10 +150,7 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promi
 
   // ---- output folder: created only now that every input is valid (bad input leaves no files behind)
   const outDir = resolve(o.out || (o.resume ? dirname(resolve(o.resume)) : join(process.cwd(), 'checkpoints', o.name || runName(corpus.stem, modelConfig))));
-  attemptSync(`cannot use output folder ${displayPath(outDir)}`, () => {
-    mkdirSync(outDir, { recursive: true });
-    accessSync(outDir, fsc.W_OK);
-  });
+  prepareOutDir(outDir, displayPath(outDir));
   const latestPath = join(outDir, 'latest.json');
   const bestPath = join(outDir, 'best.json');
 

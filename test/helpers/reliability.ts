@@ -5,6 +5,9 @@
  * what this machine allows (tmpfs, chattr, dropping root) so tests can skip with the reason.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { appendFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { expect } from 'vitest';
 import { BIN, cleanEnv, requireBuild, ROOT } from './cli.js';
 
 export interface RunOptions {
@@ -180,4 +183,42 @@ export function unprivileged(): { uid?: number; gid?: number } | null {
   if (process.getuid?.() !== 0) return {};
   const r = spawnSync(process.execPath, ['-e', 'process.exit(0)'], { uid: 65534, gid: 65534, cwd: '/' });
   return r.status === 0 ? { uid: 65534, gid: 65534 } : null;
+}
+
+// ---- common assertions and the table ---------------------------------------------------------------------------
+
+/** The failure contract: this exit code, exactly one stderr line `charnn: ...` matching `message`, no stack trace,
+ *  nothing on stdout. */
+export function expectOneLineFailure(r: RunResult, code: number, message: RegExp): void {
+  const ctx = `stderr was:\n${r.stderr}`;
+  expect(r.signal, ctx).toBeNull();
+  expect(r.code, ctx).toBe(code);
+  expect(r.stdout, 'nothing on stdout').toBe('');
+  expect(r.errLines, ctx).toHaveLength(1);
+  expect(r.errLines[0], ctx).toMatch(/^charnn: /);
+  expect(r.errLines[0]).toMatch(message);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+}
+
+/** Every file and folder under dir (relative paths, sorted), to check that nothing was left behind. */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      out.push(relative(dir, p) + (e.isDirectory() ? '/' : ''));
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** With CHARNN_RELIABILITY_TABLE=file set, appends one row (JSON line) of the closing table for this case. */
+export function recordRow(group: string, name: string, r: { code: number | null; signal?: string | null; stderr: string }, note = ''): void {
+  const file = process.env.CHARNN_RELIABILITY_TABLE;
+  if (!file) return;
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('charnn: '));
+  const row = { group, name, code: r.code ?? r.signal, message: lines.join(' / ') || '(nothing on stderr)', note };
+  appendFileSync(file, JSON.stringify(row) + '\n');
 }
