@@ -37,7 +37,7 @@ const OP = Object.fromEntries(OPS.map((n, i) => [n, i])) as Record<(typeof OPS)[
 
 /** A kernel export: (t, nt, ...args). */
 type Fn = (...args: number[]) => void;
-type Exports = Record<(typeof OPS)[number], Fn> & { sumF64(part: number, count: number): number };
+type Exports = Record<(typeof OPS)[number], Fn> & { sumF64(part: number, count: number): number; initConstants(): void };
 
 /** Below these sizes a call stays on the calling thread: a split would cost more than it saves. */
 const PAR_MACS = 1 << 15; // multiply-adds of a product (~3 µs on one thread)
@@ -77,6 +77,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
   const memory = new wasmApi.Memory({ initial: 32, maximum: maxPages, shared: true });
   const instance = await wasmApi.instantiate(module, { env: { memory } });
   const ex = instance.exports as unknown as Exports;
+  ex.initConstants(); // the SIMD constant table below HEAP_BASE, shared by every thread
 
   // ---- memory: a bump allocator over the shared memory (the model allocates once; dispose frees all) ------
   let top = HEAP_BASE;

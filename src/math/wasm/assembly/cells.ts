@@ -4,37 +4,48 @@
  * lanes at a time, the last 1 to 3 through partial loads (same arithmetic, so results do not depend on H % 4).
  * Pointers are byte offsets; B streams, H hidden units.
  */
-import { ldp, stp, sigmoid4, tanh4, shareStart } from './simd';
+import { ldp, stp, sigmoid4, tanh4, shareStart, K } from './simd';
 
-const ONE = f32x4.splat(1.0);
+// @ts-ignore: decorator
+@inline function one(): v128 { return K(1); }
+
+
 
 // ---- LSTM ------------------------------------------------------------------------------------------------
 
 // @ts-ignore: decorator
-@inline function lstmFwdLanes(h: usize, c: usize, act: usize, pre: usize, cPrev: usize, H4: usize, n: i32): void {
-  const i = sigmoid4(ldp(pre, n));
-  const f = sigmoid4(ldp(pre + H4, n));
-  const g = tanh4(ldp(pre + 2 * H4, n));
-  const o = sigmoid4(ldp(pre + 3 * H4, n));
-  stp(act, i, n); stp(act + H4, f, n); stp(act + 2 * H4, g, n); stp(act + 3 * H4, o, n);
-  const cn = f32x4.add(f32x4.mul(f, ldp(cPrev, n)), f32x4.mul(i, g));
-  stp(c, cn, n);
-  stp(h, f32x4.mul(o, tanh4(cn)), n);
+@inline function lstmGateLanes(act: usize, pre: usize, H4: usize, n: i32): void {
+  stp(act, sigmoid4(ldp(pre, n)), n);
+  stp(act + H4, sigmoid4(ldp(pre + H4, n)), n);
+  stp(act + 2 * H4, tanh4(ldp(pre + 2 * H4, n)), n);
+  stp(act + 3 * H4, sigmoid4(ldp(pre + 3 * H4, n)), n);
 }
 
-/** h, c (B,H); act, pre (B,4H) (may alias); cPrev (B,H). */
+// @ts-ignore: decorator
+@inline function lstmStateLanes(h: usize, c: usize, act: usize, cPrev: usize, H4: usize, n: i32): void {
+  const cn = f32x4.add(f32x4.mul(ldp(act + H4, n), ldp(cPrev, n)), f32x4.mul(ldp(act, n), ldp(act + 2 * H4, n)));
+  stp(c, cn, n);
+  stp(h, f32x4.mul(ldp(act + 3 * H4, n), tanh4(cn)), n);
+}
+
+/**
+ * h, c (B,H); act, pre (B,4H) (may alias); cPrev (B,H). Two passes per row, gates then state, so that each
+ * loop's iterations are independent (the gates → c → tanh c chain is long; interleaving hides its latency).
+ */
 export function lstmForward(t: i32, nt: i32, h: usize, c: usize, act: usize, pre: usize, cPrev: usize, B: i32, H: i32): void {
   const H4 = <usize>H << 2;
+  const Hv = H & ~3;
   for (let b = shareStart(B, 1, t, nt), bEnd = shareStart(B, 1, t + 1, nt); b < bEnd; b++) {
     const r = <usize>b * H4, r4 = r << 2;
-    let j = 0;
-    for (; j + 4 <= H; j += 4) {
+    for (let j = 0; j < Hv; j += 4) lstmGateLanes(act + r4 + (<usize>j << 2), pre + r4 + (<usize>j << 2), H4, 4);
+    if (Hv < H) lstmGateLanes(act + r4 + (<usize>Hv << 2), pre + r4 + (<usize>Hv << 2), H4, H - Hv);
+    for (let j = 0; j < Hv; j += 4) {
       const o = <usize>j << 2;
-      lstmFwdLanes(h + r + o, c + r + o, act + r4 + o, pre + r4 + o, cPrev + r + o, H4, 4);
+      lstmStateLanes(h + r + o, c + r + o, act + r4 + o, cPrev + r + o, H4, 4);
     }
-    if (j < H) {
-      const o = <usize>j << 2;
-      lstmFwdLanes(h + r + o, c + r + o, act + r4 + o, pre + r4 + o, cPrev + r + o, H4, H - j);
+    if (Hv < H) {
+      const o = <usize>Hv << 2;
+      lstmStateLanes(h + r + o, c + r + o, act + r4 + o, cPrev + r + o, H4, H - Hv);
     }
   }
 }
@@ -45,11 +56,11 @@ export function lstmForward(t: i32, nt: i32, h: usize, c: usize, act: usize, pre
   const tc = tanh4(ldp(c, n));
   const dht = ldp(dh, n);
   // dc_t = dc + dh·o·(1 − tanh²c)
-  const dct = f32x4.add(ldp(dc, n), f32x4.mul(f32x4.mul(dht, o), f32x4.sub(ONE, f32x4.mul(tc, tc))));
-  stp(dpre, f32x4.mul(f32x4.mul(dct, g), f32x4.mul(i, f32x4.sub(ONE, i))), n);
-  stp(dpre + H4, f32x4.mul(f32x4.mul(dct, ldp(cPrev, n)), f32x4.mul(f, f32x4.sub(ONE, f))), n);
-  stp(dpre + 2 * H4, f32x4.mul(f32x4.mul(dct, i), f32x4.sub(ONE, f32x4.mul(g, g))), n);
-  stp(dpre + 3 * H4, f32x4.mul(f32x4.mul(dht, tc), f32x4.mul(o, f32x4.sub(ONE, o))), n);
+  const dct = f32x4.add(ldp(dc, n), f32x4.mul(f32x4.mul(dht, o), f32x4.sub(one(), f32x4.mul(tc, tc))));
+  stp(dpre, f32x4.mul(f32x4.mul(dct, g), f32x4.mul(i, f32x4.sub(one(), i))), n);
+  stp(dpre + H4, f32x4.mul(f32x4.mul(dct, ldp(cPrev, n)), f32x4.mul(f, f32x4.sub(one(), f))), n);
+  stp(dpre + 2 * H4, f32x4.mul(f32x4.mul(dct, i), f32x4.sub(one(), f32x4.mul(g, g))), n);
+  stp(dpre + 3 * H4, f32x4.mul(f32x4.mul(dht, tc), f32x4.mul(o, f32x4.sub(one(), o))), n);
   stp(dcPrev, f32x4.mul(dct, f), n);
 }
 
@@ -78,7 +89,7 @@ export function lstmBackward(t: i32, nt: i32, dpre: usize, dcPrev: usize, dh: us
   const z = sigmoid4(f32x4.add(ldp(gi + H4, n), ldp(gh + H4, n)));
   const nn = tanh4(f32x4.add(ldp(gi + 2 * H4, n), f32x4.mul(r, ldp(gh + 2 * H4, n))));
   stp(act, r, n); stp(act + H4, z, n); stp(act + 2 * H4, nn, n);
-  stp(h, f32x4.add(f32x4.mul(f32x4.sub(ONE, z), nn), f32x4.mul(z, ldp(hPrev, n))), n);
+  stp(h, f32x4.add(f32x4.mul(f32x4.sub(one(), z), nn), f32x4.mul(z, ldp(hPrev, n))), n);
 }
 
 /** h, hPrev (B,H); act, gi, gh (B,3H). */
@@ -102,9 +113,9 @@ export function gruForward(t: i32, nt: i32, h: usize, act: usize, gi: usize, gh:
 @inline function gruBwdLanes(dgi: usize, dgh: usize, dhPrev: usize, dh: usize, act: usize, gh: usize, hPrev: usize, H4: usize, n: i32): void {
   const r = ldp(act, n), z = ldp(act + H4, n), nn = ldp(act + 2 * H4, n);
   const d = ldp(dh, n);
-  const dn = f32x4.mul(f32x4.mul(d, f32x4.sub(ONE, z)), f32x4.sub(ONE, f32x4.mul(nn, nn)));
-  const dz = f32x4.mul(f32x4.mul(d, f32x4.sub(ldp(hPrev, n), nn)), f32x4.mul(z, f32x4.sub(ONE, z)));
-  const dr = f32x4.mul(f32x4.mul(dn, ldp(gh + 2 * H4, n)), f32x4.mul(r, f32x4.sub(ONE, r)));
+  const dn = f32x4.mul(f32x4.mul(d, f32x4.sub(one(), z)), f32x4.sub(one(), f32x4.mul(nn, nn)));
+  const dz = f32x4.mul(f32x4.mul(d, f32x4.sub(ldp(hPrev, n), nn)), f32x4.mul(z, f32x4.sub(one(), z)));
+  const dr = f32x4.mul(f32x4.mul(dn, ldp(gh + 2 * H4, n)), f32x4.mul(r, f32x4.sub(one(), r)));
   stp(dgi, dr, n); stp(dgi + H4, dz, n); stp(dgi + 2 * H4, dn, n);
   stp(dgh, dr, n); stp(dgh + H4, dz, n); stp(dgh + 2 * H4, f32x4.mul(dn, r), n);
   stp(dhPrev, f32x4.mul(d, z), n);
@@ -149,7 +160,7 @@ export function rnnBackward(t: i32, nt: i32, dpre: usize, dh: usize, h: usize, B
     for (let j = 0; j < H; j += 4) {
       const n = min(4, H - j), o = r + (<usize>j << 2);
       const y = ldp(h + o, n);
-      stp(dpre + o, f32x4.mul(ldp(dh + o, n), f32x4.sub(ONE, f32x4.mul(y, y))), n);
+      stp(dpre + o, f32x4.mul(ldp(dh + o, n), f32x4.sub(one(), f32x4.mul(y, y))), n);
     }
   }
 }

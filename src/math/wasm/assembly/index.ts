@@ -3,6 +3,7 @@
  * ../index.ts). The module owns no memory of its own: it imports one shared WebAssembly.Memory, and every
  * pointer argument is a byte offset into it. Every kernel takes (t, nt) first and computes thread t's share.
  */
+export { initConstants } from './simd';
 export { mm, mmNT, mmTN } from './gemm';
 export { lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward } from './cells';
 export {
