@@ -8,5 +8,5 @@ export { mm, mmNT, mmTN } from './gemm';
 export { lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward } from './cells';
 export {
   fill, copy, axpy, scale, mul, sumSqChunks, sumF64, colSumAcc, rowsSet, gatherAdd, scatterAdd, softmaxXent,
-  adam, rmsprop, sgd, SUMSQ_CHUNK, XENT_CHUNK,
+  adam, rmsprop, sgd, approx, SUMSQ_CHUNK, XENT_CHUNK,
 } from './vector';

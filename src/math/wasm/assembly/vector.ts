@@ -5,7 +5,7 @@
  * order by the caller, so results are the same for any thread count.
  * Pointers are byte offsets. n elements; M rows; N or V columns.
  */
-import { ldp, stp, exp4, hsum, shareStart } from './simd';
+import { ldp, stp, exp4, sigmoid4, tanh4, hsum, shareStart } from './simd';
 
 /** Elements per share unit of the elementwise kernels. */
 const EU: i32 = 16;
@@ -271,5 +271,16 @@ export function sgd(t: i32, nt: i32, p: usize, g: usize, buf: usize, n: i32, lr:
     const b = f32x4.add(f32x4.mul(U, ldp(buf + o, r)), f32x4.mul(ldp(g + o, r), G));
     stp(buf + o, b, r);
     stp(p + o, f32x4.sub(ldp(p + o, r), f32x4.mul(L, b)), r);
+  }
+}
+
+// ---- the vector transcendentals on arrays (for tests and measurements of their error) ---------------------
+
+/** out = e^x, σ(x) or tanh(x) (fn 0, 1, 2) over n elements. */
+export function approx(t: i32, nt: i32, fn: i32, out: usize, x: usize, n: i32): void {
+  for (let i = shareStart(n, EU, t, nt), e = shareStart(n, EU, t + 1, nt); i < e; i += 4) {
+    const o = <usize>i << 2, r = min(4, e - i);
+    const v = ldp(x + o, r);
+    stp(out + o, fn == 0 ? exp4(v) : fn == 1 ? sigmoid4(v) : tanh4(v), r);
   }
 }
