@@ -18,12 +18,14 @@ const REASONS: Record<string, string> = {
   ENAMETOOLONG: 'the path is too long',
 };
 
-/** Make `dir` exist and be writable, or throw a CliError `cannot use output folder <shown>: why (hint)`. */
-export function prepareOutDir(dir: string, shown: string): void {
+/** Make `dir` exist and be writable, or throw a CliError `cannot use output folder <shown>: why (hint)`.
+ *  Returns the first folder it had to create (undefined if `dir` existed), so an unused one can be removed. */
+export function prepareOutDir(dir: string, shown: string): string | undefined {
   try {
-    mkdirSync(dir, { recursive: true });
+    const created = mkdirSync(dir, { recursive: true });
     if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'EEXIST' });
     accessSync(dir, fsc.W_OK);
+    return created;
   } catch (e) {
     const code = diagnose(dir, e as NodeJS.ErrnoException);
     const why = REASONS[code] ?? (e as Error).message;

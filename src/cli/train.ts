@@ -9,6 +9,7 @@
  * Ctrl-C / SIGTERM: the current step finishes, the checkpoint is saved, exit 130. The handler is removed after
  * the first signal, so a second Ctrl-C ends the process at once (the atomic save never leaves a partial file).
  */
+import { rmdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadCheckpoint, writeFileAtomic } from '../checkpoint/io.js';
@@ -150,7 +151,19 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promi
 
   // ---- output folder: created only now that every input is valid (bad input leaves no files behind)
   const outDir = resolve(o.out || (o.resume ? dirname(resolve(o.resume)) : join(process.cwd(), 'checkpoints', o.name || runName(corpus.stem, modelConfig))));
-  prepareOutDir(outDir, displayPath(outDir));
+  let saved = false;
+  // the first folder this run created, removed again if nothing gets saved
+  const createdDir = prepareOutDir(outDir, displayPath(outDir));
+  const removeUnused = () => {
+    if (saved || !createdDir) return;
+    for (let d = outDir; d.length >= createdDir.length; d = dirname(d)) {
+      try {
+        rmdirSync(d); // only succeeds while empty
+      } catch {
+        return;
+      }
+    }
+  };
   const latestPath = join(outDir, 'latest.json');
   const bestPath = join(outDir, 'best.json');
 
@@ -160,7 +173,6 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promi
   let chars = ckpt?.progress.chars ?? 0;
   const runStart = Date.now();
   const elapsed = () => startMs + (Date.now() - runStart);
-  let saved = false;
   /** latest.json, and best.json too when the last evaluation was the best so far (one encoding for both) */
   const save = (alsoBest: boolean) => {
     const text = checkpointToText(checkpointOfRun(model, vocab, trainer, { chars, elapsedMs: elapsed() }, info, effective));
@@ -170,13 +182,24 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promi
   };
 
   // ---- signals
+  // The first signal asks the loop to stop after the current step. Our listener stays one event-loop turn, so a
+  // second signal that arrived during the same (synchronous) step is seen and quits at once; after that the
+  // listener is removed, so a later second Ctrl-C gets the default action and ends the process immediately
+  // (atomic saves leave no partial file either way).
   let stopSignal: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    stopSignal = sig;
+  const removeSignals = () => {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    ui.warn(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: finishing this step and saving (press Ctrl-C again to quit at once)`);
   };
+  function onSignal(sig: NodeJS.Signals): void {
+    if (stopSignal) {
+      removeUnused();
+      process.exit(EXIT.INTERRUPTED);
+    }
+    stopSignal = sig;
+    ui.warn(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: finishing this step and saving (press Ctrl-C again to quit at once)`);
+    setImmediate(removeSignals);
+  }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -255,8 +278,8 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promi
     }
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    removeSignals();
+    removeUnused();
     kernels.dispose();
   }
 
