@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { loadCheckpoint } from '../checkpoint/io.js';
 import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
+import type { Kernels } from '../math/kernels.js';
 import { Sampler } from '../sample/sampler.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
@@ -26,11 +27,16 @@ export function registerSample(program: Command): void {
   cmd.action(async (path: string | undefined, _o: unknown, self: Command) => {
     const common = readOptions(self, COMMON).values;
     const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose });
-    process.exitCode = await sample(path, self, ui);
+    const held: { kernels?: Kernels } = {};
+    try {
+      process.exitCode = await sample(path, self, ui, held);
+    } finally {
+      held.kernels?.dispose();
+    }
   });
 }
 
-async function sample(pathArg: string | undefined, cmd: Command, ui: Ui): Promise<number> {
+async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: { kernels?: Kernels }): Promise<number> {
   const { values: o, given } = readOptions(cmd, SAMPLE);
   if (given.has('prime') && given.has('primeFile')) throw CliError.usage('--prime and --prime-file both given', 'use one of them');
   const forever = o.forever || o.length === 0;
@@ -50,6 +56,7 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui): Promis
     : o.prime;
 
   const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: 1 }));
+  held.kernels = kernels;
   const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
   ui.debug(`seed ${seed}`);
   const vocab = Vocab.fromChars(ckpt.vocab);
@@ -69,17 +76,13 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui): Promis
   }
 
   const out = new StdoutStream(process.stdout);
-  try {
-    if (primeText && !(await out.write(primeText))) return EXIT.OK;
-    let last = primeText;
-    for (const chunk of sampler.generate(forever ? Infinity : o.length - primeLen)) {
-      if (!(await out.write(chunk))) return EXIT.OK; // the reader went away: a normal end for a pipe
-      last = chunk;
-    }
-    if (process.stdout.isTTY && !last.endsWith('\n')) await out.write('\n');
-  } finally {
-    kernels.dispose();
+  if (primeText && !(await out.write(primeText))) return EXIT.OK;
+  let last = primeText;
+  for (const chunk of sampler.generate(forever ? Infinity : o.length - primeLen)) {
+    if (!(await out.write(chunk))) return EXIT.OK; // the reader went away: a normal end for a pipe
+    last = chunk;
   }
+  if (process.stdout.isTTY && !last.endsWith('\n')) await out.write('\n');
   return EXIT.OK;
 }
 

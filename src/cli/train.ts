@@ -17,6 +17,7 @@ import { checkpointToText } from '../checkpoint/codec.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { encodeUtf8, Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
+import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
 import type { CellType, InitScheme, ModelConfig } from '../model/config.js';
@@ -54,11 +55,21 @@ export function registerTrain(program: Command): void {
   cmd.action(async (corpusArg: string | undefined, _o: unknown, self: Command) => {
     const common = readOptions(self, COMMON).values;
     const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose });
-    process.exitCode = await train(corpusArg, self, ui);
+    const held: Held = {};
+    try {
+      process.exitCode = await train(corpusArg, self, ui, held);
+    } finally {
+      held.kernels?.dispose(); // also on errors: a backend's worker threads must not outlive the command
+    }
   });
 }
 
-async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promise<number> {
+/** Resources the command must release however it ends. */
+interface Held {
+  kernels?: Kernels;
+}
+
+async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: Held): Promise<number> {
   const { values, given } = readOptions(cmd, TRAIN);
   let o: TrainValues = { ...values };
 
@@ -106,6 +117,7 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promi
     ? ckpt.model
     : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
   const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads }));
+  held.kernels = kernels;
   const model = attemptSync('cannot build the model', () => {
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);
     const m = new CharRNN(kernels, modelConfig);
@@ -280,7 +292,6 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui): Promi
     progress.stop();
     removeSignals();
     removeUnused();
-    kernels.dispose();
   }
 
   const runSec = (Date.now() - runStart) / 1000;
