@@ -286,7 +286,9 @@ describe.concurrent('pipelines', () => {
   it('a reader that stops reading stalls sample (no CPU, no memory growth) and it carries on afterwards', async () => {
     const run = startCharnn(['sample', ckpt, '--forever', '--seed', '4'], { cwd: root, stdoutPipe: true });
     const stdout = run.child.stdout!;
-    stdout.pause(); // read nothing: the pipe fills up
+    // the first text shows start-up is over; from then on read nothing, so the pipe fills up
+    await new Promise((r) => stdout.once('data', r));
+    stdout.pause();
     // once the pipe is full and start-up is over, the process should be idle: wait for that (bounded)
     let a = procStats(run.pid);
     for (let i = 0; i < 40; i++) {

@@ -171,7 +171,7 @@ export function whyNoTmpfs(): string | null {
 /** Why files cannot be made immutable (chattr +i, to fail writes even for root), or null if they can. */
 export function whyNoChattr(dir: string): string | null {
   if (process.platform !== 'linux') return 'needs chattr on Linux';
-  const why = trySh(`f="${dir}/.chattr-probe" && touch "$f" && chattr +i "$f" && chattr -i "$f"; s=$?; rm -f "$f"; exit $s`);
+  const why = trySh(`f=$(mktemp -p "${dir}" .chattr-probe.XXXXXX) && chattr +i "$f" && chattr -i "$f"; s=$?; rm -f "$f"; exit $s`);
   return why && `chattr +i does not work here (${why})`;
 }
 
