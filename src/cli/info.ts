@@ -70,7 +70,7 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
     out.push(`loss curve (nats/char): ${ui.c.cyan('·')} train, ${ui.c.magenta('o')} validation`);
     const lines = plotCurve(
       [
-        { points: p.lossHistory.map((q) => ({ x: q.step, y: q.train })), mark: '·' },
+        { points: p.lossHistory.map((q) => ({ x: q.step, y: q.train })), mark: '·', join: true },
         { points: p.lossHistory.filter((q) => q.val !== undefined).map((q) => ({ x: q.step, y: q.val! })), mark: 'o' },
       ],
       width,

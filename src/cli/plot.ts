@@ -5,6 +5,8 @@
 export interface Series {
   points: Array<{ x: number; y: number }>;
   mark: string;
+  /** draw the columns between consecutive points too (a line rather than dots) */
+  join?: boolean;
 }
 
 export function plotCurve(series: Series[], width: number, height = 12): string[] {
@@ -21,13 +23,19 @@ export function plotCurve(series: Series[], width: number, height = 12): string[
   const label = (v: number) => v.toFixed(2).padStart(6);
   const plotW = Math.max(10, width - 9);
   const grid = Array.from({ length: height }, () => Array<string>(plotW).fill(' '));
+  const colOf = (x: number) => (xMax === xMin ? plotW - 1 : Math.round(((x - xMin) / (xMax - xMin)) * (plotW - 1)));
+  const rowOf = (y: number) => height - 1 - Math.round(((y - yMin) / (yMax - yMin)) * (height - 1));
   for (const s of series) {
-    for (const p of s.points) {
-      if (!Number.isFinite(p.y)) continue;
-      const col = xMax === xMin ? plotW - 1 : Math.round(((p.x - xMin) / (xMax - xMin)) * (plotW - 1));
-      const row = height - 1 - Math.round(((p.y - yMin) / (yMax - yMin)) * (height - 1));
-      grid[row][col] = s.mark;
-    }
+    const pts = s.points.filter((p) => Number.isFinite(p.y));
+    pts.forEach((p, i) => {
+      const c1 = colOf(p.x);
+      if (s.join && i > 0) {
+        const q = pts[i - 1];
+        const c0 = colOf(q.x);
+        for (let c = c0 + 1; c < c1; c++) grid[rowOf(q.y + ((p.y - q.y) * (c - c0)) / (c1 - c0))][c] = s.mark;
+      }
+      grid[rowOf(p.y)][c1] = s.mark;
+    });
   }
   const lines = grid.map((r, i) => {
     const yv = yMax - (i / (height - 1)) * (yMax - yMin);
