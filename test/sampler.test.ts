@@ -138,3 +138,30 @@ describe('Sampler', () => {
     expect(() => new Sampler(m, Vocab.fromChars(['a']), {})).toThrow(/vocabulary has 1/);
   });
 });
+
+describe('Sampler with the real model', () => {
+  it('allocates no backend memory per character, and the same seed gives the same text', async () => {
+    const { CharRNN } = await import('../src/model/char-rnn.js');
+    const { createJsKernels } = await import('../src/math/kernels-js.js');
+    const { Rng } = await import('../src/math/rng.js');
+    const base = createJsKernels('float32');
+    let allocs = 0;
+    const kernels = {
+      ...base,
+      alloc: (n: number) => (allocs++, base.alloc(n)),
+      allocI32: (n: number) => (allocs++, base.allocI32(n)),
+    } as typeof base;
+    const vocab = Vocab.fromText('abcdefgh \n');
+    const model = new CharRNN(kernels, { cell: 'lstm', layers: 2, hidden: 8, vocabSize: vocab.size, dropout: 0 });
+    model.init(new Rng(1));
+    const s = new Sampler(model, vocab, { temperature: 0.9, topK: 5, topP: 0.9, seed: 2 }, 32);
+    s.feed(s.encode('abc'));
+    const first = [...s.generate(10)].join(''); // the first steps may size the model's step workspace
+    const before = allocs;
+    const rest = [...s.generate(500)].join('');
+    expect(allocs - before).toBe(0);
+    const t = new Sampler(model, vocab, { temperature: 0.9, topK: 5, topP: 0.9, seed: 2 }, 32);
+    t.feed(t.encode('abc'));
+    expect([...t.generate(510)].join('')).toBe(first + rest);
+  });
+});
