@@ -1,0 +1,148 @@
+/**
+ * Speed benchmark against PyTorch, in one run: for config S (lstm 2x128, seq 50, batch 50), M (lstm 2x512,
+ * seq 100, batch 64) and gru S, charnn's steady-state training chars/s (full steps: forward, backward, clip,
+ * Adam), batch-1 sampling chars/s (temperature 1), peak resident memory (each config in its own process), the
+ * backend and thread count; then, where /usr/bin/python3 can import torch, ../shared/reference/pytorch_ref.py
+ * on the same config right after, and the ratios.
+ *
+ *   npm run bench:speed -- [--configs S,M,gruS] [--backend wasm|js] [--threads N] [--relaxed]
+ *                          [--seconds 20] [--sample-len 2000] [--no-torch]
+ *
+ * Two cores shared with other processes: figures are noisy, so compare the ratios printed by one run.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createKernels } from '../src/math/backend.js';
+import { Rng } from '../src/math/rng.js';
+import { CharRNN } from '../src/model/char-rnn.js';
+import type { CellType } from '../src/model/config.js';
+import { readCorpus } from '../src/data/corpus.js';
+import { encodeUtf8 } from '../src/data/vocab.js';
+import { Sampler } from '../src/sample/sampler.js';
+import { Trainer } from '../src/train/trainer.js';
+import { createWasmKernels } from '../src/math/wasm/index.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const { values: a } = parseArgs({
+  options: {
+    configs: { type: 'string', default: 'S,M,gruS' },
+    backend: { type: 'string', default: 'wasm' },
+    threads: { type: 'string' },
+    relaxed: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '20' },
+    'sample-len': { type: 'string', default: '2000' },
+    'no-torch': { type: 'boolean', default: false },
+    child: { type: 'string' },
+    corpus: { type: 'string', default: here('../../shared/corpora/tinyshakespeare.txt') },
+  },
+});
+
+interface Config { name: string; cell: CellType; layers: number; hidden: number; seq: number; batch: number }
+const CONFIGS: Record<string, Config> = {
+  S: { name: 'S', cell: 'lstm', layers: 2, hidden: 128, seq: 50, batch: 50 },
+  M: { name: 'M', cell: 'lstm', layers: 2, hidden: 512, seq: 100, batch: 64 },
+  gruS: { name: 'gru S', cell: 'gru', layers: 2, hidden: 128, seq: 50, batch: 50 },
+};
+interface Result { train: number; medianMs: number; iters: number; sample: number; rssMB: number; backend: string; threads: number }
+
+const seconds = Number(a.seconds), sampleLen = Number(a['sample-len']);
+
+/** Child: one config in this process (so peak RSS is that config's). Prints one JSON line. */
+async function child(cfg: Config): Promise<void> {
+  const threads = a.threads ? Number(a.threads) : undefined;
+  const kernels = a.backend === 'wasm'
+    ? await createWasmKernels({ ...(threads ? { threads } : {}), ...(a.relaxed ? { relaxed: true } : {}) })
+    : await createKernels(a.backend!, threads ? { threads } : {});
+  const { vocab, ids } = encodeUtf8(await readCorpus(a.corpus!));
+  const model = new CharRNN(kernels, { cell: cfg.cell, layers: cfg.layers, hidden: cfg.hidden, vocabSize: vocab.size, dropout: 0 });
+  model.init(new Rng(123), 'pytorch');
+  const trainer = new Trainer(model, ids, { batch: cfg.batch, seq: cfg.seq, lr: 2e-3, clip: 5, seed: 123 });
+  for (let i = 0; i < 3; i++) trainer.step(); // warm-up: compile tiers, allocate workspaces
+  const times: number[] = [];
+  const t0 = performance.now();
+  while (times.length < 5 || performance.now() - t0 < seconds * 1000) {
+    const s = performance.now();
+    const r = trainer.step();
+    if (!r.ok) throw r.error;
+    times.push(performance.now() - s);
+  }
+  const total = times.reduce((x, y) => x + y, 0);
+  const sampler = new Sampler(model, vocab, { temperature: 1, seed: 123 });
+  sampler.feed([vocab.encode('\n')[0] ?? 0]);
+  for (let i = 0; i < 200; i++) sampler.next(); // warm-up
+  const s0 = performance.now();
+  for (let i = 0; i < sampleLen; i++) sampler.next();
+  const sampleSecs = (performance.now() - s0) / 1000;
+  const sorted = [...times].sort((x, y) => x - y);
+  const res: Result = {
+    train: (times.length * cfg.batch * cfg.seq) / (total / 1000),
+    medianMs: sorted[sorted.length >> 1],
+    iters: times.length,
+    sample: sampleLen / sampleSecs,
+    rssMB: process.resourceUsage().maxRSS / 1024,
+    backend: kernels.name + ('simd' in kernels ? ` ${(kernels as { simd: string }).simd}` : ''),
+    threads: kernels.threads,
+  };
+  process.stdout.write(JSON.stringify(res) + '\n');
+  kernels.dispose();
+}
+
+function torchAvailable(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+function runTorch(cfg: Config): { train: number; sample: number } | null {
+  const r = spawnSync('/usr/bin/python3', [
+    here('../../shared/reference/pytorch_ref.py'), '--model', cfg.cell, '--layers', String(cfg.layers),
+    '--hidden', String(cfg.hidden), '--seq', String(cfg.seq), '--batch', String(cfg.batch), '--seconds', String(seconds),
+    '--skip', '3', '--sample-len', String(sampleLen), '--threads', a.threads ?? '2', '--corpus', a.corpus!,
+  ], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const last = r.stdout.trim().split('\n').filter((l) => l.startsWith('{') && l.includes('train_chars_per_sec')).pop();
+  if (r.status !== 0 || !last) {
+    process.stderr.write(`PyTorch run failed (${r.status}): ${r.stderr.slice(-500)}\n`);
+    return null;
+  }
+  const j = JSON.parse(last) as { train_chars_per_sec: number; sample_chars_per_sec: number };
+  return { train: j.train_chars_per_sec, sample: j.sample_chars_per_sec };
+}
+
+if (a.child) {
+  await child(CONFIGS[a.child]);
+} else {
+  const names = a.configs!.split(',');
+  for (const n of names) if (!CONFIGS[n]) throw new Error(`unknown config ${n} (S, M, gruS)`);
+  const torch = !a['no-torch'] && torchAvailable();
+  if (!torch && !a['no-torch']) process.stderr.write('(PyTorch not importable by /usr/bin/python3: no comparison)\n');
+  const k = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0));
+  const rows: string[] = [];
+  for (const n of names) {
+    const cfg = CONFIGS[n];
+    process.stderr.write(`config ${cfg.name}: charnn ...\n`);
+    const argv = [...process.execArgv, fileURLToPath(import.meta.url), '--child', n, '--backend', a.backend!,
+      '--seconds', String(seconds), '--sample-len', String(sampleLen), '--corpus', a.corpus!,
+      ...(a.threads ? ['--threads', a.threads] : []), ...(a.relaxed ? ['--relaxed'] : [])];
+    const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`config ${n} failed: ${r.stderr.slice(-2000)}`);
+    const c = JSON.parse(r.stdout.trim().split('\n').pop()!) as Result;
+    let py: { train: number; sample: number } | null = null;
+    if (torch) {
+      process.stderr.write(`config ${cfg.name}: PyTorch ...\n`);
+      py = runTorch(cfg);
+    }
+    rows.push(
+      `${cfg.name.padEnd(6)} ${`${cfg.cell} ${cfg.layers}x${cfg.hidden} T${cfg.seq} B${cfg.batch}`.padEnd(22)}` +
+      ` ${`${c.backend} ${c.threads}t`.padEnd(20)} ${k(c.train).padStart(7)} ${c.medianMs.toFixed(1).padStart(8)}` +
+      ` ${k(c.sample).padStart(8)} ${c.rssMB.toFixed(0).padStart(6)}` +
+      (py ? `   ${k(py.train).padStart(7)} ${k(py.sample).padStart(8)}   ${(c.train / py.train).toFixed(2).padStart(5)}x` +
+        ` ${(c.sample / py.sample).toFixed(2).padStart(6)}x` : ''),
+    );
+  }
+  console.log(`charnn speed benchmark (${seconds} s of steady training per config; shared 2-core machine: noisy, compare ratios)`);
+  console.log(`${'config'.padEnd(6)} ${'model'.padEnd(22)} ${'backend'.padEnd(20)} ${'train/s'.padStart(7)} ${'ms/iter'.padStart(8)}` +
+    ` ${'sample/s'.padStart(8)} ${'RSS MB'.padStart(6)}` +
+    (torch ? `   ${'torch tr'.padStart(7)} ${'torch sa'.padStart(8)}   ${'train'.padStart(6)} ${'sample'.padStart(7)}` : ''));
+  for (const r of rows) console.log(r);
+  console.log('train/s, sample/s: characters per second (training steady state; sampling batch 1, temperature 1); ' +
+    'RSS: peak resident memory of the charnn process; last columns: charnn / PyTorch');
+}
