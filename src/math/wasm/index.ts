@@ -45,6 +45,8 @@ type Fn = (...args: number[]) => void;
 type Exports = Record<(typeof OPS)[number], Fn> & {
   sumF64(part: number, count: number): number;
   initConstants(): void;
+  setScratch(ptr: number): void;
+  STRIP_BYTES: { value: number };
   approx: Fn;
 };
 
@@ -122,7 +124,10 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
   };
   scratchFor(4096);
 
-  const pool = nt > 1 ? await Pool.create(module, memory, ctlByte, nt, instance.exports, OPS) : null;
+  // per-thread scratch (packed strips of B); each instance keeps its own pointer
+  const scratchPerThread = Array.from({ length: nt }, () => reserve(ex.STRIP_BYTES.value));
+  ex.setScratch(scratchPerThread[0]);
+  const pool = nt > 1 ? await Pool.create(module, memory, ctlByte, nt, instance.exports, OPS, scratchPerThread) : null;
   const A = pool ? pool.A : new Float64Array(0);
   /** Chunks for a call of `work` units, about `per` units each: at least one per thread (claimed dynamically,
    * so a thread the OS preempts costs at most a chunk), at most four per thread (claims are not free). */

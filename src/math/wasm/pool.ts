@@ -70,8 +70,9 @@ const runChunks = new Function(`return ${RUN_CHUNKS}`)() as RunChunks;
 
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, ctlByte, t, names, spinUs } = workerData;
+const { module, memory, ctlByte, t, names, spinUs, scratch } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+ex.setScratch(scratch);
 const ctl = new Int32Array(memory.buffer, ctlByte, 64);
 const A = new Float64Array(memory.buffer, ctlByte + 256, 16);
 const fns = names.map((n) => ex[n]);
@@ -111,15 +112,16 @@ export class Pool {
   }
 
   /** Starts nt − 1 workers instantiating `module` on `memory`; ops index `names` (exports of the module). */
+  /** scratch[t]: thread t's private scratch (thread 0 is the caller's, already set up). */
   static async create(module: WasmModule, memory: WasmMemory, ctlByte: number, nt: number,
-                      exports: Record<string, unknown>, names: readonly string[]): Promise<Pool> {
+                      exports: Record<string, unknown>, names: readonly string[], scratch: number[]): Promise<Pool> {
     if (nt - 1 > MAX_WORKERS) throw new Error(`too many threads: ${nt} (at most ${MAX_WORKERS + 1})`);
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];
     for (let t = 1; t < nt; t++) {
       const w = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module, memory, ctlByte, t, names, spinUs: WORKER_SPIN_US },
+        workerData: { module, memory, ctlByte, t, names, spinUs: WORKER_SPIN_US, scratch: scratch[t] },
       });
       workers.push(w);
       ready.push(new Promise<void>((resolve, reject) => {

@@ -95,9 +95,33 @@ function tile1x1(po: usize, pa: usize, ak: usize, pb: usize, bk: usize, kn: i32,
   store<f32>(po, c);
 }
 
+/** Rows per block: the A block (MC × KC floats, 128 KiB) stays in L2 while every column strip passes. */
+const MC: i32 = 128;
+
+/**
+ * Per-thread scratch (each instance has its own globals): a packed 16-column strip of B, KC × 16 floats.
+ * B's rows are often 2^n floats apart (4H = 512): walking a strip down K then maps every row to the same two
+ * L1 sets, so the strip would not stay in L1; packed, it is 16 KiB of consecutive lines.
+ */
+let strip: usize = 0;
+export const STRIP_BYTES: i32 = KC * 16 * 4;
+export function setScratch(ptr: usize): void {
+  strip = ptr;
+}
+
+/** Copy B[k0 .. k0+kn) × [j, j+16) (row length N) into the strip, 16 floats per k. */
+function packStrip(pb: usize, ok: usize, kn: i32): void {
+  let d = strip;
+  for (let k = 0; k < kn; k++) {
+    v128.store(d, v128.load(pb)); v128.store(d, v128.load(pb, 16), 16);
+    v128.store(d, v128.load(pb, 32), 32); v128.store(d, v128.load(pb, 48), 48);
+    d += 64; pb += ok;
+  }
+}
+
 /**
  * out rows [i0, i1) × columns [j0, j1) [+]= A · B. ar, ak in elements; N is the row length of B and out.
- * Loop order per K block: 16-column strips of B, all row tiles inside, so the strip stays in L1.
+ * Per K block and row block: 16-column strips of B (packed when 4 or more rows use them), all row tiles inside.
  */
 export function gemm(out: usize, a: usize, ar: i32, ak: i32, b: usize, M: i32, K: i32, N: i32, acc: bool,
                      i0: i32, i1: i32, j0: i32, j1: i32): void {
@@ -107,40 +131,55 @@ export function gemm(out: usize, a: usize, ar: i32, ak: i32, b: usize, M: i32, K
     const ld = acc || k0 > 0;
     const pa = a + <usize>k0 * akB;
     const pb = b + <usize>k0 * ok;
-    let j = j0;
-    // full 4-row tiles over 16-column strips (two 4x8 tiles share the strip's cache lines)
-    for (; j + 16 <= j1; j += 16) {
-      for (let i = i0; i + 4 <= i1; i += 4) {
-        const po = out + (<usize>i * N + j) * 4, pai = pa + <usize>i * arB, pbj = pb + (<usize>j << 2);
-        tile4x8(po, ok, pai, arB, akB, pbj, ok, kn, ld);
-        tile4x8(po + 32, ok, pai, arB, akB, pbj + 32, ok, kn, ld);
-      }
-    }
-    for (; j + 8 <= j1; j += 8) {
-      for (let i = i0; i + 4 <= i1; i += 4) {
-        tile4x8(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * arB, arB, akB, pb + (<usize>j << 2), ok, kn, ld);
-      }
-    }
-    for (; j + 4 <= j1; j += 4) {
-      for (let i = i0; i + 4 <= i1; i += 4) {
-        tile4x4(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * arB, arB, akB, pb + (<usize>j << 2), ok, kn, ld);
-      }
-    }
-    for (; j < j1; j++) {
-      for (let i = i0; i + 4 <= i1; i += 4) {
-        for (let r = 0; r < 4; r++) {
-          tile1x1(out + (<usize>(i + r) * N + j) * 4, pa + <usize>(i + r) * arB, akB, pb + (<usize>j << 2), ok, kn, ld);
+    for (let ib = i0; ib < i1; ib += MC) {
+      const ie = min(i1, ib + MC);
+      const i4 = ib + ((ie - ib) & ~3); // end of the 4-row tiles
+      let j = j0;
+      if (i4 > ib) {
+        for (; j + 16 <= j1; j += 16) {
+          packStrip(pb + (<usize>j << 2), ok, kn);
+          for (let i = ib; i < i4; i += 4) {
+            const po = out + (<usize>i * N + j) * 4, pai = pa + <usize>i * arB;
+            tile4x8(po, ok, pai, arB, akB, strip, 64, kn, ld);
+            tile4x8(po + 32, ok, pai, arB, akB, strip + 32, 64, kn, ld);
+          }
+          for (let i = i4; i < ie; i++) {
+            tile1x16(out + (<usize>i * N + j) * 4, pa + <usize>i * arB, akB, strip, 64, kn, ld);
+          }
         }
       }
+      if (j < j1) gemmDirect(out, pa, arB, akB, pb, N, kn, ld, ib, i4, ie, j, j1);
     }
-    // remainder rows (all rows when fewer than 4): one row at a time, widest tiles first
-    for (let i = i0 + ((i1 - i0) & ~3); i < i1; i++) {
-      const po = out + <usize>i * N * 4, pai = pa + <usize>i * arB;
-      let jj = j0;
-      for (; jj + 16 <= j1; jj += 16) tile1x16(po + (<usize>jj << 2), pai, akB, pb + (<usize>jj << 2), ok, kn, ld);
-      for (; jj + 4 <= j1; jj += 4) tile1x4(po + (<usize>jj << 2), pai, akB, pb + (<usize>jj << 2), ok, kn, ld);
-      for (; jj < j1; jj++) tile1x1(po + (<usize>jj << 2), pai, akB, pb + (<usize>jj << 2), ok, kn, ld);
+  }
+}
+
+/** Rows [ib, ie) × columns [j0, j1) of one K block straight from B: 4-row tiles up to i4, then single rows. */
+function gemmDirect(out: usize, pa: usize, arB: usize, akB: usize, pb: usize, N: i32, kn: i32, ld: bool,
+                    ib: i32, i4: i32, ie: i32, j0: i32, j1: i32): void {
+  const ok = <usize>N << 2;
+  let j = j0;
+  for (; j + 8 <= j1; j += 8) {
+    for (let i = ib; i < i4; i += 4) {
+      tile4x8(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * arB, arB, akB, pb + (<usize>j << 2), ok, kn, ld);
     }
+  }
+  for (; j + 4 <= j1; j += 4) {
+    for (let i = ib; i < i4; i += 4) {
+      tile4x4(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * arB, arB, akB, pb + (<usize>j << 2), ok, kn, ld);
+    }
+  }
+  for (; j < j1; j++) {
+    for (let i = ib; i < i4; i++) {
+      tile1x1(out + (<usize>i * N + j) * 4, pa + <usize>i * arB, akB, pb + (<usize>j << 2), ok, kn, ld);
+    }
+  }
+  // remainder rows: one row at a time, widest tiles first (the matrix-vector case M = 1 lands here)
+  for (let i = i4; i < ie; i++) {
+    const po = out + <usize>i * N * 4, pai = pa + <usize>i * arB;
+    let jj = j0;
+    for (; jj + 16 <= j1; jj += 16) tile1x16(po + (<usize>jj << 2), pai, akB, pb + (<usize>jj << 2), ok, kn, ld);
+    for (; jj + 4 <= j1; jj += 4) tile1x4(po + (<usize>jj << 2), pai, akB, pb + (<usize>jj << 2), ok, kn, ld);
+    for (; jj < j1; jj++) tile1x1(po + (<usize>jj << 2), pai, akB, pb + (<usize>jj << 2), ok, kn, ld);
   }
 }
 
@@ -198,7 +237,10 @@ function ntTile1x1(po: usize, pa: usize, pb: usize, kn: i32, ld: bool): void {
   store<f32>(p, ld ? load<f32>(p) + s : s);
 }
 
-/** out rows [i0, i1) × columns [j0, j1) [+]= a (M,K) · b (N,K)ᵀ, K in blocks of KC. */
+/** Rows per block of mmNT: the a block (64 × KC floats) stays in L2 while all of b's rows pass. */
+const MC_NT: i32 = 64;
+
+/** out rows [i0, i1) × columns [j0, j1) [+]= a (M,K) · b (N,K)ᵀ, K in blocks of KC, rows in blocks of MC_NT. */
 export function gemmNT(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool,
                        i0: i32, i1: i32, j0: i32, j1: i32): void {
   const ok = <usize>N << 2, rs = <usize>K << 2;
@@ -206,31 +248,37 @@ export function gemmNT(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, a
     const kn = min(KC, K - k0);
     const ld = acc || k0 > 0;
     const pa = a + (<usize>k0 << 2), pb = b + (<usize>k0 << 2);
-    const iEnd = i0 + ((i1 - i0) & ~3);
-    let j = j0;
-    for (; j + 2 <= j1; j += 2) {
-      const pbj = pb + <usize>j * rs;
-      for (let i = i0; i < iEnd; i += 4) {
-        ntTile4x2(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * rs, pbj, rs, kn, ld);
+    for (let ib = i0; ib < i1; ib += MC_NT) {
+      const ie = min(i1, ib + MC_NT);
+      const iEnd = ib + ((ie - ib) & ~3);
+      let j = j0;
+      for (; j + 2 <= j1; j += 2) {
+        const pbj = pb + <usize>j * rs;
+        for (let i = ib; i < iEnd; i += 4) {
+          ntTile4x2(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * rs, pbj, rs, kn, ld);
+        }
+        for (let i = iEnd; i < ie; i++) {
+          const po = out + (<usize>i * N + j) * 4, pai = pa + <usize>i * rs;
+          ntTile1x1(po, pai, pbj, kn, ld);
+          ntTile1x1(po + 4, pai, pbj + rs, kn, ld);
+        }
       }
-      for (let i = iEnd; i < i1; i++) {
-        const po = out + (<usize>i * N + j) * 4, pai = pa + <usize>i * rs;
-        ntTile1x1(po, pai, pbj, kn, ld);
-        ntTile1x1(po + 4, pai, pbj + rs, kn, ld);
+      if (j < j1) {
+        for (let i = ib; i < ie; i++) ntTile1x1(out + (<usize>i * N + j) * 4, pa + <usize>i * rs, pb + <usize>j * rs, kn, ld);
       }
-    }
-    if (j < j1) {
-      for (let i = i0; i < i1; i++) ntTile1x1(out + (<usize>i * N + j) * 4, pa + <usize>i * rs, pb + <usize>j * rs, kn, ld);
     }
   }
 }
 
 // ---- partitioning: thread t of nt takes a contiguous share; tiles never straddle a share boundary ---------
 
-/** Split by 16-column strips when there are enough, else by 4-row tiles. */
+/**
+ * Shares: by rows (4-row tiles) when there are many (each share then streams its own rows of A once), else by
+ * 16-column strips when there are enough, else by rows.
+ */
 function gemmPart(t: i32, nt: i32, out: usize, a: usize, ar: i32, ak: i32, b: usize, M: i32, K: i32, N: i32, acc: bool): void {
   if (nt <= 1) { gemm(out, a, ar, ak, b, M, K, N, acc, 0, M, 0, N); return; }
-  if (N >= 16 * 2 * nt || M < 8 * nt) {
+  if (M < 64 * nt && N >= 32 * nt) {
     gemm(out, a, ar, ak, b, M, K, N, acc, 0, M, shareStart(N, 16, t, nt), shareStart(N, 16, t + 1, nt));
   } else {
     gemm(out, a, ar, ak, b, M, K, N, acc, shareStart(M, 4, t, nt), shareStart(M, 4, t + 1, nt), 0, N);
@@ -247,7 +295,7 @@ export function mmTN(t: i32, nt: i32, out: usize, a: usize, b: usize, M: i32, K:
 
 export function mmNT(t: i32, nt: i32, out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
   if (nt <= 1) { gemmNT(out, a, b, M, K, N, acc != 0, 0, M, 0, N); return; }
-  if (N >= 2 * 2 * nt || M < 8 * nt) {
+  if (M < 64 * nt && N >= 4 * nt) {
     gemmNT(out, a, b, M, K, N, acc != 0, 0, M, shareStart(N, 2, t, nt), shareStart(N, 2, t + 1, nt));
   } else {
     gemmNT(out, a, b, M, K, N, acc != 0, shareStart(M, 4, t, nt), shareStart(M, 4, t + 1, nt), 0, N);
