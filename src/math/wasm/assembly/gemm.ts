@@ -5,11 +5,11 @@
  *
  * mm and mmTN share one routine, `gemm`: A element (i, k) sits at a + 4·(i·ar + k·ak), so mm has
  * (ar, ak) = (K, 1) and mmTN, whose a is stored (K, M), has (1, M). B is always row-major (K, N).
- * mmNT takes dot products along contiguous rows of both a and b.
+ * mmNT runs the same tiles on transposed packed strips of b.
  *
  * Sizes: M, K, N as in kernels.ts; pointers are byte offsets into the shared memory.
  */
-import { madd, maddS, ldp, hsum, shareStart } from './simd';
+import { madd, maddS, shareStart } from './simd';
 
 /** K block: keeps a 16-column strip of B (KC × 64 bytes) in L1 while all row tiles pass over it. */
 const KC: i32 = 256;
@@ -183,64 +183,43 @@ function gemmDirect(out: usize, pa: usize, arB: usize, akB: usize, pb: usize, N:
   }
 }
 
-// ---- mmNT tiles: out (i, j) [+]= dot(a row i, b row j) over kn, both rows contiguous ----------------------
+// ---- mmNT: out (M,N) [+]= a (M,K) · b (N,K)ᵀ as gemm on strips of bᵀ ----------------------------------------
 
-/** 4 rows of a × 2 rows of b; kn may end in a partial vector (zero-padded lanes add nothing). */
-function ntTile4x2(po: usize, ok: usize, pa: usize, pb: usize, rs: usize, kn: i32, ld: bool): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  let k = 0;
-  for (; k + 4 <= kn; k += 4) {
-    const b0 = v128.load(pb), b1 = v128.load(pb + rs);
-    let x = v128.load(pa);
-    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = v128.load(pa + rs);
-    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = v128.load(pa + 2 * rs);
-    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = v128.load(pa + 3 * rs);
-    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    pa += 16; pb += 16;
+/** Transpose b rows [j, j+16) × [k0, k0+kn) (row length rs bytes) into the strip: 16 floats per k. */
+function packStripT(pb: usize, rs: usize, kn: i32): void {
+  const k4 = kn & ~3;
+  for (let c = 0; c < 16; c += 4) {
+    const r0 = pb + <usize>c * rs, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs;
+    let d = strip + (<usize>c << 2);
+    for (let k = 0; k < k4; k += 4) {
+      const o = <usize>k << 2;
+      const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o), x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+      // 4x4 transpose: row q of the result = element q of each of x0..x3
+      const t0 = f32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = f32x4.shuffle(x2, x3, 0, 4, 1, 5);
+      const t2 = f32x4.shuffle(x0, x1, 2, 6, 3, 7), t3 = f32x4.shuffle(x2, x3, 2, 6, 3, 7);
+      v128.store(d, f32x4.shuffle(t0, t1, 0, 1, 4, 5));
+      v128.store(d, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 64);
+      v128.store(d, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 128);
+      v128.store(d, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 192);
+      d += 256;
+    }
+    for (let k = k4; k < kn; k++) {
+      const o = <usize>k << 2;
+      store<f32>(d, load<f32>(r0 + o)); store<f32>(d, load<f32>(r1 + o), 4);
+      store<f32>(d, load<f32>(r2 + o), 8); store<f32>(d, load<f32>(r3 + o), 12);
+      d += 64;
+    }
   }
-  const rem = kn - k;
-  if (rem > 0) {
-    const b0 = ldp(pb, rem), b1 = ldp(pb + rs, rem);
-    let x = ldp(pa, rem);
-    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
-    x = ldp(pa + rs, rem);
-    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
-    x = ldp(pa + 2 * rs, rem);
-    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
-    x = ldp(pa + 3 * rs, rem);
-    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-  }
-  ntOut(po, hsum(c00), ld); ntOut(po + 4, hsum(c01), ld);
-  ntOut(po + ok, hsum(c10), ld); ntOut(po + ok + 4, hsum(c11), ld);
-  ntOut(po + 2 * ok, hsum(c20), ld); ntOut(po + 2 * ok + 4, hsum(c21), ld);
-  ntOut(po + 3 * ok, hsum(c30), ld); ntOut(po + 3 * ok + 4, hsum(c31), ld);
 }
 
-/** One element: dot(a row, b row) over kn, lane arithmetic identical to ntTile4x2. */
-function ntTile1x1(po: usize, pa: usize, pb: usize, kn: i32, ld: bool): void {
-  let c = f32x4.splat(0);
-  let k = 0;
-  for (; k + 4 <= kn; k += 4) {
-    c = madd(v128.load(pa), v128.load(pb), c);
-    pa += 16; pb += 16;
-  }
-  const rem = kn - k;
-  if (rem > 0) c = madd(ldp(pa, rem), ldp(pb, rem), c);
-  ntOut(po, hsum(c), ld);
-}
+/** Rows per block of mmNT: the a block (MC × KC floats) stays in L2 while all strips of b pass. */
+const MC_NT: i32 = MC;
 
-// @ts-ignore: decorator
-@inline function ntOut(p: usize, s: f32, ld: bool): void {
-  store<f32>(p, ld ? load<f32>(p) + s : s);
-}
-
-/** Rows per block of mmNT: the a block (64 × KC floats) stays in L2 while all of b's rows pass. */
-const MC_NT: i32 = 64;
-
-/** out rows [i0, i1) × columns [j0, j1) [+]= a (M,K) · b (N,K)ᵀ, K in blocks of KC, rows in blocks of MC_NT. */
+/**
+ * out rows [i0, i1) × columns [j0, j1) [+]= a (M,K) · b (N,K)ᵀ. Each output is the same sequential sum over k
+ * as in gemm: full 16-column strips go through a transposed packed strip and the gemm tiles; the columns past
+ * the last strip take single-element tiles straight from b's rows.
+ */
 export function gemmNT(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool,
                        i0: i32, i1: i32, j0: i32, j1: i32): void {
   const ok = <usize>N << 2, rs = <usize>K << 2;
@@ -250,21 +229,19 @@ export function gemmNT(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, a
     const pa = a + (<usize>k0 << 2), pb = b + (<usize>k0 << 2);
     for (let ib = i0; ib < i1; ib += MC_NT) {
       const ie = min(i1, ib + MC_NT);
-      const iEnd = ib + ((ie - ib) & ~3);
+      const i4 = ib + ((ie - ib) & ~3);
       let j = j0;
-      for (; j + 2 <= j1; j += 2) {
-        const pbj = pb + <usize>j * rs;
-        for (let i = ib; i < iEnd; i += 4) {
-          ntTile4x2(out + (<usize>i * N + j) * 4, ok, pa + <usize>i * rs, pbj, rs, kn, ld);
-        }
-        for (let i = iEnd; i < ie; i++) {
+      for (; j + 16 <= j1; j += 16) {
+        packStripT(pb + <usize>j * rs, rs, kn);
+        for (let i = ib; i < i4; i += 4) {
           const po = out + (<usize>i * N + j) * 4, pai = pa + <usize>i * rs;
-          ntTile1x1(po, pai, pbj, kn, ld);
-          ntTile1x1(po + 4, pai, pbj + rs, kn, ld);
+          tile4x8(po, ok, pai, rs, 4, strip, 64, kn, ld);
+          tile4x8(po + 32, ok, pai, rs, 4, strip + 32, 64, kn, ld);
         }
+        for (let i = i4; i < ie; i++) tile1x16(out + (<usize>i * N + j) * 4, pa + <usize>i * rs, 4, strip, 64, kn, ld);
       }
-      if (j < j1) {
-        for (let i = ib; i < ie; i++) ntTile1x1(out + (<usize>i * N + j) * 4, pa + <usize>i * rs, pb + <usize>j * rs, kn, ld);
+      for (; j < j1; j++) {
+        for (let i = ib; i < ie; i++) tile1x1(out + (<usize>i * N + j) * 4, pa + <usize>i * rs, 4, pb + <usize>j * rs, 4, kn, ld);
       }
     }
   }
@@ -295,8 +272,8 @@ export function mmTN(t: i32, nt: i32, out: usize, a: usize, b: usize, M: i32, K:
 
 export function mmNT(t: i32, nt: i32, out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
   if (nt <= 1) { gemmNT(out, a, b, M, K, N, acc != 0, 0, M, 0, N); return; }
-  if (M < 64 * nt && N >= 4 * nt) {
-    gemmNT(out, a, b, M, K, N, acc != 0, 0, M, shareStart(N, 2, t, nt), shareStart(N, 2, t + 1, nt));
+  if (M < 64 * nt && N >= 32 * nt) {
+    gemmNT(out, a, b, M, K, N, acc != 0, 0, M, shareStart(N, 16, t, nt), shareStart(N, 16, t + 1, nt));
   } else {
     gemmNT(out, a, b, M, K, N, acc != 0, shareStart(M, 4, t, nt), shareStart(M, 4, t + 1, nt), 0, N);
   }
