@@ -196,6 +196,19 @@ describe('command-line errors', () => {
     });
   }
 
+  it('no command shows the help on stderr and exits 2; --help and --version exit 0 on stdout', async () => {
+    const r = await runCli([], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Usage: charnn/);
+    expect(r.stderr).not.toMatch(/charnn: /);
+    const h = await runCli(['train', '--help'], { cwd: dir });
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/--hidden <n>\s+hidden units per layer \(default: 128\)/);
+    const v = await runCli(['--version'], { cwd: dir });
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
   it('a prime with unseen characters is named, or skipped with --skip-unknown', async () => {
     const r = await runCli(['sample', ckpt, '--prime', 'the QX', '--length', '20'], { cwd: dir });
     expect(r.code).toBe(1);

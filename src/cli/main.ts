@@ -51,6 +51,11 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = 0;
         return;
       }
+      if (e.code === 'commander.help') {
+        // no command given: commander has shown the help on stderr already
+        process.exitCode = EXIT.USAGE;
+        return;
+      }
       ui.error(formatError(usageError(e, argv)));
       process.exitCode = EXIT.USAGE;
       return;
