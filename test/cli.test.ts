@@ -111,6 +111,19 @@ describe('exact resume through the CLI', () => {
     expect(b.optimizer!.t).toBe(25);
   });
 
+  it('a resumed run given no budget continues towards the targets it was started with', async () => {
+    const done = await runCli(['train', 'corpus.txt', '--resume', ckpt, '--out', 'again'], { cwd: dir });
+    expect(done.code).toBe(2);
+    expect(done.stderr).toMatch(/^charnn: nothing to train: the run already reached its budget \(step 30, epoch \d+\) \(give --steps, --epochs or --time/);
+    // as if the run had been interrupted at step 30 of 36
+    const doc = JSON.parse(readFileSync(join(dir, ckpt), 'utf8'));
+    doc.config.untilStep = 36;
+    writeFileSync(join(dir, 'cut.json'), JSON.stringify(doc));
+    const r = await runCli(['train', 'corpus.txt', '--resume', 'cut.json', '--out', 'again', '-q'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(loadCheckpoint(join(dir, 'again', 'latest.json')).progress.step).toBe(36);
+  });
+
   it('refuses another corpus unless --force', async () => {
     const r = await runCli(['train', 'other.txt', '--resume', ckpt, '--steps', '2', '--out', 'forced'], { cwd: dir });
     expect(r.code).toBe(1);
