@@ -32,18 +32,22 @@ export const MAX_CHUNKS = 4096;
 /** Microseconds a worker spins for the next call before sleeping, and the main thread for running chunks. */
 const WORKER_SPIN_US = 150;
 const MAIN_SPIN_US = 50;
+/** A wait for other threads' chunks longer than this plus two chunks' time means a worker lost its core (ms). */
+const STALL_MS = 1;
+/** Calls run alone after a stall: the first span, and the most after repeated stalls. */
+const SOLO_MIN = 64, SOLO_MAX = 8192;
 
 /**
  * Claim and run chunks of the call tagged `tag` until none is left: the same source runs on the main thread
  * and in the workers (kept as a string so no transpiler rewrites it). Word indices as above.
  */
 const RUN_CHUNKS = `function runChunks(ctl, A, fns, tag) {
-  for (;;) {
+  for (let ran = 0; ; ran++) {
     const cur = Atomics.load(ctl, ${NEXT});
-    if (cur >>> 16 !== tag) return;
+    if (cur >>> 16 !== tag) return ran;
     const c = cur & 0xffff, n = ctl[${NCHUNK}];
-    if (c >= n) return;
-    if (Atomics.compareExchange(ctl, ${NEXT}, cur, cur + 1) !== cur) continue;
+    if (c >= n) return ran;
+    if (Atomics.compareExchange(ctl, ${NEXT}, cur, cur + 1) !== cur) { ran--; continue; }
     // the claim succeeded while the call was open, so OP, ARGC and the arguments belong to it
     try {
       const f = fns[ctl[${OP}]];
@@ -64,7 +68,8 @@ const RUN_CHUNKS = `function runChunks(ctl, A, fns, tag) {
     if (Atomics.add(ctl, ${DONE}, 1) + 1 === n && Atomics.load(ctl, ${MAIN_SLEEP}) !== 0) Atomics.notify(ctl, ${DONE});
   }
 }`;
-type RunChunks = (ctl: Int32Array, A: Float64Array, fns: ((...a: number[]) => void)[], tag: number) => void;
+/** Returns how many chunks this thread ran. */
+type RunChunks = (ctl: Int32Array, A: Float64Array, fns: ((...a: number[]) => void)[], tag: number) => number;
 // eslint-disable-next-line @typescript-eslint/no-implied-eval
 const runChunks = new Function(`return ${RUN_CHUNKS}`)() as RunChunks;
 
@@ -82,7 +87,7 @@ let last = 0;
 while (Atomics.load(ctl, ${QUIT}) === 0) {
   let seq = Atomics.load(ctl, ${SEQ});
   if (seq === last) {
-    const until = performance.now() + spinUs;
+    const until = performance.now() + spinUs / 1000;
     for (let i = 1; (seq = Atomics.load(ctl, ${SEQ})) === last; i++) {
       if ((i & 127) === 0 && performance.now() > until) {
         Atomics.store(ctl, ${SLEEP0} + t, 1);
@@ -103,6 +108,9 @@ export class Pool {
   private readonly fns: ((...a: number[]) => void)[];
   private seq = 0;
   private closed = false;
+  /** Calls left to run on this thread alone, and the length of the next such span. */
+  private solo = 0;
+  private soloSpan = SOLO_MIN;
 
   private constructor(private readonly workers: Worker[], memory: WasmMemory, ctlByte: number,
                       exports: Record<string, unknown>, names: readonly string[]) {
@@ -149,6 +157,14 @@ export class Pool {
     const seq = ++this.seq;
     const tag = (seq % 32767) + 1;
     Atomics.store(ctl, NEXT, tag << 16); // opens the call
+    if (this.solo > 0) {
+      // the workers do not see calls made while SEQ stands still: every chunk runs here, same results
+      this.solo--;
+      runChunks(ctl, this.A, this.fns, tag);
+      Atomics.store(ctl, NEXT, CLOSED);
+      this.checkError();
+      return;
+    }
     Atomics.store(ctl, SEQ, seq);
     for (let w = 1; w <= this.workers.length; w++) {
       if (Atomics.load(ctl, SLEEP0 + w) !== 0) {
@@ -156,10 +172,13 @@ export class Pool {
         break;
       }
     }
-    runChunks(ctl, this.A, this.fns, tag);
+    const start = performance.now();
+    const ran = runChunks(ctl, this.A, this.fns, tag);
     // chunks other threads claimed may still be running
     if (Atomics.load(ctl, DONE) < n) {
-      const until = performance.now() + MAIN_SPIN_US;
+      const t0 = performance.now();
+      const perChunk = (t0 - start) / Math.max(1, ran);
+      const until = t0 + MAIN_SPIN_US / 1000;
       let d: number;
       for (let i = 1; (d = Atomics.load(ctl, DONE)) < n; i++) {
         if ((i & 127) === 0 && performance.now() > until) {
@@ -168,11 +187,22 @@ export class Pool {
           Atomics.store(ctl, MAIN_SLEEP, 0);
         }
       }
+      // a worker was descheduled in the middle of a chunk (more runnable threads than cores): run the next
+      // calls on this thread alone for a while, backing off further if it happens again
+      if (performance.now() - t0 > STALL_MS + 2 * perChunk) {
+        this.solo = this.soloSpan;
+        this.soloSpan = Math.min(this.soloSpan * 2, SOLO_MAX);
+      } else this.soloSpan = Math.max(SOLO_MIN, this.soloSpan >> 1);
     }
     Atomics.store(ctl, NEXT, CLOSED);
+    this.checkError();
+  }
+
+  private checkError(): void {
+    const ctl = this.ctl;
     if (ctl[ERR] !== 0) {
       ctl[ERR] = 0;
-      throw new Error('wasm kernels: a kernel failed in a worker thread (memory access out of bounds?)');
+      throw new Error('wasm kernels: a kernel failed (memory access out of bounds?)');
     }
   }
 
