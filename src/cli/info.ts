@@ -24,6 +24,15 @@ export function registerInfo(program: Command): void {
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
+
+/** Epochs done as a decimal when the layout is known (windows per epoch as data/batches.ts computes them). */
+function epochs(c: ReturnType<typeof loadCheckpoint>): string {
+  const { batch, seq, valFrac } = c.config as { batch?: number; seq?: number; valFrac?: number };
+  const p = c.progress;
+  if (!c.corpus || !batch || !seq || valFrac === undefined) return `${p.epoch} (window ${p.position})`;
+  const windows = Math.floor((Math.floor(c.corpus.chars * (1 - valFrac)) - 1) / (batch * seq));
+  return windows > 0 ? (p.epoch + p.position / windows).toFixed(2) : String(p.epoch);
+}
 const nats = (x: number) => `${x.toFixed(4)} nats (${(x / Math.LN2).toFixed(3)} bpc)`;
 
 export function describeCheckpoint(path: string, width: number, ui: Ui): string[] {
@@ -42,7 +51,7 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
     out.push(`${key('corpus')}${c.corpus.source}: ${n(c.corpus.chars)} characters, ${n(c.corpus.bytes)} bytes, sha256 ${c.corpus.sha256.slice(0, 16)}…`);
   }
   out.push(
-    `${key('training')}step ${n(p.step)}, epoch ${p.epoch} (window ${p.position}), ${human(p.chars)} characters, ${duration(p.elapsedMs / 1000)}` +
+    `${key('training')}step ${n(p.step)}, epoch ${epochs(c)}, ${human(p.chars)} characters, ${duration(p.elapsedMs / 1000)}` +
       (p.elapsedMs > 0 ? `, ${human(p.chars / (p.elapsedMs / 1000))} chars/s` : ''),
   );
   if (Object.keys(cfg).length) {
