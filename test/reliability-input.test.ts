@@ -125,7 +125,35 @@ cases('corpus', [
     code: 1,
     message: /too small for batch 32 and sequence length 64.*\(reduce --batch or --seq/,
   },
+  {
+    name: 'vocabulary too large (74,884 distinct characters)',
+    args: ['train', 'unicode.txt', ...TINY, '--out', 'run'],
+    files: { 'unicode.txt': manyCharacters() },
+    code: 1,
+    message: /the corpus has 74,884 distinct characters, more than charnn's limit of 65,536 \(.*is it really text\?\)/,
+  },
+  {
+    name: 'model too large for memory (--hidden 16384 --layers 64)',
+    args: ['train', 'corpus.txt', '--hidden', '16384', '--layers', '64', '--backend', 'js', '--out', 'run'],
+    code: 1,
+    message: /cannot build the model: the model \(lstm 64x16384, vocabulary \d+, batch 32 x seq 64\) needs about [\d.]+ TB of memory to train, more than this machine has \([\d.]+ GB\) \(lower --hidden, --layers/,
+  },
+  {
+    name: 'model too large for the wasm backend (--hidden 4096 --layers 3)',
+    args: ['train', 'corpus.txt', '--hidden', '4096', '--layers', '3', '--backend', 'wasm', '--out', 'run'],
+    code: 1,
+    message: /needs about [\d.]+ GB of memory to train, more than the wasm backend can address \(4 GiB\)/,
+  },
 ]);
+
+/** CJK ideographs, Hangul syllables and CJK extension B: 74,884 distinct code points, each twice. */
+function manyCharacters(): string {
+  const ranges = [[0x4e00, 0x9fff], [0xac00, 0xd7a3], [0x20000, 0x2a6df]];
+  const cps: number[] = [];
+  for (const [a, b] of ranges) for (let c = a; c <= b; c++) cps.push(c);
+  const s = String.fromCodePoint(...cps.slice(0, 30000)) + String.fromCodePoint(...cps.slice(30000));
+  return s + s;
+}
 
 // ---- options -----------------------------------------------------------------------------------------------------
 

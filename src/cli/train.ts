@@ -29,6 +29,7 @@ import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
 import { addOptions, COMMON, readOptions, TRAIN, type Values } from './options.js';
 import { prepareOutDir } from './out-dir.js';
+import { checkTrainingMemory, checkVocabSize } from './limits.js';
 import { checkpointOfRun, modelFromCheckpoint, trainerStateOf } from './run-state.js';
 import { duration, human, Ui } from './ui.js';
 
@@ -116,6 +117,8 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
   const modelConfig: ModelConfig = ckpt
     ? ckpt.model
     : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
+  if (!ckpt) checkVocabSize(vocab.size);
+  checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
   const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads }));
   held.kernels = kernels;
   const model = attemptSync('cannot build the model', () => {
