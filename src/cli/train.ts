@@ -6,8 +6,8 @@
  * none given, a fresh run trains for 5 minutes, and a resumed run continues towards the targets it was started
  * with (so Ctrl-C then --resume finishes the original plan).
  *
- * Ctrl-C / SIGTERM: the current step finishes, the checkpoint is saved, exit 130. The handler is removed after
- * the first signal, so a second Ctrl-C ends the process at once (the atomic save never leaves a partial file).
+ * Ctrl-C / SIGTERM: the current step finishes, the checkpoint is saved, exit 130; a second Ctrl-C ends the
+ * process at once (see "signals" below; the atomic save never leaves a partial file).
  */
 import { rmdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -287,7 +287,7 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
     }
     // a final measurement, so best.json and the summary reflect the last weights
     if (!stopSignal && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > startStep) evaluate();
-    if (trainer.steps > lastSaveStep || bestUnsaved || !ckpt) {
+    if (!saved || trainer.steps > lastSaveStep || bestUnsaved) {
       save(bestUnsaved);
       bestUnsaved = false;
     }
