@@ -84,27 +84,40 @@ export function lstmBackward(t: i32, nt: i32, dpre: usize, dcPrev: usize, dh: us
 // ---- GRU -------------------------------------------------------------------------------------------------
 
 // @ts-ignore: decorator
-@inline function gruFwdLanes(h: usize, act: usize, gi: usize, gh: usize, hPrev: usize, H4: usize, n: i32): void {
-  const r = sigmoid4(f32x4.add(ldp(gi, n), ldp(gh, n)));
-  const z = sigmoid4(f32x4.add(ldp(gi + H4, n), ldp(gh + H4, n)));
+@inline function gruGateLanes(act: usize, gi: usize, gh: usize, H4: usize, n: i32): void {
+  stp(act, sigmoid4(f32x4.add(ldp(gi, n), ldp(gh, n))), n);
+  stp(act + H4, sigmoid4(f32x4.add(ldp(gi + H4, n), ldp(gh + H4, n))), n);
+}
+
+// @ts-ignore: decorator
+@inline function gruStateLanes(h: usize, act: usize, gi: usize, gh: usize, hPrev: usize, H4: usize, n: i32): void {
+  const r = ldp(act, n), z = ldp(act + H4, n);
   const nn = tanh4(f32x4.add(ldp(gi + 2 * H4, n), f32x4.mul(r, ldp(gh + 2 * H4, n))));
-  stp(act, r, n); stp(act + H4, z, n); stp(act + 2 * H4, nn, n);
+  stp(act + 2 * H4, nn, n);
   stp(h, f32x4.add(f32x4.mul(f32x4.sub(one(), z), nn), f32x4.mul(z, ldp(hPrev, n))), n);
 }
 
-/** h, hPrev (B,H); act, gi, gh (B,3H). */
+/** h, hPrev (B,H); act, gi, gh (B,3H). Two passes per row (r, z; then n, h), as in lstmForward. */
 export function gruForward(t: i32, nt: i32, h: usize, act: usize, gi: usize, gh: usize, hPrev: usize, B: i32, H: i32): void {
   const H4 = <usize>H << 2;
+  const Hv = H & ~3;
   for (let b = shareStart(B, 1, t, nt), bEnd = shareStart(B, 1, t + 1, nt); b < bEnd; b++) {
     const r = <usize>b * H4, r3 = r * 3;
-    let j = 0;
-    for (; j + 4 <= H; j += 4) {
+    for (let j = 0; j < Hv; j += 4) {
       const o = <usize>j << 2;
-      gruFwdLanes(h + r + o, act + r3 + o, gi + r3 + o, gh + r3 + o, hPrev + r + o, H4, 4);
+      gruGateLanes(act + r3 + o, gi + r3 + o, gh + r3 + o, H4, 4);
     }
-    if (j < H) {
+    if (Hv < H) {
+      const o = <usize>Hv << 2;
+      gruGateLanes(act + r3 + o, gi + r3 + o, gh + r3 + o, H4, H - Hv);
+    }
+    for (let j = 0; j < Hv; j += 4) {
       const o = <usize>j << 2;
-      gruFwdLanes(h + r + o, act + r3 + o, gi + r3 + o, gh + r3 + o, hPrev + r + o, H4, H - j);
+      gruStateLanes(h + r + o, act + r3 + o, gi + r3 + o, gh + r3 + o, hPrev + r + o, H4, 4);
+    }
+    if (Hv < H) {
+      const o = <usize>Hv << 2;
+      gruStateLanes(h + r + o, act + r3 + o, gi + r3 + o, gh + r3 + o, hPrev + r + o, H4, H - Hv);
     }
   }
 }

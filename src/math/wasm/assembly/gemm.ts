@@ -250,12 +250,12 @@ export function gemmNT(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, a
 // ---- partitioning: thread t of nt takes a contiguous share; tiles never straddle a share boundary ---------
 
 /**
- * Shares: by rows (4-row tiles) when there are many (each share then streams its own rows of A once), else by
- * 16-column strips when there are enough, else by rows.
+ * Shares: by 16-column strips when rows are few and every share gets a strip (each share packs only its own
+ * strips), else by 4-row tiles (each share streams only its own rows of A).
  */
 function gemmPart(t: i32, nt: i32, out: usize, a: usize, ar: i32, ak: i32, b: usize, M: i32, K: i32, N: i32, acc: bool): void {
   if (nt <= 1) { gemm(out, a, ar, ak, b, M, K, N, acc, 0, M, 0, N); return; }
-  if (M < 64 * nt && N >= 32 * nt) {
+  if (M < 64 * nt && N >= 16 * nt) {
     gemm(out, a, ar, ak, b, M, K, N, acc, 0, M, shareStart(N, 16, t, nt), shareStart(N, 16, t + 1, nt));
   } else {
     gemm(out, a, ar, ak, b, M, K, N, acc, shareStart(M, 4, t, nt), shareStart(M, 4, t + 1, nt), 0, N);
@@ -272,7 +272,7 @@ export function mmTN(t: i32, nt: i32, out: usize, a: usize, b: usize, M: i32, K:
 
 export function mmNT(t: i32, nt: i32, out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
   if (nt <= 1) { gemmNT(out, a, b, M, K, N, acc != 0, 0, M, 0, N); return; }
-  if (M < 64 * nt && N >= 32 * nt) {
+  if (M < 64 * nt && N >= 16 * nt) {
     gemmNT(out, a, b, M, K, N, acc != 0, 0, M, shareStart(N, 16, t, nt), shareStart(N, 16, t + 1, nt));
   } else {
     gemmNT(out, a, b, M, K, N, acc != 0, shareStart(M, 4, t, nt), shareStart(M, 4, t + 1, nt), 0, N);
