@@ -283,6 +283,28 @@ describe.concurrent('pipelines', () => {
     expect(ms).toBeLessThan(15_000);
   });
 
+  it('train | true (the reader is gone before the path is printed) exits 0 with its checkpoint saved', async () => {
+    const dir = caseDir();
+    const r = await runShell(`$CHARNN train corpus.txt ${TINY.join(' ')} --steps 2 --eval-every 0 --out run -q | true; echo "status=\${PIPESTATUS[0]}"`, dir);
+    recordRow('pipelines', 'train | true', { code: Number(/status=(\d+)/.exec(r.stdout)?.[1]), stderr: r.stderr });
+    expect(r.stdout).toBe('status=0\n');
+    expect(r.stderr).toBe('');
+    expect(loadCheckpoint(join(dir, 'run', 'latest.json')).progress.step).toBe(2);
+  });
+
+  const noFull = existsSync('/dev/full') ? null : 'no /dev/full here';
+  for (const cmd of ['info', 'sample', 'eval'] as const) {
+    it.skipIf(noFull !== null)(`${cmd} > /dev/full: one line, exit 1${noFull ? ` (skipped: ${noFull})` : ''}`, async () => {
+      const args = cmd === 'info' ? [ckpt] : cmd === 'sample' ? [ckpt, '-n', '200000', '--seed', '1'] : [ckpt, join(root, 'corpus.txt')];
+      const r = await runShell(`$CHARNN ${cmd} ${args.map((a) => `"${a}"`).join(' ')} > /dev/full`, root);
+      recordRow('pipelines', `${cmd} > /dev/full`, r);
+      const lines = r.stderr.split('\n').filter(Boolean);
+      expect(r.code).toBe(1);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^charnn: cannot write to stdout: .*no space left on device/i);
+    });
+  }
+
   it('a reader that stops reading stalls sample (no CPU, no memory growth) and it carries on afterwards', async () => {
     const run = startCharnn(['sample', ckpt, '--forever', '--seed', '4'], { cwd: root, stdoutPipe: true });
     const stdout = run.child.stdout!;

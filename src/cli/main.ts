@@ -9,6 +9,7 @@ import { CliError, EXIT, exitCodeOf, formatError } from './errors.js';
 import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
 import { registerSample } from './sample.js';
+import { guardStdio } from './stdio.js';
 import { registerTrain } from './train.js';
 import { Ui } from './ui.js';
 
@@ -38,6 +39,7 @@ Examples:
 }
 
 export async function main(argv: string[]): Promise<void> {
+  guardStdio();
   const verbose = argv.includes('--verbose');
   const noColor = argv.includes('--no-color');
   const program = buildProgram();

@@ -1,0 +1,32 @@
+/**
+ * Failures of stdout and stderr themselves. Without a listener, a write error on them (a closed pipe:
+ * `charnn train x | true`; a full disk: `charnn info x > /dev/full`) is thrown as an uncaught 'error' event with a
+ * stack trace. Here a closed pipe ends quietly (the reader wanted nothing more) and any other stdout failure is
+ * one line and exit 1. Commands that stream (sample) add their own listener and report errors themselves.
+ */
+import { EXIT } from './errors.js';
+
+const REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EBADF: 'stdout is closed',
+};
+
+export function guardStdio(): void {
+  let reported = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    if (process.stdout.listenerCount('error') > 1 || reported) return; // a command handles it
+    reported = true;
+    const why = REASONS[e.code ?? ''] ? `${REASONS[e.code!]} (${e.code})` : e.message;
+    try {
+      process.stderr.write(`charnn: cannot write to stdout: ${why}\n`);
+    } catch {
+      /* stderr is gone too */
+    }
+    process.exitCode = EXIT.FAILURE;
+  });
+  // nothing useful can be done when stderr itself fails; do not crash over it
+  process.stderr.on('error', () => {});
+}
