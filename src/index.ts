@@ -39,6 +39,7 @@ export type { NamedTensor, ForwardOptions } from './model/char-rnn.js';
 export { saveCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint/io.js';
 export { encodeCheckpoint, decodeCheckpoint, checkpointToText } from './checkpoint/codec.js';
 export type { CheckpointInput } from './checkpoint/codec.js';
+export { samplingOnly, isSamplingOnly } from './checkpoint/sampling-only.js';
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, newProgress } from './checkpoint/schema.js';
 export type { Checkpoint, CheckpointJSON, TensorJSON, Tensor, TrainingProgress, OptimizerSnapshot, CorpusInfo, HiddenState } from './checkpoint/schema.js';
 export { CheckpointError } from './checkpoint/errors.js';

@@ -14,6 +14,7 @@ import { join, resolve, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadCheckpoint, writeFileAtomic } from '../checkpoint/io.js';
 import { checkpointToText } from '../checkpoint/codec.js';
+import { isSamplingOnly } from '../checkpoint/sampling-only.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { encodeUtf8, Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
@@ -78,6 +79,13 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
   let ckpt: Checkpoint | null = null;
   if (o.resume) {
     ckpt = loadCheckpoint(o.resume);
+    if (isSamplingOnly(ckpt)) {
+      throw new CliError(
+        `${displayPath(resolve(o.resume))} is a sampling-only checkpoint: it has no optimizer state or carried hidden state to continue from`,
+        'sample or evaluate it; to train, start a new run without --resume',
+        'cannot resume',
+      );
+    }
     const saved = ckpt.config as Partial<TrainValues>;
     const fromModel: Partial<TrainValues> = { cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, dropout: ckpt.model.dropout };
     for (const key of LOCKED_ON_RESUME) {
