@@ -9,7 +9,7 @@
  * Ctrl-C / SIGTERM: the current step finishes, the checkpoint is saved, exit 130; a second Ctrl-C ends the
  * process at once (see "signals" below; the atomic save never leaves a partial file).
  */
-import { rmdirSync } from 'node:fs';
+import { existsSync, rmdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadCheckpoint, writeFileAtomic } from '../checkpoint/io.js';
@@ -189,6 +189,9 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
   };
   const latestPath = join(outDir, 'latest.json');
   const bestPath = join(outDir, 'best.json');
+  if (o.resume && resolve(o.resume) !== latestPath && existsSync(latestPath)) {
+    ui.warn(`resuming from ${displayPath(resolve(o.resume))}: ${displayPath(latestPath)} will be replaced by this run's progress`);
+  }
 
   // the effective configuration: every option after defaults and resume, plus the stop targets
   const { resume: _r, force: _f, ...rest } = o;
