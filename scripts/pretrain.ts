@@ -48,6 +48,8 @@ export const RECIPE = {
   seed: 123,
 } as const;
 
+/** evaluation (and best.json) every this many steps; divides RECIPE.steps */
+const EVAL_EVERY = 250;
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 const { values: a } = parseArgs({
@@ -62,7 +64,7 @@ let scratch = '';
 if (!runDir) {
   scratch = mkdtempSync(join(tmpdir(), 'charnn-pretrain-'));
   runDir = join(scratch, 'run');
-  const args = ['train', 'tinyshakespeare', '--out', runDir, '--eval-every', '250', '--save-every', '250'];
+  const args = ['train', 'tinyshakespeare', '--out', runDir, '--eval-every', String(EVAL_EVERY), '--save-every', String(EVAL_EVERY)];
   for (const [k, v] of Object.entries(RECIPE)) args.push(`--${kebab(k)}`, String(v));
   if (a.threads) args.push('--threads', a.threads);
   const env = { ...process.env };
@@ -77,14 +79,20 @@ if (!runDir) {
 }
 
 const best = loadCheckpoint(join(runDir, 'best.json'));
+const latest = loadCheckpoint(join(runDir, 'latest.json'));
 // a run folder given with --from must come from this recipe, or the committed file would not be what the
-// script rebuilds
+// script rebuilds. Its step budget may be larger: with a constant rate the weights at step N do not depend on
+// the budget (and evaluation changes nothing), so it is enough that the run got to the recipe's step count, with
+// an evaluation there (EVAL_EVERY divides it), and that its best checkpoint is not later than that.
 for (const [k, v] of Object.entries(RECIPE)) {
-  const got = k === 'steps' ? best.config.untilStep : best.config[k];
-  if (got !== v) {
-    process.stderr.write(`pretrain: ${runDir} was trained with ${kebab(k)} ${String(got)}, the recipe says ${v}\n`);
+  if (k !== 'steps' && best.config[k] !== v) {
+    process.stderr.write(`pretrain: ${runDir} was trained with --${kebab(k)} ${String(best.config[k])}, the recipe says ${v}\n`);
     process.exit(1);
   }
+}
+if (!(best.config.evalEvery === EVAL_EVERY && best.progress.step <= RECIPE.steps && latest.progress.step >= RECIPE.steps && RECIPE.steps % EVAL_EVERY === 0)) {
+  process.stderr.write(`pretrain: ${runDir} has its best checkpoint at step ${best.progress.step} and stopped at ${latest.progress.step}; the recipe needs the best of the first ${RECIPE.steps}\n`);
+  process.exit(1);
 }
 if (best.corpus?.source !== 'tinyshakespeare') {
   process.stderr.write(`pretrain: ${runDir} was not trained on tinyshakespeare (${best.corpus?.source})\n`);
