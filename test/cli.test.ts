@@ -146,7 +146,7 @@ describe('checkpoints through the CLI', () => {
   it('info shows config, progress, best val and the loss curve', async () => {
     const r = await runCli(['info', ckpt], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/model\s+lstm, 2 layers x 12 hidden/);
+    expect(r.stdout).toMatch(/model\s+gru, 2 layers x 12 hidden/);
     expect(r.stdout).toMatch(/training\s+step 30/);
     expect(r.stdout).toMatch(/best val\s+\d\.\d{4} nats/);
     expect(r.stdout).toMatch(/loss curve/);
