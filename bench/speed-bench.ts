@@ -3,7 +3,7 @@
  * seq 100, batch 64) and gru S, charnn's steady-state training chars/s (full steps: forward, backward, clip,
  * Adam), batch-1 sampling chars/s (temperature 1), peak resident memory (each config in its own process), the
  * backend and thread count; then, where /usr/bin/python3 can import torch, ../shared/reference/pytorch_ref.py
- * on the same config right after, and the ratios.
+ * on the same config right after, for the same number of iterations, and the ratios.
  *
  *   npm run bench:speed -- [--configs S,M,gruS] [--backend wasm|js] [--threads N] [--relaxed]
  *                          [--seconds 20] [--sample-len 2000] [--no-torch]
@@ -92,10 +92,11 @@ function torchAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-function runTorch(cfg: Config): { train: number; sample: number } | null {
+/** PyTorch on the same config for as many iterations as charnn timed (plus its 3 warm-up ones). */
+function runTorch(cfg: Config, iters: number): { train: number; sample: number } | null {
   const r = spawnSync('/usr/bin/python3', [
     here('../../shared/reference/pytorch_ref.py'), '--model', cfg.cell, '--layers', String(cfg.layers),
-    '--hidden', String(cfg.hidden), '--seq', String(cfg.seq), '--batch', String(cfg.batch), '--seconds', String(seconds),
+    '--hidden', String(cfg.hidden), '--seq', String(cfg.seq), '--batch', String(cfg.batch), '--iters', String(iters + 3),
     '--skip', '3', '--sample-len', String(sampleLen), '--threads', a.threads ?? '2', '--corpus', a.corpus!,
   ], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const last = r.stdout.trim().split('\n').filter((l) => l.startsWith('{') && l.includes('train_chars_per_sec')).pop();
@@ -103,7 +104,7 @@ function runTorch(cfg: Config): { train: number; sample: number } | null {
     process.stderr.write(`PyTorch run failed (${r.status}): ${r.stderr.slice(-500)}\n`);
     return null;
   }
-  const j = JSON.parse(last) as { train_chars_per_sec: number; sample_chars_per_sec: number };
+  const j = JSON.parse(last.replace(/\bNaN\b/g, 'null')) as { train_chars_per_sec: number; sample_chars_per_sec: number };
   return { train: j.train_chars_per_sec, sample: j.sample_chars_per_sec };
 }
 
@@ -128,7 +129,7 @@ if (a.child) {
     let py: { train: number; sample: number } | null = null;
     if (torch) {
       process.stderr.write(`config ${cfg.name}: PyTorch ...\n`);
-      py = runTorch(cfg);
+      py = runTorch(cfg, c.iters);
     }
     rows.push(
       `${cfg.name.padEnd(6)} ${`${cfg.cell} ${cfg.layers}x${cfg.hidden} T${cfg.seq} B${cfg.batch}`.padEnd(22)}` +
@@ -137,6 +138,7 @@ if (a.child) {
       (py ? `   ${k(py.train).padStart(7)} ${k(py.sample).padStart(8)}   ${(c.train / py.train).toFixed(2).padStart(5)}x` +
         ` ${(c.sample / py.sample).toFixed(2).padStart(6)}x` : ''),
     );
+    process.stderr.write(rows[rows.length - 1] + '\n');
   }
   console.log(`charnn speed benchmark (${seconds} s of steady training per config; shared 2-core machine: noisy, compare ratios)`);
   console.log(`${'config'.padEnd(6)} ${'model'.padEnd(22)} ${'backend'.padEnd(20)} ${'train/s'.padStart(7)} ${'ms/iter'.padStart(8)}` +

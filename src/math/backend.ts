@@ -15,6 +15,8 @@ export interface BackendOptions {
   dtype?: DType;
   /** worker threads for backends that can split calls (ignored by single-threaded ones) */
   threads?: number;
+  /** wasm: relaxed-SIMD fused multiply-add; true switches it on (Node 20: a V8 flag), false never, unset: if available */
+  relaxed?: boolean;
 }
 
 export async function createKernels(name: string, opts: BackendOptions = {}): Promise<Kernels> {
@@ -30,7 +32,10 @@ export async function createKernels(name: string, opts: BackendOptions = {}): Pr
     case 'wasm': {
       if (opts.dtype === 'float64') throw new Error('the wasm backend is float32 only (use --backend js for float64)');
       const { createWasmKernels } = await import('./wasm/index.js');
-      return createWasmKernels(opts.threads !== undefined ? { threads: opts.threads } : {});
+      return createWasmKernels({
+        ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+        ...(opts.relaxed !== undefined ? { relaxed: opts.relaxed } : {}),
+      });
     }
     default:
       throw new Error(`unknown backend ${JSON.stringify(name)} (available: ${BACKEND_NAMES.join(', ')})`);
