@@ -51,7 +51,7 @@ type Exports = Record<(typeof OPS)[number], Fn> & {
 };
 
 /** Below these sizes a call stays on the calling thread: a split would cost more than it saves. */
-const PAR_MACS = 1 << 15; // multiply-adds of a product (~3 µs on one thread)
+const PAR_MACS = 1 << 17; // multiply-adds of a product (~8 µs on one thread; batch-1 sampling stays on one)
 const PAR_CELL = 512; // B·H of a recurrent cell step
 const PAR_ELEMS = 1 << 15; // elementwise kernels and optimizers
 const PAR_ROWS = 1 << 13; // M·N of row kernels, softmax
