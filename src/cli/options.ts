@@ -95,7 +95,7 @@ export const TRAIN = {
   // ---- model
   cell: { flags: '--cell <type>', default: 'gru', help: `recurrent cell: ${CELL_TYPES.join(', ')}`, parse: choice(CELL_TYPES) }, // GRU: measured (README, "Choosing the defaults"): lowest validation loss in 5 minutes; it learns faster per character than an LSTM and costs 3/4 as much
   layers: { flags: '--layers <n>', default: 2, help: 'stacked recurrent layers', parse: int(1, 64) }, // 2 layers: clearly better than 1 on characters; 3 costs half as much again per character
-  hidden: { flags: '--hidden <n>', default: 128, help: 'hidden units per layer', parse: int(1, 16384) }, // 128: 1.6 to 1.7 nats on Shakespeare in 5 minutes on 2 cores; a 256-wide model costs ~3.5x per character and needs far longer
+  hidden: { flags: '--hidden <n>', default: 128, help: 'hidden units per layer', parse: int(1, 16384) }, // 128: 1.6 to 1.7 nats on Shakespeare in 5 minutes on 2 cores; a 2x256 GRU costs ~3x per character and came 0.033 behind in 5 minutes
   dropout: { flags: '--dropout <p>', default: 0, help: 'dropout between layers, in [0, 1)', parse: real(0, 1, false, true) }, // 0: a minutes-long run on a small model does not overfit
   init: { flags: '--init <scheme>', default: 'pytorch', help: `weight initialisation: ${INIT_SCHEMES.join(', ')}`, parse: choice(INIT_SCHEMES) }, // PyTorch's uniform ±1/sqrt(H) beat char-rnn's ±0.08 in the reference runs
   // ---- data
