@@ -5,6 +5,7 @@
  * training path (vocab, split, stream layout, carry, forward, backward, clipping, Adam) against PyTorch.
  *
  *   npx tsx bench/pytorch-parity.ts [--steps 20] [--cell lstm|gru] [--backend js] [--hidden 128] [--layers 2]
+ *                                   [--eval-at 250,500,1000]   (validation loss of both at these steps)
  * Needs /usr/bin/python3 with torch (apt-get install -y python3-torch).
  */
 import { execFileSync } from 'node:child_process';
@@ -29,6 +30,7 @@ const { values: a } = parseArgs({
     backend: { type: 'string', default: 'js' },
     hidden: { type: 'string', default: '128' },
     layers: { type: 'string', default: '2' },
+    'eval-at': { type: 'string', default: '' },
     corpus: { type: 'string', default: here('../../shared/corpora/tinyshakespeare.txt') },
   },
 });
@@ -47,26 +49,32 @@ writeFileSync(initPath, JSON.stringify({ config, batch: B, seq: T, lr, clip, voc
 
 process.stderr.write(`running PyTorch for ${steps} steps...\n`);
 const py = JSON.parse(
-  execFileSync('/usr/bin/python3', [here('./pytorch_parity.py'), '--init', initPath, '--corpus', a.corpus!, '--steps', String(steps)], {
+  execFileSync('/usr/bin/python3', [here('./pytorch_parity.py'), '--init', initPath, '--corpus', a.corpus!, '--steps', String(steps), '--eval-at', a['eval-at']!], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   }),
-) as { steps: { loss: number; norm: number }[] };
+) as { steps: { loss: number; norm: number }[]; evals: { step: number; val: number }[] };
 rmSync(dir, { recursive: true, force: true });
 
 process.stderr.write(`running charnn (${kernels.name}) for ${steps} steps...\n`);
 const trainer = new Trainer(model, ids, { batch: B, seq: T, lr, clip, optimizer: 'adam', valFraction: 0.1 });
 console.log('step   charnn loss   PyTorch loss   |diff|      charnn norm   PyTorch norm');
 let worst = 0;
+const evals: { step: number; charnn: number; torch: number }[] = [];
 for (let i = 0; i < steps; i++) {
   const r = trainer.step();
   const p = py.steps[i];
   const d = Math.abs(r.loss - p.loss);
   worst = Math.max(worst, d);
+  const pe = py.evals.find((e) => e.step === i + 1);
+  if (pe) evals.push({ step: i + 1, charnn: trainer.evaluate().loss, torch: pe.val });
   console.log(
     `${String(i + 1).padStart(4)}   ${r.loss.toFixed(6)}      ${p.loss.toFixed(6)}       ${d.toExponential(2)}    ` +
       `${r.gradNorm.toFixed(5)}       ${p.norm.toFixed(5)}`,
   );
 }
 console.log(`largest loss difference over ${steps} steps: ${worst.toExponential(2)} nats`);
+for (const e of evals) {
+  console.log(`validation at step ${e.step}: charnn ${e.charnn.toFixed(4)}, PyTorch ${e.torch.toFixed(4)} nats (difference ${(e.charnn - e.torch).toFixed(4)})`);
+}
 kernels.dispose();

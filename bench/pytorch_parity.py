@@ -14,6 +14,7 @@ p = argparse.ArgumentParser()
 p.add_argument("--init", required=True)
 p.add_argument("--corpus", required=True)
 p.add_argument("--steps", type=int, default=20)
+p.add_argument("--eval-at", default="", help="comma-separated steps at which to measure the validation loss")
 a = p.parse_args()
 
 init = json.load(open(a.init))
@@ -27,6 +28,8 @@ assert "".join(chars) == "".join(init["vocab"]), "vocabularies differ"
 stoi = {c: i for i, c in enumerate(chars)}
 data = torch.tensor([stoi[c] for c in text], dtype=torch.long)
 train = data[: int(len(data) * 0.9)]
+val = data[int(len(data) * 0.9) :]
+eval_at = {int(s) for s in a.eval_at.split(",") if s}
 
 
 class CharRNN(nn.Module):
@@ -47,7 +50,23 @@ opt = torch.optim.Adam(model.parameters(), lr=init["lr"])
 
 n = (len(train) - 1) // (B * T) * (B * T)
 tx, ty, nwin = train[:n].view(B, -1), train[1 : n + 1].view(B, -1), n // (B * T)
-state, w, out = None, 0, []
+
+
+def evaluate():
+    """The reference's validation: B streams of T windows over the last 10%, state carried from zero."""
+    m = (len(val) - 1) // (B * T) * (B * T)
+    vx, vy, vn = val[:m].view(B, -1), val[1 : m + 1].view(B, -1), m // (B * T)
+    tot, cnt, s = 0.0, 0, None
+    with torch.no_grad():
+        for k in range(vn):
+            xx, yy = vx[:, k * T : (k + 1) * T].t().contiguous(), vy[:, k * T : (k + 1) * T].t().contiguous()
+            lg, s = model(xx, s)
+            tot += F.cross_entropy(lg.view(-1, V), yy.view(-1), reduction="sum").item()
+            cnt += yy.numel()
+    return tot / cnt
+
+
+state, w, out, evals = None, 0, [], []
 for it in range(a.steps):
     if w == nwin:
         w, state = 0, None
@@ -63,4 +82,6 @@ for it in range(a.steps):
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), init["clip"])
     opt.step()
     out.append({"loss": loss.item(), "norm": float(norm)})
-print(json.dumps({"steps": out}))
+    if it + 1 in eval_at:
+        evals.append({"step": it + 1, "val": evaluate()})
+print(json.dumps({"steps": out, "evals": evals}))
