@@ -79,8 +79,9 @@ export function parseDuration(raw: string): number {
 
 /** The backend used when --backend is not given: the fastest one this build has. */
 export const DEFAULT_BACKEND: string = (['wasm', 'js', 'naive'] as const).find((b) => (BACKEND_NAMES as readonly string[]).includes(b)) ?? 'naive';
-/** Worker threads: both cores of the target laptop, never more than the machine has. */
-export const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()));
+/** Worker threads: every core the machine offers (large products split across them; small ones stay on the
+ *  calling thread, so extra threads never slow a step down). */
+export const DEFAULT_THREADS = Math.max(1, availableParallelism());
 
 // ---- the tables ------------------------------------------------------------------------------------------------
 
@@ -129,7 +130,7 @@ export const TRAIN = {
   // ---- execution
   seed: { flags: '--seed <n>', default: 1, help: 'random seed (weights, dropout, previews); same seed, same run', parse: int(0, 0xffffffff) }, // fixed: runs are reproducible unless asked otherwise
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) }, // the fastest available
-  threads: { flags: '--threads <n>', default: DEFAULT_THREADS, help: 'worker threads for backends that use them', parse: int(1, 64) },
+  threads: { flags: '--threads <n>', default: DEFAULT_THREADS, show: "the machine's cores", help: 'worker threads for backends that use them', parse: int(1, 64) },
 } satisfies Record<string, OptSpec>;
 
 export const SAMPLE = {
