@@ -136,7 +136,7 @@ cases('corpus', [
     name: 'model too large for memory (--hidden 16384 --layers 64)',
     args: ['train', 'corpus.txt', '--hidden', '16384', '--layers', '64', '--backend', 'js', '--out', 'run'],
     code: 1,
-    message: /cannot build the model: the model \(lstm 64x16384, vocabulary \d+, batch 32 x seq 64\) needs about [\d.]+ TB of memory to train, more than this machine has \([\d.]+ GB\) \(lower --hidden, --layers/,
+    message: /cannot build the model: the model \((?:lstm|gru|rnn) 64x16384, vocabulary \d+, batch \d+ x seq \d+\) needs about [\d.]+ TB of memory to train, more than this machine has \([\d.]+ GB\) \(lower --hidden, --layers/,
   },
   {
     name: 'model too large for the wasm backend (--hidden 4096 --layers 3)',
@@ -235,7 +235,7 @@ const ckptCases: Array<[string, () => string, RegExp]> = [
   ['wrong format tag', edit((c) => (c.format = 'torch-checkpoint')), /wrong format tag "torch-checkpoint", expected "charnn-checkpoint"/],
   ['newer version', edit((c) => ((c.version = 9), (c.charnn = '7.1.0'))), /format version 9 \(written by charnn 7\.1\.0\) is newer .* \(upgrade charnn to 7\.1\.0 or later/],
   ['checksum mismatch (one flipped bit)', edit(flipBit), /checksum mismatch/],
-  ['tensor shapes do not match the config', edit((c) => (c.model.hidden = 9)), /tensor rnn\.weight_ih_l0 has shape \[32, \d+\] but the config \(lstm 1x9/],
+  ['tensor shapes do not match the config', edit((c) => (c.model.hidden = 9)), /tensor rnn\.weight_ih_l0 has shape \[\d+, \d+\] but the config \((?:lstm|gru|rnn) 1x9/],
   ['vocabulary does not match the tensors', edit((c) => ((c.vocab = c.vocab.slice(0, -1)), (c.model.vocabSize -= 1))), /the vocabulary has \d+ characters but decoder\.weight has \d+ rows/],
   ['vocabulary entry of two characters', edit((c) => (c.vocab[0] = 'ab')), /vocabulary entry 0 is not a single character/],
 ];
