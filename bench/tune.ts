@@ -12,6 +12,8 @@
  * --clock wall: the budget is wall-clock training time (evaluation excluded), what `charnn train --time` gives a
  * user. --clock cpu: the budget is this process's CPU time, so that runs on a machine shared with other work
  * stay comparable (with --threads 1 a CPU minute is a wall minute on an idle core); both clocks are reported.
+ * --also-at 5,10,20 also measures the validation loss when the budget clock passes those minutes (the evaluation's
+ * own time is not counted), so one long run gives the figures of the shorter budgets too.
  * Each run appends one JSON line to --results; the table printed at the end covers every line in that file, so
  * several instances (one config each) can run side by side and share one table. The 1-minute load average is
  * sampled during each run and reported: above the core count, figures are slowed and noisy.
@@ -40,6 +42,7 @@ const { values: a, positionals } = parseArgs({
     seed: { type: 'string', default: '1' },
     results: { type: 'string', default: 'tune-results.jsonl' },
     corpus: { type: 'string', default: here('../../shared/corpora/tinyshakespeare.txt') },
+    'also-at': { type: 'string', default: '' },
   },
 });
 
@@ -105,6 +108,7 @@ const minutes = Number(a.minutes);
 if (!(minutes > 0)) throw new Error(`--minutes must be positive, got ${a.minutes}`);
 if (a.clock !== 'wall' && a.clock !== 'cpu') throw new Error(`--clock must be wall or cpu, got ${a.clock}`);
 const seed = Number(a.seed);
+const alsoAt = a['also-at']!.split(',').filter(Boolean).map(Number).filter((m) => m > 0 && m < minutes).sort((x, y) => x - y);
 const specs = (positionals.length ? positionals : DEFAULT_CANDIDATES).map(parseCandidate);
 const { vocab, ids } = encodeUtf8(await readCorpus(a.corpus!));
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -128,50 +132,60 @@ for (const c of specs) {
     steps: c.cosine || 1,
   });
   log(`tune: ${c.spec}: ${model.numParams} params, ${minutes} min of ${a.clock} time, backend ${kernels.name} (${kernels.threads} thread${kernels.threads === 1 ? '' : 's'})`);
-  const budget = minutes * 60;
   const loads: number[] = [loadavg()[0]];
   const w0 = performance.now() / 1000, c0 = cpuSec();
-  const used = () => (a.clock === 'cpu' ? cpuSec() - c0 : performance.now() / 1000 - w0);
+  let evalWall = 0, evalCpu = 0; // time spent measuring intermediate budgets, left out of the clocks
+  const wallUsed = () => performance.now() / 1000 - w0 - evalWall;
+  const cpuUsed = () => cpuSec() - c0 - evalCpu;
+  const used = () => (a.clock === 'cpu' ? cpuUsed() : wallUsed());
   const last: number[] = [];
   let steps = 0, nextLog = 30;
-  while (used() < budget && (!c.cosine || steps < c.cosine)) {
+  const record = (budgetMin: number) => {
+    const wall = wallUsed(), cpu = cpuUsed();
+    const ew = performance.now() / 1000, ec = cpuSec();
+    const v = trainer.evaluate();
+    evalWall += performance.now() / 1000 - ew;
+    evalCpu += cpuSec() - ec;
+    const chars = steps * c.batch * c.seq;
+    const row: Row = {
+      spec: c.spec,
+      params: model.numParams,
+      clock: a.clock!,
+      budgetMin,
+      wallMin: wall / 60,
+      cpuMin: cpu / 60,
+      steps,
+      chars,
+      charsPerWallSec: chars / wall,
+      charsPerCpuSec: chars / cpu,
+      valNats: v.loss,
+      valBpc: v.bpc,
+      trainLast50: last.reduce((x, y) => x + y, 0) / last.length,
+      load: { start: loads[0], mean: loads.reduce((x, y) => x + y, 0) / loads.length, max: Math.max(...loads) },
+      backend: kernels.name,
+      threads: kernels.threads,
+      cores: cpus().length,
+      when: new Date().toISOString(),
+    };
+    log(`  ${c.spec}: val ${v.loss.toFixed(4)} nats (${v.bpc.toFixed(3)} bpc) after ${steps} steps (${budgetMin} min)`);
+    appendFileSync(a.results!, JSON.stringify(row) + '\n');
+  };
+  const pending = [...alsoAt];
+  while (used() < minutes * 60 && (!c.cosine || steps < c.cosine)) {
     const r = trainer.step();
     if (!r.ok) throw r.error;
     steps++;
     last.push(r.loss);
     if (last.length > 50) last.shift();
     const u = used();
+    if (pending.length && u >= pending[0] * 60) record(pending.shift()!);
     if (u >= nextLog) {
       nextLog += 30;
       loads.push(loadavg()[0]);
       log(`  ${c.spec}: ${u.toFixed(0)} s, step ${steps}, loss ${r.loss.toFixed(3)}, load ${loadavg()[0].toFixed(1)}`);
     }
   }
-  const wall = performance.now() / 1000 - w0, cpu = cpuSec() - c0;
-  const v = trainer.evaluate();
-  const chars = steps * c.batch * c.seq;
-  const row: Row = {
-    spec: c.spec,
-    params: model.numParams,
-    clock: a.clock!,
-    budgetMin: minutes,
-    wallMin: wall / 60,
-    cpuMin: cpu / 60,
-    steps,
-    chars,
-    charsPerWallSec: chars / wall,
-    charsPerCpuSec: chars / cpu,
-    valNats: v.loss,
-    valBpc: v.bpc,
-    trainLast50: last.reduce((x, y) => x + y, 0) / last.length,
-    load: { start: loads[0], mean: loads.reduce((x, y) => x + y, 0) / loads.length, max: Math.max(...loads) },
-    backend: kernels.name,
-    threads: kernels.threads,
-    cores: cpus().length,
-    when: new Date().toISOString(),
-  };
-  log(`  ${c.spec}: val ${v.loss.toFixed(4)} nats (${v.bpc.toFixed(3)} bpc) after ${steps} steps`);
-  appendFileSync(a.results!, JSON.stringify(row) + '\n');
+  record(minutes);
   kernels.dispose();
 }
 
