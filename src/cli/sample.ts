@@ -15,6 +15,7 @@ import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
 import { addOptions, COMMON, readOptions, SAMPLE } from './options.js';
 import { modelFromCheckpoint } from './run-state.js';
+import { stdoutFailure } from './stdio.js';
 import { Ui } from './ui.js';
 
 export function registerSample(program: Command): void {
@@ -101,7 +102,7 @@ function readPrimeFile(path: string): string {
  */
 class StdoutStream {
   private closed = false;
-  private failure: Error | null = null;
+  private failure: NodeJS.ErrnoException | null = null;
 
   constructor(private readonly s: NodeJS.WriteStream) {
     s.on('error', (e: NodeJS.ErrnoException) => {
@@ -135,6 +136,6 @@ class StdoutStream {
   }
 
   private throwIfFailed(): void {
-    if (this.failure) throw new CliError(this.failure.message, undefined, 'cannot write to stdout');
+    if (this.failure) throw new CliError(stdoutFailure(this.failure), undefined, 'cannot write to stdout');
   }
 }

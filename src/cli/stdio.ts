@@ -13,15 +13,19 @@ const REASONS: Record<string, string> = {
   EBADF: 'stdout is closed',
 };
 
+/** One phrase for a failed write to stdout, the same for every command: "no space left on device (ENOSPC)". */
+export function stdoutFailure(e: NodeJS.ErrnoException): string {
+  return REASONS[e.code ?? ''] ? `${REASONS[e.code!]} (${e.code})` : e.message;
+}
+
 export function guardStdio(): void {
   let reported = false;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
     if (process.stdout.listenerCount('error') > 1 || reported) return; // a command handles it
     reported = true;
-    const why = REASONS[e.code ?? ''] ? `${REASONS[e.code!]} (${e.code})` : e.message;
     try {
-      process.stderr.write(`charnn: cannot write to stdout: ${why}\n`);
+      process.stderr.write(`charnn: cannot write to stdout: ${stdoutFailure(e)}\n`);
     } catch {
       /* stderr is gone too */
     }
