@@ -13,7 +13,7 @@ import type { Kernels } from '../math/kernels.js';
 import { Sampler } from '../sample/sampler.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
-import { addOptions, COMMON, readOptions, SAMPLE } from './options.js';
+import { addOptions, COMMON, readOptions, relaxedFor, SAMPLE } from './options.js';
 import { modelFromCheckpoint } from './run-state.js';
 import { stdoutFailure } from './stdio.js';
 import { Ui } from './ui.js';
@@ -56,7 +56,7 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     ? attemptSync(`cannot read the prime file ${o.primeFile}`, () => readPrimeFile(o.primeFile))
     : o.prime;
 
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: 1 }));
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: 1 , relaxed: relaxedFor(o.simd) }));
   held.kernels = kernels;
   const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
   ui.debug(`seed ${seed}`);

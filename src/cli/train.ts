@@ -28,7 +28,7 @@ import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
-import { addOptions, COMMON, readOptions, TRAIN, type Values } from './options.js';
+import { addOptions, COMMON, readOptions, relaxedFor, TRAIN, type Values } from './options.js';
 import { prepareOutDir } from './out-dir.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
 import { checkpointOfRun, modelFromCheckpoint, trainerStateOf } from './run-state.js';
@@ -127,7 +127,7 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
     : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
   if (!ckpt) checkVocabSize(vocab.size);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads }));
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
   held.kernels = kernels;
   const model = attemptSync('cannot build the model', () => {
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);
@@ -234,7 +234,7 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
     `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${startStep}` : 'training'}: ${modelConfig.cell} ${modelConfig.layers}x${modelConfig.hidden}, ` +
       `${model.numParams.toLocaleString('en-US')} parameters, vocabulary ${vocab.size}, ${ids.length.toLocaleString('en-US')} characters ` +
       `(${trainer.valBatches ? `${Math.round((1 - o.valFrac) * 100)}% training` : 'no validation'}), batch ${B} x seq ${T}, ${o.optimizer} lr ${o.lr}, ` +
-      `${kernels.name} backend; budget ${describeTargets(targets, startStep, startEpoch, startMs)}; saving to ${displayPath(outDir)}`,
+      `${describeBackend(kernels)}; budget ${describeTargets(targets, startStep, startEpoch, startMs)}; saving to ${displayPath(outDir)}`,
   );
 
   const progress = ui.progress();
@@ -374,3 +374,9 @@ function runName(stem: string, c: ModelConfig): string {
 }
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
+
+/** 'wasm backend (relaxed-simd, 2 threads)', 'js backend'. */
+function describeBackend(k: Kernels): string {
+  const parts = ['simd' in k ? String(k.simd) : '', k.threads > 1 ? `${k.threads} threads` : ''].filter(Boolean);
+  return `${k.name} backend${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}

@@ -15,7 +15,7 @@ export interface BackendOptions {
   dtype?: DType;
   /** worker threads for backends that can split calls (ignored by single-threaded ones) */
   threads?: number;
-  /** wasm: relaxed-SIMD fused multiply-add; true switches it on (Node 20: a V8 flag), false never, unset: if available */
+  /** wasm: relaxed-SIMD fused multiply-add; true requires it, false never, unset: where the runtime can (Node 20: a V8 flag) */
   relaxed?: boolean;
 }
 

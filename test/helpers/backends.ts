@@ -18,8 +18,10 @@ export interface BackendEntry {
 export const backends: BackendEntry[] = [
   { name: 'js/float32', dtype: 'float32', make: async () => createJsKernels('float32') },
   { name: 'js/float64', dtype: 'float64', make: async () => createJsKernels('float64') },
-  // two threads so the work split runs in every test (results do not depend on the thread count)
+  // two threads so the work split runs in every test (results do not depend on the thread count); both builds:
+  // relaxed SIMD (fused multiply-add, the default where the runtime has it) and plain SIMD128 (the fallback)
   { name: 'wasm/float32', dtype: 'float32', make: () => createWasmKernels({ threads: 2 }) },
+  { name: 'wasm-simd128/float32', dtype: 'float32', make: () => createWasmKernels({ threads: 2, relaxed: false }) },
 ];
 
 /** The oracle itself, listed separately so tests that run on "every float64 backend" can include it. */

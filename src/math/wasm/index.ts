@@ -15,8 +15,9 @@ export interface WasmKernelsOptions {
   /** Threads per large call, the calling thread included (default: os.availableParallelism()). */
   threads?: number;
   /**
-   * Relaxed-SIMD fused multiply-add (about 1.5x on products): true requires it (on Node 20 this switches on
-   * V8's --experimental-wasm-relaxed-simd), false never uses it, undefined uses it when the runtime has it.
+   * Relaxed-SIMD fused multiply-add (about 1.5x on products): true requires it, false never uses it, undefined
+   * (the default) uses it when the runtime can. On Node 20 it needs V8's --experimental-wasm-relaxed-simd,
+   * which is switched on here for this process; where even that fails, the SIMD128 build runs.
    */
   relaxed?: boolean;
   /** Upper bound of the memory in MiB (default 4096, the wasm32 limit). */
@@ -46,7 +47,7 @@ type Exports = Record<(typeof OPS)[number], Fn> & {
   sumF64(part: number, count: number): number;
   initConstants(): void;
   setScratch(ptr: number): void;
-  STRIP_BYTES: { value: number };
+  SCRATCH_BYTES: { value: number };
   approx: Fn;
 };
 
@@ -79,8 +80,9 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
   if (!(nt >= 1)) throw new Error(`threads must be a positive integer, got ${opts.threads}`);
   const bins = await loadBinaries();
   let relaxedOk = wasmApi.validate(bins.relaxed);
-  if (opts.relaxed === true && !relaxedOk) {
+  if (opts.relaxed !== false && !relaxedOk) {
     // Node 20's V8 has relaxed SIMD behind a flag, which can still be switched on before the first compile
+    // (Node 22 has it on by default). If that fails, the SIMD128 build runs: same results to float32 rounding.
     try {
       const v8 = await import('node:v8');
       v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -88,7 +90,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     } catch {
       relaxedOk = false;
     }
-    if (!relaxedOk) throw new Error('relaxed SIMD is not available in this runtime');
+    if (opts.relaxed === true && !relaxedOk) throw new Error('relaxed SIMD is not available in this runtime');
   }
   const relaxed = opts.relaxed !== false && relaxedOk;
   const module = await wasmApi.compile(relaxed ? bins.relaxed : bins.simd);
@@ -124,8 +126,8 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
   };
   scratchFor(4096);
 
-  // per-thread scratch (packed strips of B); each instance keeps its own pointer
-  const scratchPerThread = Array.from({ length: nt }, () => reserve(ex.STRIP_BYTES.value));
+  // per-thread scratch (packed panels of A and strips of B); each instance keeps its own pointer
+  const scratchPerThread = Array.from({ length: nt }, () => reserve(ex.SCRATCH_BYTES.value));
   ex.setScratch(scratchPerThread[0]);
   const pool = nt > 1 ? await Pool.create(module, memory, ctlByte, nt, instance.exports, OPS, scratchPerThread) : null;
   const A = pool ? pool.A : new Float64Array(0);

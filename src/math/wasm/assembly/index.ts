@@ -4,7 +4,7 @@
  * pointer argument is a byte offset into it. Every kernel takes (t, nt) first and computes thread t's share.
  */
 export { initConstants } from './simd';
-export { mm, mmNT, mmTN, setScratch, STRIP_BYTES } from './gemm';
+export { mm, mmNT, mmTN, setScratch, SCRATCH_BYTES } from './gemm';
 export { lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward } from './cells';
 export {
   fill, copy, axpy, scale, mul, sumSqChunks, sumF64, colSumAcc, rowsSet, gatherAdd, scatterAdd, softmaxXent,
