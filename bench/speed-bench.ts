@@ -5,7 +5,7 @@
  * backend and thread count; then, where /usr/bin/python3 can import torch, ../shared/reference/pytorch_ref.py
  * on the same config right after, for the same number of iterations, and the ratios.
  *
- *   npm run bench:speed -- [--configs S,M,gruS] [--backend wasm|js] [--threads N] [--relaxed]
+ *   npm run bench:speed -- [--configs S,M,gruS] [--backend wasm|js] [--threads N] [--simd auto|relaxed|simd128]
  *                          [--seconds 20] [--sample-len 2000] [--no-torch]
  *
  * Two cores shared with other processes: figures are noisy, so compare the ratios printed by one run.
@@ -29,7 +29,7 @@ const { values: a } = parseArgs({
     configs: { type: 'string', default: 'S,M,gruS' },
     backend: { type: 'string', default: 'wasm' },
     threads: { type: 'string' },
-    relaxed: { type: 'boolean', default: false },
+    simd: { type: 'string', default: 'auto' },
     seconds: { type: 'string', default: '20' },
     'sample-len': { type: 'string', default: '2000' },
     'no-torch': { type: 'boolean', default: false },
@@ -52,7 +52,7 @@ const seconds = Number(a.seconds), sampleLen = Number(a['sample-len']);
 async function child(cfg: Config): Promise<void> {
   const threads = a.threads ? Number(a.threads) : undefined;
   const kernels = a.backend === 'wasm'
-    ? await createWasmKernels({ ...(threads ? { threads } : {}), ...(a.relaxed ? { relaxed: true } : {}) })
+    ? await createWasmKernels({ ...(threads ? { threads } : {}), ...(a.simd !== 'auto' ? { relaxed: a.simd === 'relaxed' } : {}) })
     : await createKernels(a.backend!, threads ? { threads } : {});
   const { vocab, ids } = encodeUtf8(await readCorpus(a.corpus!));
   const model = new CharRNN(kernels, { cell: cfg.cell, layers: cfg.layers, hidden: cfg.hidden, vocabSize: vocab.size, dropout: 0 });
@@ -122,7 +122,7 @@ if (a.child) {
     process.stderr.write(`config ${cfg.name}: charnn ...\n`);
     const argv = [...process.execArgv, fileURLToPath(import.meta.url), '--child', n, '--backend', a.backend!,
       '--seconds', String(seconds), '--sample-len', String(sampleLen), '--corpus', a.corpus!,
-      ...(a.threads ? ['--threads', a.threads] : []), ...(a.relaxed ? ['--relaxed'] : [])];
+      ...(a.threads ? ['--threads', a.threads] : []), '--simd', a.simd!];
     const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) throw new Error(`config ${n} failed: ${r.stderr.slice(-2000)}`);
     const c = JSON.parse(r.stdout.trim().split('\n').pop()!) as Result;

@@ -34,8 +34,12 @@ const WORKER_SPIN_US = 150;
 const MAIN_SPIN_US = 50;
 /** A wait for other threads' chunks longer than this plus two chunks' time means a worker lost its core (ms). */
 const STALL_MS = 1;
-/** Calls run alone after a stall: the first span, and the most after repeated stalls. */
-const SOLO_MIN = 64, SOLO_MAX = 8192;
+/**
+ * After a stall the main thread runs calls alone for a while (ms): the first span, and the most after repeated
+ * stalls. Time, not a count of calls: a stall costs about one scheduler time slice whatever the calls' size,
+ * and a count long enough for small calls would serialise seconds of large ones.
+ */
+const SOLO_MIN_MS = 4, SOLO_MAX_MS = 500;
 
 /**
  * Claim and run chunks of the call tagged `tag` until none is left: the same source runs on the main thread
@@ -108,9 +112,9 @@ export class Pool {
   private readonly fns: ((...a: number[]) => void)[];
   private seq = 0;
   private closed = false;
-  /** Calls left to run on this thread alone, and the length of the next such span. */
-  private solo = 0;
-  private soloSpan = SOLO_MIN;
+  /** Calls run on this thread alone until this time (performance.now()), and the length of the next span. */
+  private soloUntil = 0;
+  private soloMs = SOLO_MIN_MS;
 
   private constructor(private readonly workers: Worker[], memory: WasmMemory, ctlByte: number,
                       exports: Record<string, unknown>, names: readonly string[]) {
@@ -157,13 +161,15 @@ export class Pool {
     const seq = ++this.seq;
     const tag = (seq % 32767) + 1;
     Atomics.store(ctl, NEXT, tag << 16); // opens the call
-    if (this.solo > 0) {
-      // the workers do not see calls made while SEQ stands still: every chunk runs here, same results
-      this.solo--;
-      runChunks(ctl, this.A, this.fns, tag);
-      Atomics.store(ctl, NEXT, CLOSED);
-      this.checkError();
-      return;
+    if (this.soloUntil !== 0) {
+      if (performance.now() < this.soloUntil) {
+        // the workers do not see calls made while SEQ stands still: every chunk runs here, same results
+        runChunks(ctl, this.A, this.fns, tag);
+        Atomics.store(ctl, NEXT, CLOSED);
+        this.checkError();
+        return;
+      }
+      this.soloUntil = 0;
     }
     Atomics.store(ctl, SEQ, seq);
     for (let w = 1; w <= this.workers.length; w++) {
@@ -189,10 +195,11 @@ export class Pool {
       }
       // a worker was descheduled in the middle of a chunk (more runnable threads than cores): run the next
       // calls on this thread alone for a while, backing off further if it happens again
-      if (performance.now() - t0 > STALL_MS + 2 * perChunk) {
-        this.solo = this.soloSpan;
-        this.soloSpan = Math.min(this.soloSpan * 2, SOLO_MAX);
-      } else this.soloSpan = Math.max(SOLO_MIN, this.soloSpan >> 1);
+      const now = performance.now();
+      if (now - t0 > STALL_MS + 2 * perChunk) {
+        this.soloUntil = now + this.soloMs;
+        this.soloMs = Math.min(this.soloMs * 2, SOLO_MAX_MS);
+      } else this.soloMs = Math.max(SOLO_MIN_MS, this.soloMs / 2);
     }
     Atomics.store(ctl, NEXT, CLOSED);
     this.checkError();

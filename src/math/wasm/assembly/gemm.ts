@@ -184,8 +184,11 @@ function tile1x1(po: usize, pa: usize, ak: usize, pb: usize, bk: usize, kn: i32,
   store<f32>(po, c);
 }
 
-/** Rows per block: the packed A block (MC × KC floats, 120 KiB) stays in L2 while every column strip passes. */
-const MC: i32 = 120;
+/**
+ * Most rows per block: the packed A block (at most MC × KC floats, 264 KiB) stays in L2 while every column strip
+ * passes. Each block packs every strip of B again, so a share's rows are cut into as few, equal blocks as fit.
+ */
+const MC: i32 = 264;
 /** Rows of a packed A panel (the main tile's height). */
 const MR: i32 = 6;
 
@@ -280,13 +283,15 @@ function packA(pa: usize, arB: usize, akB: usize, rows: i32, kn: i32): void {
 export function gemm(out: usize, a: usize, ar: i32, ak: i32, b: usize, bT: bool, M: i32, K: i32, N: i32, acc: bool,
                      i0: i32, i1: i32, j0: i32, j1: i32): void {
   const ok = <usize>N << 2, rs = <usize>K << 2, arB = <usize>ar << 2, akB = <usize>ak << 2;
+  const blocks = (i1 - i0 + MC - 1) / MC;
+  const mc = ((i1 - i0 + blocks - 1) / blocks + MR - 1) / MR * MR; // <= MC: MC is a multiple of MR
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kn = min(KC, K - k0);
     const ld = acc || k0 > 0;
     const pa = a + <usize>k0 * akB;
     const pb = bT ? b + (<usize>k0 << 2) : b + <usize>k0 * ok;
-    for (let ib = i0; ib < i1; ib += MC) {
-      const ie = min(i1, ib + MC);
+    for (let ib = i0; ib < i1; ib += mc) {
+      const ie = min(i1, ib + mc);
       const i6 = ib + (ie - ib) / MR * MR; // end of the packed panels
       const i4 = i6 + ((ie - i6) & ~3); // then at most one 4-row tile
       let j = j0;
