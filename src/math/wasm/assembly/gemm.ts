@@ -260,9 +260,24 @@ function packA(pa: usize, arB: usize, akB: usize, rows: i32, kn: i32): void {
         d += 24; q += akB;
       }
     } else {
-      // A row-major (mm, mmNT): gather down the six rows
+      // A row-major (mm, mmNT): transpose 6 rows × 4 k at a time (a column split packs all of A in every
+      // chunk, so this copy must be cheap next to the products), the last k one by one
       const r0 = p0, r1 = r0 + arB, r2 = r1 + arB, r3 = r2 + arB, r4 = r3 + arB, r5 = r4 + arB;
-      for (let k = 0; k < kn; k++) {
+      const k4 = kn & ~3;
+      for (let k = 0; k < k4; k += 4) {
+        const o = <usize>k << 2;
+        const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o), x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+        const x4 = v128.load(r4 + o), x5 = v128.load(r5 + o);
+        const t0 = f32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = f32x4.shuffle(x2, x3, 0, 4, 1, 5);
+        const t2 = f32x4.shuffle(x0, x1, 2, 6, 3, 7), t3 = f32x4.shuffle(x2, x3, 2, 6, 3, 7);
+        const u0 = f32x4.shuffle(x4, x5, 0, 4, 1, 5), u1 = f32x4.shuffle(x4, x5, 2, 6, 3, 7);
+        v128.store(d, f32x4.shuffle(t0, t1, 0, 1, 4, 5)); v128.store64_lane(d, u0, 0, 16);
+        v128.store(d, f32x4.shuffle(t0, t1, 2, 3, 6, 7), 24); v128.store64_lane(d, u0, 1, 40);
+        v128.store(d, f32x4.shuffle(t2, t3, 0, 1, 4, 5), 48); v128.store64_lane(d, u1, 0, 64);
+        v128.store(d, f32x4.shuffle(t2, t3, 2, 3, 6, 7), 72); v128.store64_lane(d, u1, 1, 88);
+        d += 96;
+      }
+      for (let k = k4; k < kn; k++) {
         const o = <usize>k << 2;
         store<f32>(d, load<f32>(r0 + o)); store<f32>(d, load<f32>(r1 + o), 4);
         store<f32>(d, load<f32>(r2 + o), 8); store<f32>(d, load<f32>(r3 + o), 12);
