@@ -1,11 +1,12 @@
 /**
  * Speed benchmark against PyTorch, in one run: for config S (lstm 2x128, seq 50, batch 50), M (lstm 2x512,
  * seq 100, batch 64) and gru S, charnn's steady-state training chars/s (full steps: forward, backward, clip,
- * Adam), batch-1 sampling chars/s (temperature 1), peak resident memory (each config in its own process), the
- * backend and thread count; then, where /usr/bin/python3 can import torch, ../shared/reference/pytorch_ref.py
- * on the same config right after, for the same number of iterations, and the ratios.
+ * Adam) and the GFLOP/s of matrix products that makes, batch-1 sampling chars/s (temperature 1), peak resident
+ * memory (each config in its own process), the backend, its build and thread count; then, where
+ * /usr/bin/python3 can import torch, ../shared/reference/pytorch_ref.py on the same config right after, for the
+ * same number of iterations, the ratios, and the speed targets of issue 4 met or missed.
  *
- *   npm run bench:speed -- [--configs S,M,gruS] [--backend wasm|js] [--threads N] [--simd auto|relaxed|simd128]
+ *   npm run bench -- [--configs S,M,gruS] [--backend wasm|js] [--threads N] [--simd auto|relaxed|simd128]
  *                          [--seconds 20] [--sample-len 2000] [--no-torch]
  *
  * Two cores shared with other processes: figures are noisy, so compare the ratios printed by one run.
@@ -44,7 +45,20 @@ const CONFIGS: Record<string, Config> = {
   M: { name: 'M', cell: 'lstm', layers: 2, hidden: 512, seq: 100, batch: 64 },
   gruS: { name: 'gru S', cell: 'gru', layers: 2, hidden: 128, seq: 50, batch: 50 },
 };
-interface Result { train: number; medianMs: number; iters: number; sample: number; rssMB: number; backend: string; threads: number }
+interface Result {
+  train: number; medianMs: number; iters: number; sample: number; rssMB: number; backend: string; threads: number; vocab: number;
+}
+
+/**
+ * Multiply-adds ×2 of the matrix products per training character: forward = recurrent h·Whh of every layer,
+ * input x·Wih of layers above the first (the first gathers rows), decoder; backward = twice that (input and
+ * weight gradients).
+ */
+function flopsPerChar(c: Config, V: number): number {
+  const G = ({ lstm: 4, gru: 3, rnn: 1 } as const)[c.cell] * c.hidden;
+  const fwd = 2 * c.hidden * G * (2 * c.layers - 1) + 2 * c.hidden * V;
+  return 3 * fwd;
+}
 
 const seconds = Number(a.seconds), sampleLen = Number(a['sample-len']);
 
@@ -83,6 +97,7 @@ async function child(cfg: Config): Promise<void> {
     rssMB: process.resourceUsage().maxRSS / 1024,
     backend: kernels.name + ('simd' in kernels ? ` ${(kernels as { simd: string }).simd}` : ''),
     threads: kernels.threads,
+    vocab: vocab.size,
   };
   process.stdout.write(JSON.stringify(res) + '\n');
   kernels.dispose();
@@ -117,6 +132,9 @@ if (a.child) {
   if (!torch && !a['no-torch']) process.stderr.write('(PyTorch not importable by /usr/bin/python3: no comparison)\n');
   const k = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0));
   const rows: string[] = [];
+  /** Issue 4's targets for this machine, each checked where its config ran (the ratios need PyTorch). */
+  const targets: string[] = [];
+  const check = (what: string, ok: boolean, got: string) => targets.push(`target ${what}: ${ok ? 'met' : 'MISSED'} (${got})`);
   for (const n of names) {
     const cfg = CONFIGS[n];
     process.stderr.write(`config ${cfg.name}: charnn ...\n`);
@@ -131,9 +149,16 @@ if (a.child) {
       process.stderr.write(`config ${cfg.name}: PyTorch ...\n`);
       py = runTorch(cfg, c.iters);
     }
+    if (n === 'S') check('S peak memory while training < 150 MB', c.rssMB < 150, `${c.rssMB.toFixed(0)} MB`);
+    if (py && n === 'S') {
+      check('S training >= 1.0x PyTorch', c.train >= py.train, `${(c.train / py.train).toFixed(2)}x`);
+      check('S sampling >= 3x PyTorch', c.sample >= 3 * py.sample, `${(c.sample / py.sample).toFixed(2)}x`);
+    }
+    if (py && n === 'M') check('M training >= 0.7x PyTorch', c.train >= 0.7 * py.train, `${(c.train / py.train).toFixed(2)}x`);
     rows.push(
       `${cfg.name.padEnd(6)} ${`${cfg.cell} ${cfg.layers}x${cfg.hidden} T${cfg.seq} B${cfg.batch}`.padEnd(22)}` +
       ` ${`${c.backend} ${c.threads}t`.padEnd(20)} ${k(c.train).padStart(7)} ${c.medianMs.toFixed(1).padStart(8)}` +
+      ` ${((c.train * flopsPerChar(cfg, c.vocab)) / 1e9).toFixed(1).padStart(7)}` +
       ` ${k(c.sample).padStart(8)} ${c.rssMB.toFixed(0).padStart(6)}` +
       (py ? `   ${k(py.train).padStart(7)} ${k(py.sample).padStart(8)}   ${(c.train / py.train).toFixed(2).padStart(5)}x` +
         ` ${(c.sample / py.sample).toFixed(2).padStart(6)}x` : ''),
@@ -142,9 +167,12 @@ if (a.child) {
   }
   console.log(`charnn speed benchmark (${seconds} s of steady training per config; shared 2-core machine: noisy, compare ratios)`);
   console.log(`${'config'.padEnd(6)} ${'model'.padEnd(22)} ${'backend'.padEnd(20)} ${'train/s'.padStart(7)} ${'ms/iter'.padStart(8)}` +
+    ` ${'GFLOP/s'.padStart(7)}` +
     ` ${'sample/s'.padStart(8)} ${'RSS MB'.padStart(6)}` +
     (torch ? `   ${'torch tr'.padStart(7)} ${'torch sa'.padStart(8)}   ${'train'.padStart(6)} ${'sample'.padStart(7)}` : ''));
   for (const r of rows) console.log(r);
   console.log('train/s, sample/s: characters per second (training steady state; sampling batch 1, temperature 1); ' +
-    'RSS: peak resident memory of the charnn process; last columns: charnn / PyTorch');
+    'GFLOP/s: of the matrix products, at that training speed; RSS: peak resident memory of the charnn process; ' +
+    'last columns: charnn / PyTorch');
+  for (const t of targets) console.log(t);
 }

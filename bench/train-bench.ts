@@ -1,7 +1,7 @@
 /**
  * Training benchmark (issue 2): the reference recipe on tiny Shakespeare, next to PyTorch's figures.
  *
- *   npm run bench -- [--backend wasm|js|naive] [--cell lstm|gru] [--iters 1000] [--eval-at 250,500,1000]
+ *   npm run bench:train -- [--backend wasm|js|naive] [--cell lstm|gru] [--iters 1000] [--eval-at 250,500,1000]
  *                    [--layers 2] [--hidden 128] [--seq 50] [--batch 50] [--lr 2e-3] [--clip 5] [--seed 123]
  *                    [--threads N] [--skip 5] [--corpus PATH] [--parity PATH] [--json]
  *
