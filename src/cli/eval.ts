@@ -34,7 +34,7 @@ export function registerEval(program: Command): void {
     const vocab = Vocab.fromChars(ckpt.vocab);
     const { ids, what } = await textIds(ckpt, vocab, textArg, ui);
     const cfg = ckpt.config as { batch?: number; seq?: number };
-    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: 1 , relaxed: relaxedFor(o.simd) }));
+    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
     try {
       const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
       const r = attemptSync('cannot evaluate', () => evaluate(model, ids, o.batch || cfg.batch || 32, o.seq || cfg.seq || 64));

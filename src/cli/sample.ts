@@ -56,7 +56,7 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     ? attemptSync(`cannot read the prime file ${o.primeFile}`, () => readPrimeFile(o.primeFile))
     : o.prime;
 
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: 1 , relaxed: relaxedFor(o.simd) }));
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
   held.kernels = kernels;
   const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
   ui.debug(`seed ${seed}`);
