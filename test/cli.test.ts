@@ -275,3 +275,29 @@ describe('interruption', () => {
     expect(c.progress.step).toBeGreaterThan(0);
   });
 });
+
+describe('wasm backend builds on the command line', () => {
+  it('train names the build it runs (relaxed SIMD by default, SIMD128 with --simd simd128); both train the same model to float32 rounding', async () => {
+    const args = ['train', 'corpus.txt', '--hidden', '12', '--batch', '4', '--seq', '16', '--steps', '5', '--backend', 'wasm', '--threads', '2', '--seed', '4'];
+    const [fma, plain] = await Promise.all([
+      runCli([...args, '--out', 'wasm-auto'], { cwd: dir }),
+      runCli([...args, '--simd', 'simd128', '--out', 'wasm-128'], { cwd: dir }),
+    ]);
+    expect(fma.code).toBe(0);
+    expect(plain.code).toBe(0);
+    expect(fma.stderr).toMatch(/wasm backend \(relaxed-simd, 2 threads\)/);
+    expect(plain.stderr).toMatch(/wasm backend \(simd128, 2 threads\)/);
+    const a = loadCheckpoint(join(dir, 'wasm-auto', 'latest.json')).tensors;
+    const b = loadCheckpoint(join(dir, 'wasm-128', 'latest.json')).tensors;
+    let maxDiff = 0;
+    a.forEach((t, i) => t.data.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - b[i].data[j])))));
+    expect(maxDiff).toBeLessThan(1e-4); // 5 Adam steps from the same weights: rounding only
+  });
+
+  it('an unknown --simd is a usage error (exit 2, one line)', async () => {
+    const r = await runCli(['train', 'corpus.txt', '--simd', 'fast', '--steps', '1'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--simd.*must be one of auto, relaxed, simd128/);
+  });
+});
