@@ -1,9 +1,10 @@
 /**
  * Kernel benchmark: GFLOP/s of mm, mmNT and mmTN on the shapes an S (2x128, seq 50, batch 50) and an M
  * (2x512, seq 100, batch 64) LSTM uses, for the js backend and the wasm backend on 1 and 2 threads, plus the
- * cost of the fused LSTM step and of Adam. Median of repeated timings.
+ * cost of the fused LSTM step and of Adam. Median of repeated timings. Last, the ceiling the products are
+ * measured against: the GFLOP/s of a register-only loop of 128-bit multiply-adds on one core, same build.
  *
- *   npx tsx bench/kernels-bench.ts [--only S|M] [--ms 300]
+ *   npm run bench:kernels -- [--only S|M] [--ms 300] [--simd auto|relaxed|simd128]
  *
  * Shared 2-core machine: absolute figures are noisy; compare the columns of one run.
  */
@@ -11,8 +12,12 @@ import { parseArgs } from 'node:util';
 import { createJsKernels } from '../src/math/kernels-js.js';
 import type { Kernels } from '../src/math/kernels.js';
 import { createWasmKernels } from '../src/math/wasm/index.js';
+import { wasmApi } from '../src/math/wasm/wasm-api.js';
 
-const { values: opt } = parseArgs({ options: { only: { type: 'string' }, ms: { type: 'string', default: '300' } } });
+const { values: opt } = parseArgs({
+  options: { only: { type: 'string' }, ms: { type: 'string', default: '300' }, simd: { type: 'string', default: 'auto' } },
+});
+const relaxedOpt = opt.simd === 'auto' ? {} : { relaxed: opt.simd === 'relaxed' };
 const budgetMs = Number(opt.ms);
 
 type Op = 'mm' | 'mmNT' | 'mmTN';
@@ -81,8 +86,8 @@ function adamMs(k: Kernels, n: number): number {
 
 const backends: { name: string; k: Kernels }[] = [
   { name: 'js', k: createJsKernels('float32') },
-  { name: 'wasm 1t', k: await createWasmKernels({ threads: 1 }) },
-  { name: 'wasm 2t', k: await createWasmKernels({ threads: 2 }) },
+  { name: 'wasm 1t', k: await createWasmKernels({ threads: 1, ...relaxedOpt }) },
+  { name: 'wasm 2t', k: await createWasmKernels({ threads: 2, ...relaxedOpt }) },
 ];
 const simd = (backends[1].k as unknown as { simd: string }).simd;
 console.log(`kernel GFLOP/s (median; wasm ${simd}; shared machine, noisy)`);
@@ -103,3 +108,33 @@ for (const [B, H] of [[50, 128], [64, 512], [1, 128]]) {
   console.log(row.join(' '));
 }
 for (const b of backends) b.k.dispose();
+
+/**
+ * Twelve independent multiply-add chains on registers: 96 floating-point operations per iteration and no loads,
+ * so the loop runs at what the vector units allow. Compiled here from AssemblyScript with the same build flags.
+ */
+async function peakGflops(relaxed: boolean): Promise<number> {
+  const madd = relaxed ? 'f32x4.relaxed_madd(c, x, y)' : 'f32x4.add(f32x4.mul(c, x), y)';
+  const chains = Array.from({ length: 12 }, (_, i) => `c${i}`);
+  const src = `export function peak(n: i32, x0: f32, y0: f32): f32 {
+    const x = f32x4.splat(x0), y = f32x4.splat(y0);
+    let ${chains.map((c) => `${c} = f32x4.splat(${c.slice(1)})`).join(', ')};
+    for (let i = 0; i < n; i++) { ${chains.map((c) => `${c} = ${madd.replace(/c,/, `${c},`)};`).join(' ')} }
+    let s = c0; ${chains.slice(1).map((c) => `s = f32x4.add(s, ${c});`).join(' ')}
+    return f32x4.extract_lane(s, 0);
+  }`;
+  const asc = await import('assemblyscript/asc');
+  const r = await asc.compileString(src, {
+    optimizeLevel: 3, runtime: 'stub', noAssert: true, enable: relaxed ? ['simd', 'relaxed-simd'] : ['simd'],
+  });
+  if (r.error || !r.binary) throw new Error(`peak kernel: ${r.error?.message ?? 'no binary'}: ${r.stderr.toString()}`);
+  const inst = await wasmApi.instantiate(await wasmApi.compile(r.binary), {});
+  const ex = inst.exports as unknown as { peak(n: number, x: number, y: number): number };
+  const n = 5_000_000;
+  ex.peak(n, 0.999, 1e-3); // tier up
+  const sec = time(() => ex.peak(n, 0.999, 1e-3));
+  return (n * 96) / sec / 1e9;
+}
+const relaxedBuild = simd === 'relaxed-simd';
+console.log(`ceiling, 1 core: ${(await peakGflops(relaxedBuild)).toFixed(1)} GFLOP/s (12 register-only chains c = c·x + y of ` +
+  (relaxedBuild ? '128-bit fused multiply-adds: the FMA units\' peak)' : '128-bit multiply then add: bound by their latency, so below the peak)'));
