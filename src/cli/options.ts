@@ -90,14 +90,15 @@ export type SimdMode = (typeof SIMD_MODES)[number];
 export function relaxedFor(mode: SimdMode): boolean | undefined {
   return mode === 'auto' ? undefined : mode === 'relaxed';
 }
-/** Shared by train, sample and eval: large products split across this many threads (sampling a 2x512 model runs
- *  ~1.8x faster on 2 than on 1; products below ~128k multiply-adds stay on the calling thread anyway). */
+/** Shared by train, sample and eval: large products split across this many threads (the batch-1 products of a
+ *  2x512 model run 1.8x faster on 2 than on 1, bench:kernels); products below ~128k multiply-adds stay on the
+ *  calling thread anyway. */
 const THREADS_OPTION = {
   flags: '--threads <n>', default: DEFAULT_THREADS, show: "the machine's cores", parse: int(1, 64),
   help: 'worker threads for backends that use them',
 } satisfies OptSpec<number>;
 
-/** One row shared by train, sample and eval. auto: fused multiply-add makes products ~1.3x faster (README, Speed);
+/** One row shared by train, sample and eval. auto: fused multiply-add makes products 1.3-1.5x faster (README, Speed);
  *  simd128 gives results that do not depend on whether the CPU fuses (the two agree to float32 rounding). */
 const SIMD_OPTION = {
   flags: '--simd <build>', default: 'auto' as SimdMode, parse: choice(SIMD_MODES),

@@ -15,7 +15,7 @@ export interface WasmKernelsOptions {
   /** Threads per large call, the calling thread included (default: os.availableParallelism()). */
   threads?: number;
   /**
-   * Relaxed-SIMD fused multiply-add (about 1.5x on products): true requires it, false never uses it, undefined
+   * Relaxed-SIMD fused multiply-add (1.3-1.5x on products): true requires it, false never uses it, undefined
    * (the default) uses it when the runtime can. On Node 20 it needs V8's --experimental-wasm-relaxed-simd,
    * which is switched on here for this process; where even that fails, the SIMD128 build runs.
    */

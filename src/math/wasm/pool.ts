@@ -112,7 +112,7 @@ export class Pool {
   private readonly fns: ((...a: number[]) => void)[];
   private seq = 0;
   private closed = false;
-  /** Calls run on this thread alone until this time (performance.now()), and the length of the next span. */
+  /** Calls run on this thread alone until this time (performance.now(); 0: never yet), and the next span. */
   private soloUntil = 0;
   private soloMs = SOLO_MIN_MS;
 
@@ -161,15 +161,12 @@ export class Pool {
     const seq = ++this.seq;
     const tag = (seq % 32767) + 1;
     Atomics.store(ctl, NEXT, tag << 16); // opens the call
-    if (this.soloUntil !== 0) {
-      if (performance.now() < this.soloUntil) {
-        // the workers do not see calls made while SEQ stands still: every chunk runs here, same results
-        runChunks(ctl, this.A, this.fns, tag);
-        Atomics.store(ctl, NEXT, CLOSED);
-        this.checkError();
-        return;
-      }
-      this.soloUntil = 0;
+    if (this.soloUntil > 0 && performance.now() < this.soloUntil) {
+      // the workers do not see calls made while SEQ stands still: every chunk runs here, same results
+      runChunks(ctl, this.A, this.fns, tag);
+      Atomics.store(ctl, NEXT, CLOSED);
+      this.checkError();
+      return;
     }
     Atomics.store(ctl, SEQ, seq);
     for (let w = 1; w <= this.workers.length; w++) {
