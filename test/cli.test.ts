@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
+import { TRAIN } from '../src/cli/options.js';
 import { runCli, runShell, smallText, tempDir } from './helpers/cli.js';
 
 const TINY = ['--hidden', '12', '--layers', '2', '--batch', '4', '--seq', '16', '--backend', 'js'];
@@ -217,7 +218,7 @@ describe('command-line errors', () => {
     expect(r.stderr).not.toMatch(/charnn: /);
     const h = await runCli(['train', '--help'], { cwd: dir });
     expect(h.code).toBe(0);
-    expect(h.stdout).toMatch(/--hidden <n>\s+hidden units per layer \(default: 128\)/);
+    expect(h.stdout).toMatch(new RegExp(`--hidden <n>\\s+hidden units per layer \\(default: ${TRAIN.hidden.default}\\)`));
     const v = await runCli(['--version'], { cwd: dir });
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
