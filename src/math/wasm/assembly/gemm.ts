@@ -68,7 +68,10 @@ function tile6x8by1(po: usize, ok: usize, pa: usize, pb: usize, kn: i32, ld: boo
   v128.store(po + 5 * ok, c50); v128.store(po + 5 * ok, c51, 16);
 }
 
-/** kn even. */
+/**
+ * kn even. The accumulator loads and stores repeat tile6x8by1's on purpose: AssemblyScript has no multi-value
+ * return to share them, and V8 allocates this loop's registers well only while it is the function's one loop.
+ */
 function tile6x8by2(po: usize, ok: usize, pa: usize, pb: usize, kn: i32, ld: bool): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
