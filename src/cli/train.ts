@@ -18,7 +18,8 @@ import { isSamplingOnly } from '../checkpoint/sampling-only.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { encodeUtf8, Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
-import type { Kernels } from '../math/kernels.js';
+import { withInjectedFault } from './kernel-fault.js';
+import { isKernelFailure, type Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
 import type { CellType, InitScheme, ModelConfig } from '../model/config.js';
@@ -26,7 +27,7 @@ import { Sampler } from '../sample/sampler.js';
 import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
-import { attempt, attemptSync, CliError, EXIT } from './errors.js';
+import { attempt, attemptSync, CliError, EXIT, kernelFailure } from './errors.js';
 import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
 import { addOptions, COMMON, readOptions, relaxedFor, TRAIN, type Values } from './options.js';
 import { prepareOutDir } from './out-dir.js';
@@ -127,7 +128,10 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
     : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
   if (!ckpt) checkVocabSize(vocab.size);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
+  const kernels = withInjectedFault(
+    await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) })),
+    process.env.CHARNN_FAULT_KERNEL,
+  );
   held.kernels = kernels;
   const model = attemptSync('cannot build the model', () => {
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);
@@ -302,6 +306,12 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
       save(bestUnsaved);
       bestUnsaved = false;
     }
+  } catch (e) {
+    if (!isKernelFailure(e)) throw e;
+    // nothing is saved after a failed call: the weights may be half-updated
+    const kept = saved ? `the last good checkpoint is ${displayPath(latestPath)}, step ${lastSaveStep}` : ckpt ? 'the checkpoint you resumed from is unchanged' : 'no checkpoint was written';
+    const shape = `model ${modelConfig.cell} ${modelConfig.layers}x${modelConfig.hidden}, batch ${B} x seq ${T}`;
+    throw kernelFailure(e, `training stopped at step ${trainer.steps + 1}`, shape, kept);
   } finally {
     progress.stop();
     removeSignals();
