@@ -149,6 +149,7 @@ export const TRAIN = {
   name: { flags: '--name <run>', default: '', show: '<corpus>-<cell><layers>x<hidden>-<time>', help: 'run name (the default folder under ./checkpoints/)', parse: nonEmpty },
   resume: { flags: '--resume <checkpoint>', default: '', help: 'continue training from this checkpoint, exactly where it stopped', parse: nonEmpty },
   force: { flags: '--force', default: false, help: 'resume even on a different corpus' }, // refusing protects against silently mixing corpora
+  overwrite: { flags: '--overwrite', default: false, help: 'replace the run already in the output folder (else refused)' }, // refusing protects finished runs from a typo or a rerun script
   // ---- execution
   seed: { flags: '--seed <n>', default: 1, help: 'random seed (weights, dropout, previews); same seed, same run', parse: int(0, 0xffffffff) }, // fixed: runs are reproducible unless asked otherwise
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) }, // the fastest available

@@ -48,7 +48,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
   };
   function onSignal(sig: NodeJS.Signals): void {
     if (stopSignal) {
-      folder.removeUnused();
+      folder.close();
       process.exit(EXIT.INTERRUPTED);
     }
     stopSignal = sig;
@@ -127,7 +127,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
   } finally {
     progress.stop();
     removeSignals();
-    folder.removeUnused();
+    folder.close();
   }
   return { stopSignal, loss, runSec: (Date.now() - runStart) / 1000 };
 }

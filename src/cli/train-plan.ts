@@ -21,6 +21,9 @@ export type TrainValues = Values<typeof TRAIN>;
 /** Options that define the model or the data layout: a resumed run must keep them. */
 const LOCKED_ON_RESUME = ['cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer'] as const;
 
+/** Options that say what this one command does, never taken from the resumed checkpoint. */
+const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name']);
+
 /** Where the run stops, in totals over all resumed runs (0 = no limit). Stored in the checkpoint's config. */
 export interface Targets {
   untilStep: number;
@@ -92,7 +95,7 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
   // everything not given on this command line comes from the checkpoint's run
   const out = { ...o };
   for (const key of Object.keys(TRAIN) as Array<keyof TrainValues>) {
-    if (!given.has(key) && saved[key] !== undefined && key !== 'resume' && key !== 'force' && key !== 'out' && key !== 'name') {
+    if (!given.has(key) && saved[key] !== undefined && !PER_INVOCATION.has(key)) {
       (out as Record<string, unknown>)[key] = saved[key];
     }
   }

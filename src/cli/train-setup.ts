@@ -19,7 +19,8 @@ import { attempt, attemptSync, CliError } from './errors.js';
 import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
 import { relaxedFor } from './options.js';
-import { RunFolder } from './run-folder.js';
+import { checkFolder, RunFolder, type FolderChoice } from './run-folder.js';
+import { RunLock } from './run-lock.js';
 import { modelFromCheckpoint, trainerStateOf } from './run-state.js';
 import type { Plan } from './train-plan.js';
 import type { Ui } from './ui.js';
@@ -27,6 +28,7 @@ import type { Ui } from './ui.js';
 /** Resources the command must release however it ends. */
 export interface Held {
   kernels?: Kernels;
+  folder?: RunFolder;
 }
 
 /** Everything the loop works with. */
@@ -46,6 +48,14 @@ export interface Run {
 
 export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui, held: Held): Promise<Run> {
   const { o, ckpt, targets } = plan;
+  // the folder, when the command line decides it: refused now, before any slow work, if it holds another run or
+  // another writer (and again under the lock, when it is taken)
+  const explicitDir = o.out ? resolve(o.out) : o.name ? join(process.cwd(), 'checkpoints', o.name) : o.resume ? dirname(resolve(o.resume)) : undefined;
+  const choice: FolderChoice = { dir: explicitDir, parent: join(process.cwd(), 'checkpoints'), resume: o.resume || undefined, overwrite: o.overwrite };
+  if (explicitDir) {
+    RunLock.refuseIfHeld(explicitDir, displayPath(explicitDir));
+    checkFolder(explicitDir, choice);
+  }
 
   // ---- corpus
   const corpus = await readCorpusArg(corpusArg, ui);
@@ -94,14 +104,14 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
   const trainer = attemptSync('cannot set up training', () => new Trainer(model, ids, trainOptions));
   if (ckpt) attemptSync('cannot resume', () => trainer.importState(trainerStateOf(model, ckpt)));
 
-  // ---- output folder: created only now that every input is valid (bad input leaves no files behind)
-  const outDir = resolve(o.out || (o.resume ? dirname(resolve(o.resume)) : join(process.cwd(), 'checkpoints', o.name || runName(corpus.stem, modelConfig))));
-  const folder = new RunFolder(outDir);
+  // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
+  const folder = RunFolder.open({ ...choice, base: runName(corpus.stem, modelConfig) }, (m) => ui.warn(m));
+  held.folder = folder;
   if (o.resume && resolve(o.resume) !== folder.latestPath && existsSync(folder.latestPath)) {
     ui.warn(`resuming from ${displayPath(resolve(o.resume))}: ${displayPath(folder.latestPath)} will be replaced by this run's progress`);
   }
 
-  const { resume: _r, force: _f, ...rest } = o;
+  const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
   return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, effective: { ...rest, ...targets } };
 }
 

@@ -29,6 +29,7 @@ export function registerTrain(program: Command): void {
     try {
       process.exitCode = await train(corpusArg, self, ui, held);
     } finally {
+      held.folder?.close(); // also on errors: the lock goes, and an unused folder
       held.kernels?.dispose(); // also on errors: a backend's worker threads must not outlive the command
     }
   });
