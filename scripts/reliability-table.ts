@@ -23,7 +23,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'charnn-table-'));
 const file = join(dir, 'rows.jsonl');
 try {
-  const r = spawnSync('npx', ['vitest', 'run', 'test/reliability-input.test.ts', 'test/reliability-faults.test.ts'], {
+  const r = spawnSync('npx', ['vitest', 'run', 'test/reliability-input.test.ts', 'test/reliability-faults.test.ts', 'test/reliability-runs.test.ts'], {
     cwd: root,
     env: { ...process.env, CHARNN_RELIABILITY_TABLE: file },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -34,7 +34,7 @@ try {
   } catch {
     /* no rows */
   }
-  const order = ['corpus', 'options', 'checkpoints', 'sampling', 'interruption', 'faults', 'pipelines'];
+  const order = ['corpus', 'options', 'checkpoints', 'sampling', 'run folders', 'eval', 'interruption', 'faults', 'pipelines'];
   rows.sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   const out = ['| area | case | exit | message printed (stderr) |', '|---|---|---|---|'];

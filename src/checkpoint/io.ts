@@ -4,10 +4,11 @@
  * so a crash or SIGKILL at any moment leaves either the old or the new file, never a partial one; on any error
  * (disk full, permission) the temporary file is removed and the previous checkpoint is untouched.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { checkpointToText, decodeCheckpoint, type CheckpointInput } from './codec.js';
 import { CheckpointError } from './errors.js';
+import { makeDirs } from './mkdirs.js';
 import type { Checkpoint } from './schema.js';
 
 const REASONS: Record<string, [why: string, hint: string]> = {
@@ -18,12 +19,22 @@ const REASONS: Record<string, [why: string, hint: string]> = {
   EROFS: ['the file system is read-only', 'choose a writable --out folder; the previous checkpoint is intact'],
   ENOTDIR: ['a part of the path is a file, not a folder', 'choose another --out folder'],
   EISDIR: ['the path is a folder', 'give a file name ending in .json'],
+  ENOENT: ['no such file or directory', 'was the folder removed while saving, or does its file system refuse new files?'],
+  EEXIST: ['a file is in the way: the folder is a file now', 'choose another --out folder'],
 };
 
 function saveError(path: string, e: unknown): CheckpointError {
   const code = (e as NodeJS.ErrnoException)?.code ?? '';
-  const [why, hint] = REASONS[code] ?? [(e as Error)?.message ?? String(e), 'the previous checkpoint is intact'];
+  const [why, hint] = REASONS[code] ?? [plainReason(e), 'the previous checkpoint is intact'];
   return new CheckpointError(code && !why.includes(code) ? `${why} (${code})` : why, hint, `cannot save checkpoint ${path}`);
+}
+
+/** An fs error's reason without its syscall and paths: "ENOENT: no such file or directory, rename 'a' -> 'b'"
+ *  -> "no such file or directory". */
+function plainReason(e: unknown): string {
+  const msg = (e as Error)?.message ?? String(e);
+  const m = /^[A-Z0-9_]+: ([^,]+),/.exec(msg);
+  return m ? m[1] : msg;
 }
 
 /** Write `text` to `path` atomically (see the file comment). */
@@ -32,7 +43,7 @@ export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   const tmp = join(dir, `.${basename(path)}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
   let fd: number | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir); // a folder removed while training is made again (never hangs, unlike a recursive mkdirSync on /proc)
     removeStaleTemps(dir, basename(path));
     fd = openSync(tmp, 'wx', 0o644);
     const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
@@ -70,6 +81,24 @@ function removeStaleTemps(dir: string, base: string): void {
     if (!f.startsWith(prefix) || !f.endsWith('.tmp')) continue;
     const pid = Number(f.slice(prefix.length).split('-')[0]);
     if (!Number.isInteger(pid) || pid === process.pid || pidAlive(pid)) continue;
+    try { unlinkSync(join(dir, f)); } catch { /* raced with someone else */ }
+  }
+}
+
+/** Every temporary file of a dead process in `dir` (`.<name>.<pid>-<random>.tmp`, `.<name>.<pid>.tmp`): a run
+ *  calls this when it takes its folder, so a writer killed mid-save (a 0-byte temporary) leaves nothing for long. */
+export function removeDeadTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const f of names) {
+    const m = /^\..+\.(\d+)(?:-[a-z0-9]+)?\.tmp$/.exec(f);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
     try { unlinkSync(join(dir, f)); } catch { /* raced with someone else */ }
   }
 }

@@ -149,6 +149,7 @@ export const TRAIN = {
   name: { flags: '--name <run>', default: '', show: '<corpus>-<cell><layers>x<hidden>-<time>', help: 'run name (the default folder under ./checkpoints/)', parse: nonEmpty },
   resume: { flags: '--resume <checkpoint>', default: '', help: 'continue training from this checkpoint, exactly where it stopped', parse: nonEmpty },
   force: { flags: '--force', default: false, help: 'resume even on a different corpus' }, // refusing protects against silently mixing corpora
+  overwrite: { flags: '--overwrite', default: false, help: 'replace the run already in the output folder (else refused)' }, // refusing protects finished runs from a typo or a rerun script
   // ---- execution
   seed: { flags: '--seed <n>', default: 1, help: 'random seed (weights, dropout, previews); same seed, same run', parse: int(0, 0xffffffff) }, // fixed: runs are reproducible unless asked otherwise
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) }, // the fastest available
@@ -172,8 +173,8 @@ export const SAMPLE = {
 } satisfies Record<string, OptSpec>;
 
 export const EVAL = {
-  batch: { flags: '--batch <n>', default: 0, show: "the checkpoint's", help: 'parallel streams', parse: int(1) }, // as in training, so the loss equals the validation loss it reported
-  seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window', parse: int(1) },
+  batch: { flags: '--batch <n>', default: 0, show: "1; the validation split: the checkpoint's", help: 'streams read in parallel, for speed (each starts from the zero state; every character is still counted)', parse: int(1) }, // a text: one stream, so the figure depends on no layout; the split: training's layout, so it equals the validation loss training reported
+  seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window, for speed only (the state is carried across windows)', parse: int(1) },
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,

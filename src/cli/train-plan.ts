@@ -1,0 +1,142 @@
+/**
+ * Phase 1 of `charnn train`: the plan of a run, from the command line and the checkpoint it resumes (if any):
+ * the effective options (a resumed run keeps its model and data layout, and takes every option not given again
+ * from its checkpoint), where it starts, and the stop targets.
+ *
+ * Budgets: --steps, --epochs and --time count from where this run starts; the first reached ends the run. With
+ * none given, a fresh run trains for 5 minutes, and a resumed run continues towards the targets it was started
+ * with (so Ctrl-C then --resume finishes the original plan).
+ */
+import { resolve } from 'node:path';
+import { loadCheckpoint } from '../checkpoint/io.js';
+import { isSamplingOnly } from '../checkpoint/sampling-only.js';
+import type { Checkpoint } from '../checkpoint/schema.js';
+import { CliError } from './errors.js';
+import { displayPath } from './inputs.js';
+import { TRAIN, type Values } from './options.js';
+import { duration } from './ui.js';
+
+export type TrainValues = Values<typeof TRAIN>;
+
+/** Options that define the model or the data layout: a resumed run must keep them. */
+const LOCKED_ON_RESUME = ['cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer'] as const;
+
+/** Options that say what this one command does, never taken from the resumed checkpoint. */
+const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name']);
+
+/** Where the run stops, in totals over all resumed runs (0 = no limit). Stored in the checkpoint's config. */
+export interface Targets {
+  untilStep: number;
+  untilEpoch: number;
+  /** total training milliseconds at which to stop */
+  untilMs: number;
+}
+
+/** Where this run starts: the totals of the runs before it (all 0 for a fresh run). */
+export interface Start {
+  step: number;
+  epoch: number;
+  ms: number;
+}
+
+export interface Plan {
+  /** the effective options: defaults, then the resumed checkpoint's, then the command line's */
+  o: TrainValues;
+  given: Set<keyof TrainValues>;
+  /** the checkpoint this run resumes, or null for a fresh run */
+  ckpt: Checkpoint | null;
+  start: Start;
+  targets: Targets;
+}
+
+export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Plan {
+  let o: TrainValues = { ...values };
+  let ckpt: Checkpoint | null = null;
+  if (o.resume) {
+    ckpt = loadCheckpoint(o.resume);
+    o = resumedOptions(o, given, ckpt);
+  }
+  const start: Start = { step: ckpt?.progress.step ?? 0, epoch: ckpt?.progress.epoch ?? 0, ms: ckpt?.progress.elapsedMs ?? 0 };
+  const targets = budgetTargets(o, given, ckpt, start);
+  if (o.lrSchedule === 'cosine' && !targets.untilStep) {
+    throw CliError.usage('the cosine schedule needs a step budget', 'add --steps N', 'invalid options');
+  }
+  if (ckpt && reached(targets, start.step, start.epoch, start.ms)) {
+    throw CliError.usage(
+      `the run already reached its budget (step ${start.step}, epoch ${start.epoch})`,
+      'give --steps, --epochs or --time to train further',
+      'nothing to train',
+    );
+  }
+  return { o, given, ckpt, start, targets };
+}
+
+/** The options of a resumed run: the checkpoint decides the model and the data layout. */
+function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Checkpoint): TrainValues {
+  if (isSamplingOnly(ckpt)) {
+    throw new CliError(
+      `${displayPath(resolve(o.resume))} is a sampling-only checkpoint: it has no optimizer state or carried hidden state to continue from`,
+      'sample or evaluate it; to train, start a new run without --resume',
+      'cannot resume',
+    );
+  }
+  const saved = ckpt.config as Partial<TrainValues>;
+  const fromModel: Partial<TrainValues> = { cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, dropout: ckpt.model.dropout };
+  for (const key of LOCKED_ON_RESUME) {
+    const was = (fromModel as Record<string, unknown>)[key] ?? saved[key];
+    if (given.has(key) && was !== undefined && was !== o[key]) {
+      throw CliError.usage(
+        `--${kebab(key)} ${o[key]} differs from the checkpoint's ${was}`,
+        'a resumed run keeps its model and data layout; drop the option, or start a new run',
+        'cannot resume',
+      );
+    }
+  }
+  // everything not given on this command line comes from the checkpoint's run
+  const out = { ...o };
+  for (const key of Object.keys(TRAIN) as Array<keyof TrainValues>) {
+    if (!given.has(key) && saved[key] !== undefined && !PER_INVOCATION.has(key)) {
+      (out as Record<string, unknown>)[key] = saved[key];
+    }
+  }
+  return { ...out, ...fromModel };
+}
+
+/** Stop targets for this run (see the file comment). */
+function budgetTargets(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Checkpoint | null, s: Start): Targets {
+  const anyGiven = given.has('steps') || given.has('epochs') || given.has('time');
+  if (ckpt && !anyGiven) {
+    const c = ckpt.config;
+    const num = (v: unknown) => (typeof v === 'number' && v >= 0 ? v : 0);
+    return { untilStep: num(c.untilStep), untilEpoch: num(c.untilEpoch), untilMs: num(c.untilMs) };
+  }
+  const time = anyGiven ? (given.has('time') ? o.time : 0) : o.time;
+  return {
+    untilStep: o.steps ? s.step + o.steps : 0,
+    untilEpoch: o.epochs ? s.epoch + o.epochs : 0,
+    untilMs: time ? s.ms + Math.round(time * 1000) : 0,
+  };
+}
+
+export function reached(t: Targets, step: number, epoch: number, ms: number): boolean {
+  return (t.untilStep > 0 && step >= t.untilStep) || (t.untilEpoch > 0 && epoch >= t.untilEpoch) || (t.untilMs > 0 && ms >= t.untilMs);
+}
+
+/** How far along the budget the run is (the budget closest to its end), or undefined without any. */
+export function fraction(t: Targets, step: number, epoch: number, ms: number, s: Start): number | undefined {
+  const parts: number[] = [];
+  if (t.untilStep) parts.push((step - s.step) / Math.max(1, t.untilStep - s.step));
+  if (t.untilEpoch) parts.push((epoch - s.epoch) / Math.max(1e-9, t.untilEpoch - s.epoch));
+  if (t.untilMs) parts.push((ms - s.ms) / Math.max(1, t.untilMs - s.ms));
+  return parts.length ? Math.min(1, Math.max(0, ...parts)) : undefined;
+}
+
+export function describeTargets(t: Targets, s: Start): string {
+  const parts: string[] = [];
+  if (t.untilStep) parts.push(`${t.untilStep - s.step} steps`);
+  if (t.untilEpoch) parts.push(`${t.untilEpoch - s.epoch} epochs`);
+  if (t.untilMs) parts.push(duration((t.untilMs - s.ms) / 1000));
+  return parts.length ? parts.join(' or ') : 'none (until Ctrl-C)';
+}
+
+const kebab = (k: string) => k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());

@@ -1,0 +1,127 @@
+/**
+ * Phase 2 of `charnn train`: set up what the plan needs: the corpus (checked against a resumed checkpoint's),
+ * its ids, the model and the compute backend (checked to fit the machine first), the trainer (with the resumed
+ * state), and the output folder, created only now that every input is valid.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { CorpusInfo } from '../checkpoint/schema.js';
+import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
+import { createKernels } from '../math/backend.js';
+import { withInjectedFault } from './kernel-fault.js';
+import type { Kernels } from '../math/kernels.js';
+import { Rng } from '../math/rng.js';
+import { CharRNN } from '../model/char-rnn.js';
+import type { CellType, InitScheme, ModelConfig } from '../model/config.js';
+import type { OptimizerName } from '../train/optimizer.js';
+import type { ScheduleKind } from '../train/schedule.js';
+import { Trainer, type TrainOptions } from '../train/trainer.js';
+import { attempt, attemptSync, CliError } from './errors.js';
+import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
+import { checkTrainingMemory, checkVocabSize } from './limits.js';
+import { relaxedFor } from './options.js';
+import { checkFolder, RunFolder, type FolderChoice } from './run-folder.js';
+import { RunLock } from './run-lock.js';
+import { modelFromCheckpoint, trainerStateOf } from './run-state.js';
+import type { Plan } from './train-plan.js';
+import type { Ui } from './ui.js';
+
+/** Resources the command must release however it ends. */
+export interface Held {
+  kernels?: Kernels;
+  folder?: RunFolder;
+}
+
+/** Everything the loop works with. */
+export interface Run {
+  plan: Plan;
+  vocab: Vocab;
+  ids: Ids;
+  corpus: CorpusInfo;
+  modelConfig: ModelConfig;
+  kernels: Kernels;
+  model: CharRNN;
+  trainer: Trainer;
+  folder: RunFolder;
+  /** the effective configuration stored in the checkpoint: every option after defaults and resume, plus the stop targets */
+  effective: Record<string, unknown>;
+}
+
+export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui, held: Held): Promise<Run> {
+  const { o, ckpt, targets } = plan;
+  // the folder, when the command line decides it: refused now, before any slow work, if it holds another run or
+  // another writer (and again under the lock, when it is taken)
+  const explicitDir = o.out ? resolve(o.out) : o.name ? join(process.cwd(), 'checkpoints', o.name) : o.resume ? dirname(resolve(o.resume)) : undefined;
+  const choice: FolderChoice = { dir: explicitDir, parent: join(process.cwd(), 'checkpoints'), resume: o.resume || undefined, overwrite: o.overwrite };
+  if (explicitDir) {
+    RunLock.refuseIfHeld(explicitDir, displayPath(explicitDir));
+    checkFolder(explicitDir, choice);
+  }
+
+  // ---- corpus
+  const corpus = await readCorpusArg(corpusArg, ui);
+  if (ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256 && !o.force) {
+    throw new CliError(
+      `the corpus differs from the one the checkpoint was trained on (${ckpt.corpus.source}, ${ckpt.corpus.bytes} bytes, sha256 ${ckpt.corpus.sha256.slice(0, 12)}…; this one has ${corpus.bytes.length} bytes, sha256 ${corpus.sha256.slice(0, 12)}…)`,
+      'pass the same corpus, or add --force to continue training on this one',
+      'cannot resume',
+    );
+  }
+  const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
+  const { vocab, ids } = attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
+  const info = corpusInfo(corpus, ids.length);
+  corpus.bytes = new Uint8Array(0); // the ids are all training needs: let a large corpus's bytes be collected
+
+  // ---- model, backend, trainer
+  const modelConfig: ModelConfig = ckpt
+    ? ckpt.model
+    : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
+  if (!ckpt) checkVocabSize(vocab.size);
+  checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
+  const kernels = withInjectedFault(
+    await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) })),
+    process.env.CHARNN_FAULT_KERNEL,
+  );
+  held.kernels = kernels;
+  const model = attemptSync('cannot build the model', () => {
+    if (ckpt) return modelFromCheckpoint(kernels, ckpt);
+    const m = new CharRNN(kernels, modelConfig);
+    m.init(new Rng(o.seed), o.init as InitScheme);
+    return m;
+  });
+  const trainOptions: TrainOptions = {
+    batch: o.batch,
+    seq: o.seq,
+    valFraction: o.valFrac,
+    lr: o.lr,
+    optimizer: o.optimizer as OptimizerName,
+    clip: o.clip,
+    schedule: o.lrSchedule as ScheduleKind,
+    warmup: o.warmup,
+    lrEvery: o.lrEvery,
+    lrFactor: o.lrFactor,
+    lrMin: o.lrMin,
+    steps: targets.untilStep || 1, // only the cosine schedule reads it
+    seed: o.seed,
+    historyEvery: o.historyEvery,
+  };
+  const trainer = attemptSync('cannot set up training', () => new Trainer(model, ids, trainOptions));
+  if (ckpt) attemptSync('cannot resume', () => trainer.importState(trainerStateOf(model, ckpt)));
+
+  // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
+  const folder = RunFolder.open({ ...choice, base: runName(corpus.stem, modelConfig) }, (m) => ui.warn(m));
+  held.folder = folder;
+  if (o.resume && resolve(o.resume) !== folder.latestPath && existsSync(folder.latestPath)) {
+    ui.warn(`resuming from ${displayPath(resolve(o.resume))}: ${displayPath(folder.latestPath)} will be replaced by this run's progress`);
+  }
+
+  const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
+  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, effective: { ...rest, ...targets } };
+}
+
+function runName(stem: string, c: ModelConfig): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+  return `${stem}-${c.cell}${c.layers}x${c.hidden}-${stamp}`;
+}
