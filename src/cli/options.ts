@@ -135,9 +135,9 @@ export const TRAIN = {
   lrMin: { flags: '--lr-min <rate>', default: 0, help: 'cosine schedule: final learning rate', parse: real(0, Infinity) },
   clip: { flags: '--clip <norm>', default: 5, help: 'clip the global gradient norm to this (0: off)', parse: real(0, Infinity) }, // 5: the char-rnn value; stops rare spikes, never bites otherwise
   // ---- budget (the first one reached ends the run)
-  steps: { flags: '--steps <n>', default: 0, help: 'stop after this many steps (0: no limit)', parse: int(0) },
-  epochs: { flags: '--epochs <n>', default: 0, help: 'stop after this many passes over the corpus (0: no limit)', parse: int(0) },
-  time: { flags: '--time <duration>', default: 300, show: '5m when no --steps or --epochs', help: 'stop after this much wall-clock time, e.g. 90s, 10m, 1h30m (0: no limit)', parse: parseDuration }, // 5 minutes: a useful model without waiting long
+  steps: { flags: '--steps <n>', default: 0, help: 'stop after this many steps (0: no step limit, as if not given)', parse: int(0) },
+  epochs: { flags: '--epochs <n>', default: 0, help: 'stop after this many passes over the corpus (0: no epoch limit, as if not given)', parse: int(0) },
+  time: { flags: '--time <duration>', default: 300, show: '5m unless --steps or --epochs is over 0', help: 'stop after this much wall-clock time, e.g. 90s, 10m, 1h30m (0: no time limit; with no --steps or --epochs, until Ctrl-C)', parse: parseDuration }, // 5 minutes: a useful model without waiting long
   // ---- during the run
   evalEvery: { flags: '--eval-every <steps>', default: 200, help: 'measure the validation loss every this many steps (0: only at the end)', parse: int(0) }, // ~1 s of evaluation per ~10 s of training on Shakespeare
   saveEvery: { flags: '--save-every <steps>', default: 200, help: 'write latest.json every this many steps (0: only at the end)', parse: int(0) }, // at most ~10 s of work lost to a crash

@@ -15,7 +15,7 @@ import { displayPath } from './inputs.js';
 import { checkpointOfRun } from './run-state.js';
 import { fraction, reached } from './train-plan.js';
 import type { Run } from './train-setup.js';
-import type { Ui } from './ui.js';
+import type { ProgressFields, Ui } from './ui.js';
 
 export interface Outcome {
   /** the signal that ended the run, or null when it reached its budget */
@@ -61,12 +61,26 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
   const B = o.batch, T = o.seq;
   const progress = ui.progress();
   let lastVal: number | null = null;
-  for (const p of ckpt?.progress.lossHistory ?? []) if (p.val !== undefined) lastVal = p.val;
+  if (!run.otherCorpus) for (const p of ckpt?.progress.lossHistory ?? []) if (p.val !== undefined) lastVal = p.val;
   let lastEvalStep = -1;
   let lastSaveStep = start.step;
   let bestUnsaved = false;
   let loss = NaN;
   let yieldAt = Date.now();
+  const fields = (): ProgressFields => {
+    const step = trainer.steps;
+    const f = fraction(targets, step, trainer.epoch + trainer.window / trainer.windowsPerEpoch, elapsed(), start);
+    const runSec = (Date.now() - runStart) / 1000;
+    return {
+      step,
+      epoch: trainer.epoch,
+      loss,
+      val: lastVal,
+      cps: ((step - start.step) * B * T) / Math.max(runSec, 1e-3),
+      fraction: f,
+      etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
+    };
+  };
   const evaluate = () => {
     const r = trainer.evaluate();
     lastEvalStep = trainer.steps;
@@ -99,19 +113,8 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
         bestUnsaved = false;
         lastSaveStep = step;
       }
-      if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, ui));
-      const el = elapsed();
-      const f = fraction(targets, step, trainer.epoch + trainer.window / trainer.windowsPerEpoch, el, start);
-      const runSec = (Date.now() - runStart) / 1000;
-      progress.update({
-        step,
-        epoch: trainer.epoch,
-        loss,
-        val: lastVal,
-        cps: ((step - start.step) * B * T) / Math.max(runSec, 1e-3),
-        fraction: f,
-        etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
-      });
+      if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, step, ui));
+      progress.update(fields());
       // let signals and stream events in (the step itself is synchronous)
       if (Date.now() - yieldAt > 50) {
         await new Promise((r) => setImmediate(r));
@@ -119,7 +122,10 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
       }
     }
     // a final measurement, so best.json and the summary reflect the last weights
-    if (!stopSignal && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) evaluate();
+    if (!stopSignal && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) {
+      evaluate();
+      progress.update(fields(), true); // the last progress line shows that validation loss
+    }
     if (!folder.saved || trainer.steps > lastSaveStep || bestUnsaved) {
       save(bestUnsaved);
       bestUnsaved = false;
@@ -133,10 +139,10 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
 }
 
 /** A short sample for the log, from its own RNG and state so training is not disturbed. */
-function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, ui: Ui): string {
+function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: Ui): string {
   const s = new Sampler(model, vocab, { temperature: 0.8, seed }, 64);
   const nl = vocab.idOf('\n');
   if (nl >= 0) s.feed([nl]);
   const text = [...s.generate(length)].join('');
-  return ui.c.dim('--- sample ---\n') + text + ui.c.dim('\n--------------');
+  return ui.c.dim(`--- sample at step ${step} ---\n`) + text + ui.c.dim('\n--------------');
 }

@@ -4,7 +4,7 @@
  * state), and the output folder, created only now that every input is valid.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { CorpusInfo } from '../checkpoint/schema.js';
 import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
@@ -42,6 +42,8 @@ export interface Run {
   model: CharRNN;
   trainer: Trainer;
   folder: RunFolder;
+  /** resumed on another corpus (--force): the saved validation losses are of another text */
+  otherCorpus: boolean;
   /** the effective configuration stored in the checkpoint: every option after defaults and resume, plus the stop targets */
   effective: Record<string, unknown>;
 }
@@ -66,6 +68,9 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
       'cannot resume',
     );
   }
+  // --force on another corpus: the saved data position, carried state and best validation loss belong to the
+  // other text, so the data restarts at its beginning and best-validation tracking starts afresh
+  const otherCorpus = Boolean(ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256);
   const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
   const { vocab, ids } = attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
   const info = corpusInfo(corpus, ids.length);
@@ -101,8 +106,32 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
     seed: o.seed,
     historyEvery: o.historyEvery,
   };
-  const trainer = attemptSync('cannot set up training', () => new Trainer(model, ids, trainOptions));
-  if (ckpt) attemptSync('cannot resume', () => trainer.importState(trainerStateOf(model, ckpt)));
+  const trainer = attemptSync('cannot set up training', () => {
+    try {
+      return new Trainer(model, ids, trainOptions);
+    } catch (e) {
+      // a resumed run cannot take the usual hint (change --batch or --seq): its layout is fixed
+      const m = /^(the \w+ split is too small for batch \d+ and sequence length \d+: [^(]*)\(/.exec((e as Error).message);
+      if (ckpt && m) throw new CliError(m[1].trim(), 'a resumed run keeps its --batch and --seq: use a larger corpus, or start a new run');
+      throw e;
+    }
+  });
+  if (ckpt) {
+    const state = trainerStateOf(model, ckpt);
+    if (otherCorpus) {
+      state.window = 0;
+      state.carry = new Float32Array(state.carry.length);
+      state.bestValLoss = null;
+      state.bestValStep = null;
+    }
+    attemptSync('cannot resume', () => trainer.importState(state));
+    if (otherCorpus) {
+      ui.warn(
+        `--force: training on ${info.source} instead of the checkpoint's ${ckpt.corpus!.source}: the data restarts at its beginning, from the zero state, ` +
+          'and best.json will be the best validation loss on this corpus (the old best was measured on another text)',
+      );
+    }
+  }
 
   // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
   const folder = RunFolder.open({ ...choice, base: runName(corpus.stem, modelConfig) }, (m) => ui.warn(m));
@@ -111,8 +140,11 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
     ui.warn(`resuming from ${displayPath(resolve(o.resume))}: ${displayPath(folder.latestPath)} will be replaced by this run's progress`);
   }
 
+  // the effective configuration: the budgets that apply (not the --time default a step budget switched off), the
+  // folder and name really used
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
-  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, effective: { ...rest, ...targets } };
+  const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...targets };
+  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
 }
 
 function runName(stem: string, c: ModelConfig): string {

@@ -35,7 +35,8 @@ export interface ProgressFields {
 }
 
 export interface Progress {
-  update(f: ProgressFields): void;
+  /** `final`: shown now even between plain lines' intervals (the run's last figures) */
+  update(f: ProgressFields, final?: boolean): void;
   /** a message line that does not tear the bar */
   log(line: string): void;
   stop(): void;
@@ -142,9 +143,9 @@ function quietProgress(): Progress {
 function lineProgress(err: NodeJS.WriteStream, intervalSec: number): Progress {
   let last = 0;
   return {
-    update(f) {
+    update(f, final) {
       const now = Date.now();
-      if (now - last < intervalSec * 1000) return;
+      if (!final && now - last < intervalSec * 1000) return;
       last = now;
       err.write(describe(f) + '\n');
     },
