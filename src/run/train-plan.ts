@@ -1,5 +1,5 @@
 /**
- * Phase 1 of `charnn train`: the plan of a run, from the command line and the checkpoint it resumes (if any):
+ * Phase 1 of a training run (`charnn train`, the library's train()): the plan of a run, from the command line and the checkpoint it resumes (if any):
  * the effective options (a resumed run keeps its model and data layout, and takes every option not given again
  * from its checkpoint), where it starts, and the stop targets.
  *
@@ -14,9 +14,9 @@ import { loadCheckpoint } from '../checkpoint/io.js';
 import { isSamplingOnly } from '../checkpoint/sampling-only.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { CliError } from './errors.js';
-import { displayPath } from './inputs.js';
-import { TRAIN, type Values } from './options.js';
-import { duration } from './ui.js';
+import { displayPath } from './corpus-input.js';
+import { TRAIN, type Values } from '../options.js';
+import { duration } from './format.js';
 
 export type TrainValues = Values<typeof TRAIN>;
 

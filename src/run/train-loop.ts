@@ -1,32 +1,30 @@
 /**
- * Phase 3 of `charnn train`: the loop. Step until a target is reached or a signal arrives; validate every
+ * Phase 3 of a training run: the loop. Step until a target is reached or a signal arrives; validate every
  * --eval-every steps, save latest.json every --save-every steps and best.json whenever validation improves, print
  * previews; then a final validation and save, so best.json and the summary reflect the last weights.
- *
- * Ctrl-C / SIGTERM: the current step finishes, the checkpoint is saved, exit 130; a second Ctrl-C ends the
- * process at once (see "signals" below; the atomic save never leaves a partial file).
+ * A stop request (the CLI's Ctrl-C, the library's AbortSignal) ends the loop after the current step, with a save.
  */
 import { checkpointToText } from '../checkpoint/codec.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import type { Vocab } from '../data/vocab.js';
 import { Sampler } from '../sample/sampler.js';
-import { CliError, EXIT } from './errors.js';
-import { displayPath } from './inputs.js';
-import { checkpointOfRun } from './run-state.js';
+import { CliError } from './errors.js';
+import { displayPath } from './corpus-input.js';
+import { checkpointOfRun } from '../checkpoint/run-state.js';
 import { fraction, reached } from './train-plan.js';
 import type { Run } from './train-setup.js';
-import type { ProgressFields, Ui } from './ui.js';
+import type { ProgressFields, RunIo, StopRequest } from './io.js';
 
 export interface Outcome {
-  /** the signal that ended the run, or null when it reached its budget */
-  stopSignal: NodeJS.Signals | null;
+  /** why the run stopped early (the caller's StopRequest: a signal, an abort), or null when it reached its budget */
+  stopped: string | null;
   /** the last training loss */
   loss: number;
   /** seconds this run trained (this process only) */
   runSec: number;
 }
 
-export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
+export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<Outcome> {
   const { plan, model, vocab, trainer, folder } = run;
   const { o, ckpt, targets, start } = plan;
   let chars = ckpt?.progress.chars ?? 0;
@@ -35,28 +33,6 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
   const save = (alsoBest: boolean) => {
     folder.save(checkpointToText(checkpointOfRun(model, vocab, trainer, { chars, elapsedMs: elapsed() }, run.corpus, run.effective)), alsoBest);
   };
-
-  // ---- signals
-  // The first signal asks the loop to stop after the current step. Our listener stays one event-loop turn, so a
-  // second signal that arrived during the same (synchronous) step is seen and quits at once; after that the
-  // listener is removed, so a later second Ctrl-C gets the default action and ends the process immediately
-  // (atomic saves leave no partial file either way).
-  let stopSignal: NodeJS.Signals | null = null;
-  const removeSignals = () => {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  };
-  function onSignal(sig: NodeJS.Signals): void {
-    if (stopSignal) {
-      folder.close();
-      process.exit(EXIT.INTERRUPTED);
-    }
-    stopSignal = sig;
-    ui.warn(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: finishing this step and saving (press Ctrl-C again to quit at once)`);
-    setImmediate(removeSignals);
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   const B = o.batch, T = o.seq;
   const progress = ui.progress();
@@ -93,7 +69,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
 
   try {
     for (;;) {
-      if (stopSignal || reached(targets, trainer.steps, trainer.epoch, elapsed())) break;
+      if (stop.reason || reached(targets, trainer.steps, trainer.epoch, elapsed())) break;
       const r = trainer.step();
       if (!r.ok) {
         progress.stop();
@@ -122,7 +98,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
       }
     }
     // a final measurement, so best.json and the summary reflect the last weights
-    if (!stopSignal && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) {
+    if (!stop.reason && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) {
       evaluate();
       progress.update(fields(), true); // the last progress line shows that validation loss
     }
@@ -132,14 +108,13 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
     }
   } finally {
     progress.stop();
-    removeSignals();
     folder.close();
   }
-  return { stopSignal, loss, runSec: (Date.now() - runStart) / 1000 };
+  return { stopped: stop.reason, loss, runSec: (Date.now() - runStart) / 1000 };
 }
 
 /** A short sample for the log, from its own RNG and state so training is not disturbed. */
-function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: Ui): string {
+function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: RunIo): string {
   const s = new Sampler(model, vocab, { temperature: 0.8, seed }, 64);
   const nl = vocab.idOf('\n');
   if (nl >= 0) s.feed([nl]);

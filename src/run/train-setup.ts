@@ -1,5 +1,5 @@
 /**
- * Phase 2 of `charnn train`: set up what the plan needs: the corpus (checked against a resumed checkpoint's),
+ * Phase 2 of a training run: set up what the plan needs: the corpus (checked against a resumed checkpoint's),
  * its ids, the model and the compute backend (checked to fit the machine first), the trainer (with the resumed
  * state), and the output folder, created only now that every input is valid.
  */
@@ -16,14 +16,14 @@ import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError } from './errors.js';
-import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
+import { corpusInfo, displayPath, type CorpusBytes } from './corpus-input.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
-import { relaxedFor } from './options.js';
+import { relaxedFor } from '../options.js';
 import { checkFolder, RunFolder, type FolderChoice } from './run-folder.js';
 import { RunLock } from './run-lock.js';
-import { modelFromCheckpoint, trainerStateOf } from './run-state.js';
+import { modelFromCheckpoint, trainerStateOf } from '../checkpoint/run-state.js';
 import type { Plan } from './train-plan.js';
-import type { Ui } from './ui.js';
+import type { RunIo } from './io.js';
 
 /** Resources the command must release however it ends. */
 export interface Held {
@@ -48,7 +48,7 @@ export interface Run {
   effective: Record<string, unknown>;
 }
 
-export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui, held: Held): Promise<Run> {
+export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes>, ui: RunIo, held: Held): Promise<Run> {
   const { o, ckpt, targets } = plan;
   // the folder, when the command line decides it: refused now, before any slow work, if it holds another run or
   // another writer (and again under the lock, when it is taken)
@@ -60,7 +60,7 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
   }
 
   // ---- corpus
-  const corpus = await readCorpusArg(corpusArg, ui);
+  const corpus = await readCorpus();
   if (ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256 && !o.force) {
     throw new CliError(
       `the corpus differs from the one the checkpoint was trained on (${ckpt.corpus.source}, ${ckpt.corpus.bytes} bytes, sha256 ${ckpt.corpus.sha256.slice(0, 12)}…; this one has ${corpus.bytes.length} bytes, sha256 ${corpus.sha256.slice(0, 12)}…)`,
