@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
-import { modelFromCheckpoint } from '../src/cli/run-state.js';
+import { modelFromCheckpoint } from '../src/checkpoint/run-state.js';
 import { encodeUtf8, Vocab, type Ids } from '../src/data/vocab.js';
 import { createJsKernels } from '../src/math/kernels-js.js';
 import type { CharRNN } from '../src/model/char-rnn.js';
