@@ -1,7 +1,7 @@
 /**
  * Checkpoint validation: every way a file can be wrong gets its own clear message and a hint.
- * Order of checks: JSON -> is it a charnn checkpoint (format tag) -> version -> structure -> checksum (in codec)
- * -> tensor shapes vs the model config -> vocabulary vs tensors.
+ * Order of checks: JSON -> is it a charnn checkpoint (format tag) -> version -> structure -> (in codec) tensor
+ * shapes vs the model config -> vocabulary vs tensors -> checksum.
  */
 import { CELL_TYPES, GATES, STATE_SLOTS, validateModelConfig, type ModelConfig } from '../model/config.js';
 import { VERSION } from '../version.js';

@@ -73,6 +73,9 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
   if (lastVal) parts.push(`val ${nats(lastVal.val)} at step ${n(lastVal.step)}`);
   out.push(`${key('loss')}${parts.length ? parts.join('; ') : 'not recorded yet'}`);
   out.push(`${key('best val')}${p.bestValLoss !== null ? `${nats(p.bestValLoss)} at step ${n(p.bestValStep ?? 0)}` : 'none yet'}`);
+  out.push(
+    `${key('checksum')}${c.formatVersion >= 2 ? 'verified: covers every field (weights, vocabulary, config, progress)' : `verified over the tensors only (format ${c.formatVersion}, older charnn); vocabulary order checked`}`,
+  );
   out.push(`${key('resumable')}${c.optimizer && c.state ? `yes (${c.optimizer.name} state, carried state of ${c.state.shape[2]} streams)` : 'no (weights only)'}`);
   if (p.lossHistory.length) {
     out.push('');
