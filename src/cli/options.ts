@@ -161,7 +161,7 @@ export const SAMPLE = {
   topK: { flags: '--top-k <k>', default: 0, help: 'draw only among the k most likely characters (0: off)', parse: int(0) },
   topP: { flags: '--top-p <p>', default: 1, help: 'draw only among the most likely characters totalling p, in (0, 1] (1: off)', parse: real(0, 1, true) },
   prime: { flags: '--prime <text>', default: '', help: 'text to start from (printed first)', parse: text },
-  primeFile: { flags: '--prime-file <path>', default: '', help: 'read the prime text from a file', parse: nonEmpty },
+  primeFile: { flags: '--prime-file <path>', default: '', help: 'read the prime text from a file (- for standard input)', parse: nonEmpty },
   skipUnknown: { flags: '--skip-unknown', default: false, help: 'drop prime characters the model never saw instead of failing' }, // failing is the safe default: a silent drop changes the prime
   length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
   forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },

@@ -1,0 +1,45 @@
+/**
+ * Issue 20, items 9-12, through the real binary on the bundled model (vocabulary: tiny Shakespeare's 65
+ * characters, no '\r', no accents): primes from stdin, with a BOM or CRLF line ends; the seed of a random sample;
+ * what --skip-unknown dropped; a run folder as the checkpoint.
+ */
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli, tempDir } from './helpers/cli.js';
+
+const BUNDLED = join(ROOT, 'checkpoints', 'pretrained', 'tinyshakespeare.json');
+const V1 = join(ROOT, 'test', 'fixtures', 'v1-lstm-1x8.json');
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => ({ dir, cleanup } = tempDir()));
+afterAll(() => cleanup());
+const sample = (args: string[], input?: string) => runCli(['sample', BUNDLED, '--length', '80', '--seed', '11', ...args], { cwd: dir, input });
+
+describe('item 9: the prime from a file, from stdin, with a BOM or CRLF', () => {
+  it('--prime-file - reads the prime from standard input', async () => {
+    const want = await sample(['--prime', 'ROMEO:\nThou']);
+    expect(want.code, want.stderr).toBe(0);
+    expect(want.stdout.startsWith('ROMEO:\nThou')).toBe(true);
+    const r = await sample(['--prime-file', '-'], 'ROMEO:\nThou');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(want.stdout);
+  });
+
+  it('a BOM is dropped and CRLF becomes LF (the model has no \\r), from a file and from stdin', async () => {
+    const want = await sample(['--prime', 'ROMEO:\nThou']);
+    writeFileSync(join(dir, 'prime.txt'), '\uFEFFROMEO:\r\nThou');
+    const f = await sample(['--prime-file', 'prime.txt']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stdout).toBe(want.stdout);
+    const s = await sample(['--prime-file', '-'], '\uFEFFROMEO:\r\nThou');
+    expect(s.stdout).toBe(want.stdout);
+  });
+
+  it('a missing prime file is one clear line', async () => {
+    const r = await sample(['--prime-file', 'nope.txt']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('charnn: cannot read the prime file nope.txt: no such file\n');
+  });
+});
