@@ -43,3 +43,26 @@ describe('item 9: the prime from a file, from stdin, with a BOM or CRLF', () => 
     expect(r.stderr).toBe('charnn: cannot read the prime file nope.txt: no such file\n');
   });
 });
+
+describe('item 10: the seed of a random sample', () => {
+  const random = (args: string[]) => runCli(['sample', BUNDLED, '--length', '60', ...args], { cwd: dir });
+  it('is printed on stderr, and --seed with it gives the same text again; --seed random is accepted', async () => {
+    for (const args of [[], ['--seed', 'random']]) {
+      const r = await random(args);
+      expect(r.code, r.stderr).toBe(0);
+      const m = /^seed (\d+) \(random; --seed \1 gives this text again\)$/m.exec(r.stderr);
+      expect(m, r.stderr).not.toBeNull();
+      const again = await random(['--seed', m![1]]);
+      expect(again.stdout).toBe(r.stdout);
+      expect(again.stderr).not.toMatch(/seed/); // a given seed is not repeated back
+    }
+  });
+  it('-q hides it; a bad seed is still a usage error', async () => {
+    const q = await random(['-q']);
+    expect(q.code).toBe(0);
+    expect(q.stderr).toBe('');
+    const bad = await random(['--seed', 'sometimes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^charnn: invalid option: --seed "sometimes": not a number/);
+  });
+});

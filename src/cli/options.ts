@@ -58,6 +58,8 @@ const choice = <T extends string>(list: readonly T[]) => (raw: string): T => {
   return raw as T;
 };
 const text = (raw: string): string => raw;
+/** a 32-bit seed, or 'random' (-1: drawn when the command runs) */
+const seedOrRandom = (raw: string): number => (raw.trim().toLowerCase() === 'random' ? -1 : int(0, 0xffffffff)(raw));
 const nonEmpty = (raw: string): string => (raw.trim() === '' ? fail('must not be empty') : raw);
 
 /** '10m', '90s', '1h30m', '1.5h', '45' (seconds) -> seconds; '0' = no limit. */
@@ -165,7 +167,7 @@ export const SAMPLE = {
   skipUnknown: { flags: '--skip-unknown', default: false, help: 'drop prime characters the model never saw instead of failing' }, // failing is the safe default: a silent drop changes the prime
   length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
   forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },
-  seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed; same seed and checkpoint give the same text', parse: int(0, 0xffffffff) }, // random: two runs give two texts
+  seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed, or random (printed on stderr); same seed and checkpoint give the same text', parse: seedOrRandom }, // random: two runs give two texts; the seed drawn is printed, so any sample can be repeated
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,

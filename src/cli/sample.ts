@@ -61,7 +61,8 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
   held.kernels = kernels;
   const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
-  ui.debug(`seed ${seed}`);
+  // a random sample says its seed, so it can be had again (stderr; -q hides it)
+  if (o.seed < 0) ui.info(`seed ${seed} (random; --seed ${seed} gives this text again)`);
   const vocab = Vocab.fromChars(ckpt.vocab);
   const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
   const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }, 64));
