@@ -66,3 +66,15 @@ describe('item 10: the seed of a random sample', () => {
     expect(bad.stderr).toMatch(/^charnn: invalid option: --seed "sometimes": not a number/);
   });
 });
+
+describe('item 11: --skip-unknown says what it dropped', () => {
+  it('names each dropped character with its count on stderr, and samples from the rest', async () => {
+    const want = await sample(['--prime', 'ROMEO:']);
+    const r = await sample(['--prime', 'RéOMéEO€:', '--skip-unknown']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(want.stdout);
+    expect(r.stderr).toBe('charnn: warning: --skip-unknown dropped 3 prime characters the model never saw: "é" (U+00E9) x2, "€" (U+20AC) x1\n');
+    const q = await sample(['--prime', 'RéOMEO:', '--skip-unknown', '-q']);
+    expect(q.stderr).toMatch(/^charnn: warning: --skip-unknown dropped 1 prime character the model never saw: "é" \(U\+00E9\) x1\n$/); // a warning: shown under -q too
+  });
+});

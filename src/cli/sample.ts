@@ -11,7 +11,7 @@ import { readStream } from '../data/corpus.js';
 import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import type { Kernels } from '../math/kernels.js';
-import { preparePrime, startIds } from '../sample/prime.js';
+import { describeDropped, preparePrime, startIds } from '../sample/prime.js';
 import { Sampler } from '../sample/sampler.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
@@ -67,6 +67,10 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
   const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }, 64));
   const p = attemptSync('cannot use the prime', () => preparePrime(prime, vocab, o.skipUnknown));
+  if (p.dropped.size) {
+    const n = [...p.dropped.values()].reduce((a, b) => a + b, 0);
+    ui.warn(`--skip-unknown dropped ${n} prime character${n > 1 ? 's' : ''} the model never saw: ${describeDropped(p.dropped)}`);
+  }
   const primeText = p.text;
   const primeLen = p.ids.length;
   if (!forever && primeLen > o.length) {
