@@ -78,3 +78,33 @@ describe('item 11: --skip-unknown says what it dropped', () => {
     expect(q.stderr).toMatch(/^charnn: warning: --skip-unknown dropped 1 prime character the model never saw: "é" \(U\+00E9\) x1\n$/); // a warning: shown under -q too
   });
 });
+
+describe('item 12: a run folder as the checkpoint', () => {
+  it("uses its best.json, else its latest.json, and says which; an empty folder is one clear line", async () => {
+    const run = join(dir, 'checkpoints', 'run1');
+    mkdirSync(run, { recursive: true });
+    copyFileSync(BUNDLED, join(run, 'best.json'));
+    copyFileSync(V1, join(run, 'latest.json'));
+    const args = ['--length', '50', '--seed', '5', '--backend', 'js'];
+    const best = await runCli(['sample', join(ROOT, 'checkpoints', 'pretrained', 'tinyshakespeare.json'), ...args], { cwd: dir });
+    const latest = await runCli(['sample', V1, ...args], { cwd: dir });
+    expect(best.stdout).not.toBe(latest.stdout);
+
+    const a = await runCli(['sample', 'checkpoints/run1', ...args], { cwd: dir });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toBe(`sampling from ${join('checkpoints', 'run1', 'best.json')} (the run's best.json: its lowest validation loss)\n`);
+    expect(a.stdout).toBe(best.stdout);
+
+    rmSync(join(run, 'best.json'));
+    const b = await runCli(['sample', 'checkpoints/run1/', ...args], { cwd: dir });
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/^sampling from checkpoints\/run1\/latest\.json \(the run's latest\.json: it has no best\.json\)\n$/);
+    expect(b.stdout).toBe(latest.stdout);
+
+    rmSync(join(run, 'latest.json'));
+    const c = await runCli(['sample', 'checkpoints/run1', ...args], { cwd: dir });
+    expect(c.code).toBe(1);
+    expect(c.stderr).toBe('charnn: cannot load checkpoint checkpoints/run1: it is a folder without best.json or latest.json (pass a checkpoint .json, or a run folder written by charnn train)\n');
+    rmSync(join(dir, 'checkpoints'), { recursive: true });
+  });
+});

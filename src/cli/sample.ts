@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { checkpointInFolder } from '../checkpoint/find.js';
 import { loadCheckpoint } from '../checkpoint/io.js';
 import { readStream } from '../data/corpus.js';
 import { Vocab } from '../data/vocab.js';
@@ -24,7 +25,7 @@ export function registerSample(program: Command): void {
   const cmd = program
     .command('sample')
     .description('generate text from a checkpoint; prints only the text on stdout')
-    .argument('[checkpoint]', 'a checkpoint .json (default: the newest under ./checkpoints/, else the bundled model)');
+    .argument('[checkpoint]', 'a checkpoint .json or a run folder (its best.json, else latest.json; default: the newest under ./checkpoints/, else the bundled model)');
   addOptions(cmd, SAMPLE);
   addOptions(cmd, COMMON);
   cmd.action(async (path: string | undefined, _o: unknown, self: Command) => {
@@ -52,6 +53,11 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     }
     path = found.path;
     ui.info(`sampling from ${displayPath(path)} (${found.why})`);
+  }
+  const inRun = checkpointInFolder(path);
+  if (inRun) {
+    path = displayPath(inRun.path);
+    ui.info(`sampling from ${path} (${inRun.why})`);
   }
   const ckpt = loadCheckpoint(path);
   const prime = given.has('primeFile')
