@@ -77,6 +77,9 @@ export interface OptimizerSnapshot {
 export interface CorpusInfo {
   /** what the user passed: a path, '-' for stdin, or a registry name */
   source: string;
+  /** the absolute path it was read from (a file, or the registry's cached copy); absent for stdin and in files
+   *  written before it was recorded */
+  path?: string;
   bytes: number;
   chars: number;
   /** SHA-256 (hex) of the corpus bytes */

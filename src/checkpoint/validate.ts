@@ -52,7 +52,7 @@ export function validateCheckpointJSON(doc: unknown): CheckpointJSON {
   if (!isObj(doc.config)) bad('field "config" (training config) is missing');
   if (doc.corpus !== null) {
     const c = doc.corpus;
-    if (!isObj(c) || typeof c.source !== 'string' || !isNat(c.bytes) || !isNat(c.chars) || typeof c.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(c.sha256)) {
+    if (!isObj(c) || typeof c.source !== 'string' || !(c.path === undefined || typeof c.path === 'string') || !isNat(c.bytes) || !isNat(c.chars) || typeof c.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(c.sha256)) {
       bad('field "corpus" is malformed');
     }
   }

@@ -174,6 +174,8 @@ export const SAMPLE = {
 } satisfies Record<string, OptSpec>;
 
 export const EVAL = {
+  corpus: { flags: '--corpus <file>', default: '', help: "read the checkpoint's corpus from this file (- for stdin), checked by SHA-256, and score its validation split", parse: nonEmpty }, // for a corpus moved, renamed, or read from stdin in training
+  json: { flags: '--json', default: false, help: 'print the result as one JSON object' },
   batch: { flags: '--batch <n>', default: 0, show: "the checkpoint's", help: 'parallel streams', parse: int(1) }, // as in training, so the loss equals the validation loss it reported
   seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window', parse: int(1) },
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
@@ -182,6 +184,7 @@ export const EVAL = {
 } satisfies Record<string, OptSpec>;
 
 export const INFO = {
+  json: { flags: '--json', default: false, help: 'print the checkpoint as one JSON object (header fields and sizes, no tensor data)' },
   width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the loss curve', parse: int(20, 400) },
 } satisfies Record<string, OptSpec>;
 
