@@ -7,8 +7,8 @@
  * Training defaults target a good result on a 2-core laptop in a few minutes, chosen by measurement (README,
  * "Choosing the defaults").
  */
-import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULT_BACKEND, DEFAULT_THREADS, SAMPLE_DEFAULTS, SIMD_MODES, type SimdMode } from '../defaults.js';
 import { BACKEND_NAMES } from '../math/backend.js';
 import { CELL_TYPES, INIT_SCHEMES } from '../model/config.js';
 import { OPTIMIZER_NAMES } from '../train/optimizer.js';
@@ -79,19 +79,9 @@ export function parseDuration(raw: string): number {
   return total;
 }
 
-/** The backend used when --backend is not given: the fastest one this build has. */
-export const DEFAULT_BACKEND: string = (['wasm', 'js', 'naive'] as const).find((b) => (BACKEND_NAMES as readonly string[]).includes(b)) ?? 'naive';
-/** Worker threads: every core the machine offers (large products split across them; small ones stay on the
- *  calling thread, so extra threads never slow a step down). */
-export const DEFAULT_THREADS = Math.max(1, availableParallelism());
+// shared with the library (src/defaults.ts): the backend, threads and SIMD build, and the sampling defaults
+export { DEFAULT_BACKEND, DEFAULT_THREADS, SIMD_MODES, relaxedFor, type SimdMode } from '../defaults.js';
 
-/** wasm builds: auto = relaxed SIMD (fused multiply-add) where the runtime can run it, else SIMD128. */
-export const SIMD_MODES = ['auto', 'relaxed', 'simd128'] as const;
-export type SimdMode = (typeof SIMD_MODES)[number];
-/** The backend factory's `relaxed` option for a --simd value. */
-export function relaxedFor(mode: SimdMode): boolean | undefined {
-  return mode === 'auto' ? undefined : mode === 'relaxed';
-}
 /** Shared by train, sample and eval: large products split across this many threads (the batch-1 products of a
  *  2x512 model run 1.8x faster on 2 than on 1, bench:kernels); products below ~128k multiply-adds stay on the
  *  calling thread anyway. */
@@ -159,13 +149,13 @@ export const TRAIN = {
 } satisfies Record<string, OptSpec>;
 
 export const SAMPLE = {
-  temp: { flags: '--temp <t>', default: 0.8, help: 'temperature: lower is safer, higher is wilder; 0 always takes the most likely character', parse: real(0, Infinity) }, // 0.8: fluent with some variety
-  topK: { flags: '--top-k <k>', default: 0, help: 'draw only among the k most likely characters (0: off)', parse: int(0) },
-  topP: { flags: '--top-p <p>', default: 1, help: 'draw only among the most likely characters totalling p, in (0, 1] (1: off)', parse: real(0, 1, true) },
+  temp: { flags: '--temp <t>', default: SAMPLE_DEFAULTS.temp as number, help: 'temperature: lower is safer, higher is wilder; 0 always takes the most likely character', parse: real(0, Infinity) }, // 0.8 (src/defaults.ts, shared with the library): fluent with some variety
+  topK: { flags: '--top-k <k>', default: SAMPLE_DEFAULTS.topK as number, help: 'draw only among the k most likely characters (0: off)', parse: int(0) },
+  topP: { flags: '--top-p <p>', default: SAMPLE_DEFAULTS.topP as number, help: 'draw only among the most likely characters totalling p, in (0, 1] (1: off)', parse: real(0, 1, true) },
   prime: { flags: '--prime <text>', default: '', help: 'text to start from (printed first)', parse: text },
   primeFile: { flags: '--prime-file <path>', default: '', help: 'read the prime text from a file (- for standard input)', parse: nonEmpty },
   skipUnknown: { flags: '--skip-unknown', default: false, help: 'drop prime characters the model never saw instead of failing' }, // failing is the safe default: a silent drop changes the prime
-  length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
+  length: { flags: '-n, --length <n>', default: SAMPLE_DEFAULTS.length as number, help: 'characters to print, prime included (0: without end)', parse: int(0) },
   forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },
   seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed, or random (printed on stderr); same seed and checkpoint give the same text', parse: seedOrRandom }, // random: two runs give two texts; the seed drawn is printed, so any sample can be repeated
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
