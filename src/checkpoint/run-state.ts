@@ -4,8 +4,8 @@
  * loss curve), so N steps + resume + M steps equals N + M steps bit for bit.
  * Dimension legend: L layers, S state slots, B streams, H hidden, P parameters.
  */
-import type { Checkpoint, CorpusInfo, Tensor } from '../checkpoint/schema.js';
-import type { CheckpointInput } from '../checkpoint/codec.js';
+import type { Checkpoint, CorpusInfo, Tensor } from './schema.js';
+import type { CheckpointInput } from './codec.js';
 import type { Vocab } from '../data/vocab.js';
 import type { Kernels } from '../math/kernels.js';
 import { CharRNN } from '../model/char-rnn.js';
