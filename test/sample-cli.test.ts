@@ -57,6 +57,12 @@ describe('item 10: the seed of a random sample', () => {
       expect(again.stderr).not.toMatch(/seed/); // a given seed is not repeated back
     }
   });
+  it('is not printed at temperature 0 (no draws), nor before an error', async () => {
+    const t0 = await random(['--temp', '0']);
+    expect(t0.stderr).toBe('');
+    const bad = await random(['--prime', 'é']);
+    expect(bad.stderr).toMatch(/^charnn: cannot use the prime: .*\n$/);
+  });
   it('-q hides it; a bad seed is still a usage error', async () => {
     const q = await random(['-q']);
     expect(q.code).toBe(0);

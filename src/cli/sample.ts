@@ -67,8 +67,7 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
   held.kernels = kernels;
   const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
-  // a random sample says its seed, so it can be had again (stderr; -q hides it)
-  if (o.seed < 0) ui.info(`seed ${seed} (random; --seed ${seed} gives this text again)`);
+
   const vocab = Vocab.fromChars(ckpt.vocab);
   const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
   const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }, 64));
@@ -83,6 +82,9 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     throw CliError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
   }
   sampler.feed(startIds(p.ids, vocab));
+  // a random sample says its seed, so it can be had again (stderr; -q hides it), once every input is valid; at
+  // temperature 0 there are no draws, so no seed to tell
+  if (o.seed < 0 && o.temp > 0) ui.info(`seed ${seed} (random; --seed ${seed} gives this text again)`);
 
   const out = new StdoutStream(process.stdout);
   if (primeText && !(await out.write(primeText))) return EXIT.OK;
