@@ -6,6 +6,10 @@
  * so the loop allocates nothing per character; text is produced per chunk.
  *
  * Dimension legend: V vocabulary, L layers, S state slots, H hidden.
+ *
+ * This is the low-level piece: its own defaults (temperature 1, seed 0, a first character drawn uniformly when
+ * nothing was fed) are not the CLI's. `loadModel` (api/load-model.ts) and `charnn sample` add the CLI's defaults
+ * (src/defaults.ts) and the prime handling (prime.ts: a line break is fed when there is no prime).
  */
 import type { Kernels, Vec } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
