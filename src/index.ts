@@ -1,7 +1,10 @@
-/** The charnn library API. Never imports cli/. */
+/** The charnn library API. Never imports cli/. The front door: loadModel (api/load-model.ts) and train (run/train-api.ts). */
+export { loadModel, CharnnModel } from './api/load-model.js';
+export type { LoadModelOptions, GenerateOptions } from './api/load-model.js';
 export { train } from './run/train-api.js';
 export type { TrainEvent, TrainApiOptions } from './run/train-api.js';
-
+export { DEFAULT_BACKEND, DEFAULT_THREADS, SAMPLE_DEFAULTS, SIMD_MODES } from './options.js';
+export type { SimdMode } from './options.js';
 export type { Kernels, Vec, DType } from './math/kernels.js';
 export { createNaiveKernels } from './math/kernels-naive.js';
 export { createJsKernels } from './math/kernels-js.js';
@@ -45,11 +48,16 @@ export { saveCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint/io
 export { encodeCheckpoint, decodeCheckpoint, checkpointToText } from './checkpoint/codec.js';
 export type { CheckpointInput } from './checkpoint/codec.js';
 export { samplingOnly, isSamplingOnly } from './checkpoint/sampling-only.js';
+export { checkpointOfRun, modelFromCheckpoint, trainerStateOf } from './checkpoint/run-state.js';
+export type { RunTotals } from './checkpoint/run-state.js';
+export { checkpointInFolder, findDefaultCheckpoint } from './checkpoint/find.js';
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, newProgress } from './checkpoint/schema.js';
 export type { Checkpoint, CheckpointJSON, TensorJSON, Tensor, TrainingProgress, OptimizerSnapshot, CorpusInfo, HiddenState } from './checkpoint/schema.js';
 export { CheckpointError } from './checkpoint/errors.js';
 export { expectedTensorShapes } from './checkpoint/validate.js';
 export { Sampler } from './sample/sampler.js';
 export type { SampleOptions, StepModel } from './sample/sampler.js';
+export { preparePrime, encodePrime, describeDropped, startIds } from './sample/prime.js';
+export type { Prime } from './sample/prime.js';
 export { CharnnError } from './errors.js';
 export { VERSION } from './version.js';

@@ -65,6 +65,8 @@ const choice = <T extends string>(list: readonly T[]) => (raw: string): T => {
   return raw as T;
 };
 const text = (raw: string): string => raw;
+/** a 32-bit seed, or 'random' (-1: drawn when the command runs) */
+const seedOrRandom = (raw: string): number => (raw.trim().toLowerCase() === 'random' ? -1 : int(0, 0xffffffff)(raw));
 const nonEmpty = (raw: string): string => (raw.trim() === '' ? fail('must not be empty') : raw);
 
 /** '10m', '90s', '1h30m', '1.5h', '45' (seconds) -> seconds; '0' = no limit. */
@@ -114,7 +116,7 @@ const SIMD_OPTION = {
 
 // ---- the tables ------------------------------------------------------------------------------------------------
 
-/** Options every command has. */
+/** Options every command has; the program has them too, so they go before or after the command name. */
 export const COMMON = {
   verbose: { flags: '--verbose', default: false, help: 'more detail on stderr, and stack traces on errors' }, // off: errors are one line
   quiet: { flags: '-q, --quiet', default: false, help: 'only errors and warnings on stderr' }, // off: progress is what a terminal user wants
@@ -169,17 +171,19 @@ export const SAMPLE = {
   topK: { flags: '--top-k <k>', default: 0, help: 'draw only among the k most likely characters (0: off)', parse: int(0) },
   topP: { flags: '--top-p <p>', default: 1, help: 'draw only among the most likely characters totalling p, in (0, 1] (1: off)', parse: real(0, 1, true) },
   prime: { flags: '--prime <text>', default: '', help: 'text to start from (printed first)', parse: text },
-  primeFile: { flags: '--prime-file <path>', default: '', help: 'read the prime text from a file', parse: nonEmpty },
+  primeFile: { flags: '--prime-file <path>', default: '', help: 'read the prime text from a file (- for standard input)', parse: nonEmpty },
   skipUnknown: { flags: '--skip-unknown', default: false, help: 'drop prime characters the model never saw instead of failing' }, // failing is the safe default: a silent drop changes the prime
   length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
   forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },
-  seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed; same seed and checkpoint give the same text', parse: int(0, 0xffffffff) }, // random: two runs give two texts
+  seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed, or random (printed on stderr); same seed and checkpoint give the same text', parse: seedOrRandom }, // random: two runs give two texts; the seed drawn is printed, so any sample can be repeated
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
 
 export const EVAL = {
+  corpus: { flags: '--corpus <file>', default: '', help: "read the checkpoint's corpus from this file (- for stdin), checked by SHA-256, and score its validation split", parse: nonEmpty }, // for a corpus moved, renamed, or read from stdin in training
+  json: { flags: '--json', default: false, help: 'print the result as one JSON object' },
   batch: { flags: '--batch <n>', default: 0, show: "1; the validation split: the checkpoint's", help: 'streams read in parallel, for speed (each starts from the zero state; every character is still counted)', parse: int(1) }, // a text: one stream, so the figure depends on no layout; the split: training's layout, so it equals the validation loss training reported
   seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window, for speed only (the state is carried across windows)', parse: int(1) },
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
@@ -188,9 +192,18 @@ export const EVAL = {
 } satisfies Record<string, OptSpec>;
 
 export const INFO = {
+  json: { flags: '--json', default: false, help: 'print the checkpoint as one JSON object (header fields and sizes, no tensor data)' },
   width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the loss curve', parse: int(20, 400) },
 } satisfies Record<string, OptSpec>;
 
 export type Table = Record<string, OptSpec>;
 /** The parsed values of a table: each key typed as its default. */
 export type Values<T extends Table> = { [K in keyof T]: T[K]['default'] };
+
+/** `charnn sample`'s defaults, which the library's loadModel().sample() shares (read from the table above). */
+export const SAMPLE_DEFAULTS = {
+  temp: SAMPLE.temp.default,
+  topK: SAMPLE.topK.default,
+  topP: SAMPLE.topP.default,
+  length: SAMPLE.length.default,
+} as const;

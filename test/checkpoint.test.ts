@@ -70,7 +70,7 @@ describe('checkpoint codec', () => {
   it('stores tensors as base64 little-endian float32 under PyTorch names', () => {
     const doc = encodeCheckpoint(sample());
     expect(doc.format).toBe('charnn-checkpoint');
-    expect(doc.version).toBe(1);
+    expect(doc.version).toBe(2);
     expect(Object.keys(doc.tensors)).toContain('rnn.weight_ih_l0');
     const t = doc.tensors['decoder.bias'];
     expect(t.dtype).toBe('float32');
@@ -95,7 +95,7 @@ describe('checkpoint validation: every bad file gets its own message', () => {
     ['another JSON document', () => '{"name": "some-package", "version": "1.0.0"}', /not a charnn checkpoint/],
     ['a JSON array', () => '[1, 2, 3]', /not a charnn checkpoint/],
     ['wrong format tag', () => JSON.stringify({ ...good(), format: 'keras' }), /wrong format tag "keras"/],
-    ['newer version', () => JSON.stringify({ ...good(), version: 2, charnn: '3.1.0' }), /format version 2 \(written by charnn 3\.1\.0\) is newer than this charnn .* reads \(version 1\)/],
+    ['newer version', () => JSON.stringify({ ...good(), version: 3, charnn: '3.1.0' }), /format version 3 \(written by charnn 3\.1\.0\) is newer than this charnn .* reads \(version 2\)/],
     ['checksum mismatch', () => {
       const d = good();
       const s: string = d.tensors['decoder.bias'].data;

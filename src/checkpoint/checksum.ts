@@ -1,11 +1,21 @@
 /**
- * The checkpoint checksum: SHA-256 over every tensor's name, shape and raw little-endian float32 bytes.
- * Byte stream, in this order, tensors sorted by name inside each group so key order in the file does not matter:
+ * The checkpoint checksum, versioned with the file format (the `version` field decides which scheme applies).
+ *
+ * Version 1 (charnn 0.1 before the vocabulary was covered): SHA-256 over the tensors only. Byte stream, tensors
+ * sorted by name inside each group so key order in the file does not matter:
  *   for group in ['tensors', 'optimizer.<slot>' for each slot sorted, 'state']:
  *     for tensor in group (by name): utf8(group + '/' + name + ':' + shape.join('x') + '\n') then its data bytes
+ *
+ * Version 2: everything that gives the weights their meaning is covered too (the vocabulary maps output rows to
+ * characters, the model config says how to read the tensors, the corpus and training config say what the text was
+ * and how it was prepared, the progress and RNG say where a resume continues). The stream is
+ *   utf8('charnn-checkpoint/2\n' + canonicalJson(header) + '\n') then the version-1 tensor stream,
+ * where `header` is every field of the document except `checksum`, the tensor data (`tensors`, the optimizer's
+ * `slots`, `state`), with the optimizer as `{name, t}`. canonicalJson is JSON.stringify with object keys sorted
+ * at every depth, so a file re-serialised by another tool (key order, whitespace) still verifies.
  * Written as 'sha256:<hex>'.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Tensor } from './schema.js';
 import { f32ToLE } from './tensor-codec.js';
 
@@ -15,8 +25,22 @@ export interface ChecksumInput {
   state: { shape: number[]; data: Float32Array } | null;
 }
 
+/** Version-1 checksum: the tensors alone. */
 export function checkpointChecksum(x: ChecksumInput): string {
   const h = createHash('sha256');
+  hashTensors(h, x);
+  return 'sha256:' + h.digest('hex');
+}
+
+/** Version-2 checksum: the header fields (see the file comment), then the tensors. */
+export function checkpointChecksumV2(header: Record<string, unknown>, x: ChecksumInput): string {
+  const h = createHash('sha256');
+  h.update(`charnn-checkpoint/2\n${canonicalJson(header)}\n`, 'utf8');
+  hashTensors(h, x);
+  return 'sha256:' + h.digest('hex');
+}
+
+function hashTensors(h: Hash, x: ChecksumInput): void {
   const group = (g: string, list: Tensor[]) => {
     const sorted = [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const t of sorted) {
@@ -29,5 +53,19 @@ export function checkpointChecksum(x: ChecksumInput): string {
     for (const slot of Object.keys(x.optimizerSlots).sort()) group(`optimizer.${slot}`, x.optimizerSlots[slot]);
   }
   if (x.state) group('state', [{ name: 'hidden', shape: x.state.shape, data: x.state.data }]);
-  return 'sha256:' + h.digest('hex');
+}
+
+/** JSON with sorted keys at every depth; values as JSON itself writes them (undefined fields dropped, as in the file). */
+export function canonicalJson(value: unknown): string {
+  const sortKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+      return out;
+    }
+    return v;
+  };
+  // the round trip makes the in-memory value read exactly as the parsed file does (undefined, -0, toJSON)
+  return JSON.stringify(sortKeys(JSON.parse(JSON.stringify(value ?? null))));
 }

@@ -1,13 +1,19 @@
 /** Checkpoint <-> JSON text. Decoding validates everything (see validate.ts) and verifies the checksum. */
 import { VERSION } from '../version.js';
-import { checkpointChecksum } from './checksum.js';
+import { checkpointChecksum, checkpointChecksumV2 } from './checksum.js';
 import { CheckpointError } from './errors.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type CheckpointJSON, type Tensor, type TensorJSON } from './schema.js';
 import { decodeTensor, encodeTensor } from './tensor-codec.js';
 import { checkStateShape, checkTensorsMatch, parseCheckpointText, validateCheckpointJSON } from './validate.js';
 
 /** The fields a caller fills; version, writer and time are stamped here. */
-export type CheckpointInput = Omit<Checkpoint, 'charnnVersion' | 'created'> & Partial<Pick<Checkpoint, 'created'>>;
+export type CheckpointInput = Omit<Checkpoint, 'charnnVersion' | 'created' | 'formatVersion'> & Partial<Pick<Checkpoint, 'created'>>;
+
+/** The fields the version-2 checksum covers besides the tensor data (see checksum.ts). */
+function checksumHeader(d: Omit<CheckpointJSON, 'checksum' | 'tensors' | 'optimizer' | 'state'>, optimizer: { name: string; t: number } | null) {
+  const { format, version, charnn, created, model, vocab, config, corpus, progress, rng } = d;
+  return { format, version, charnn, created, model, vocab, config, corpus, progress, rng, optimizer };
+}
 
 export function encodeCheckpoint(c: CheckpointInput): CheckpointJSON {
   const tensors = (list: Tensor[]): Record<string, TensorJSON> => {
@@ -19,7 +25,7 @@ export function encodeCheckpoint(c: CheckpointInput): CheckpointJSON {
   if (c.state) checkStateShape(c.model, c.state.shape);
   const slots: Record<string, Record<string, TensorJSON>> = {};
   if (c.optimizer) for (const [slot, list] of Object.entries(c.optimizer.slots)) slots[slot] = tensors(list);
-  return {
+  const head: Omit<CheckpointJSON, 'checksum' | 'tensors' | 'optimizer' | 'state'> = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     charnn: VERSION,
@@ -30,7 +36,11 @@ export function encodeCheckpoint(c: CheckpointInput): CheckpointJSON {
     corpus: c.corpus,
     progress: c.progress,
     rng: c.rng,
-    checksum: checkpointChecksum({ tensors: c.tensors, optimizerSlots: c.optimizer?.slots ?? null, state: c.state }),
+  };
+  const opt = c.optimizer ? { name: c.optimizer.name, t: c.optimizer.t } : null;
+  return {
+    ...head,
+    checksum: checkpointChecksumV2(checksumHeader(head, opt), { tensors: c.tensors, optimizerSlots: c.optimizer?.slots ?? null, state: c.state }),
     tensors: tensors(c.tensors),
     optimizer: c.optimizer ? { name: c.optimizer.name, t: c.optimizer.t, slots } : null,
     state: c.state ? encodeTensor(c.state.shape, c.state.data) : null,
@@ -53,17 +63,31 @@ export function decodeCheckpoint(text: string): Checkpoint {
   if (doc.optimizer) for (const [slot, rec] of Object.entries(doc.optimizer.slots)) slots[slot] = list(rec, `optimizer ${slot}`);
   const state = doc.state ? { shape: [...doc.state.shape], data: decodeTensor(doc.state, 'hidden state') } : null;
 
-  const sum = checkpointChecksum({ tensors, optimizerSlots: doc.optimizer ? slots : null, state });
-  if (sum !== doc.checksum) {
-    throw new CheckpointError(
-      'checksum mismatch: the tensor data is not what was written',
-      'the file is corrupted or was edited; use another checkpoint (best.json or latest.json)',
-    );
-  }
+  // shapes first: a config edited out of step with the tensors is reported as such, not only as a mismatch
   checkTensorsMatch(doc.model, doc.vocab, tensors);
   if (doc.optimizer) for (const [slot, ts] of Object.entries(slots)) checkTensorsMatch(doc.model, doc.vocab, ts, `optimizer ${slot} tensor`);
   if (state) checkStateShape(doc.model, state.shape);
+  const data = { tensors, optimizerSlots: doc.optimizer ? slots : null, state };
+  if (doc.version >= 2) {
+    const opt = doc.optimizer ? { name: doc.optimizer.name, t: doc.optimizer.t } : null;
+    if (checkpointChecksumV2(checksumHeader(doc, opt), data) !== doc.checksum) {
+      throw new CheckpointError(
+        'checksum mismatch: the file is not what charnn wrote (weights, vocabulary, config or progress changed)',
+        'the file is corrupted or was edited; use another checkpoint (best.json or latest.json)',
+      );
+    }
+  } else {
+    // version 1 covered the tensors only; its vocabulary is at least checked to be in the order charnn writes
+    if (checkpointChecksum(data) !== doc.checksum) {
+      throw new CheckpointError(
+        'checksum mismatch: the tensor data is not what was written',
+        'the file is corrupted or was edited; use another checkpoint (best.json or latest.json)',
+      );
+    }
+    checkVocabOrder(doc.vocab);
+  }
   return {
+    formatVersion: doc.version,
     charnnVersion: doc.charnn,
     created: doc.created,
     model: doc.model,
@@ -76,4 +100,17 @@ export function decodeCheckpoint(text: string): Checkpoint {
     corpus: doc.corpus,
     config: doc.config,
   };
+}
+
+/** charnn's vocabularies are sorted by code point; in a version-1 file (whose checksum does not cover the
+ *  vocabulary) any other order means entries were swapped or edited. */
+function checkVocabOrder(vocab: readonly string[]): void {
+  for (let i = 1; i < vocab.length; i++) {
+    if (vocab[i - 1].codePointAt(0)! >= vocab[i].codePointAt(0)!) {
+      throw new CheckpointError(
+        `the vocabulary is not in code point order (entry ${i - 1} ${JSON.stringify(vocab[i - 1])} comes before ${JSON.stringify(vocab[i])}): it was edited`,
+        'use another checkpoint; a changed vocabulary gives the weights another meaning',
+      );
+    }
+  }
 }

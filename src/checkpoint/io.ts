@@ -112,11 +112,12 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Encode and save a checkpoint atomically. Returns the text written (so best.json can reuse it). */
-export function saveCheckpoint(path: string, c: CheckpointInput): string {
+/** Encode and save a checkpoint atomically. Returns the bytes written (a checkpoint's text can be tens of MB: to
+ *  write one encoding to two files, use checkpointToText and writeFileAtomic). */
+export function saveCheckpoint(path: string, c: CheckpointInput): { bytes: number } {
   const text = checkpointToText(c);
   writeFileAtomic(path, text);
-  return text;
+  return { bytes: Buffer.byteLength(text, 'utf8') };
 }
 
 /** Read, validate and decode a checkpoint file. Errors are CheckpointErrors saying which file and why. */

@@ -13,8 +13,10 @@ import type { RngState } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
 
 export const CHECKPOINT_FORMAT = 'charnn-checkpoint';
-/** Bump when a reader of the previous version could misread a new file; readers refuse newer versions. */
-export const CHECKPOINT_VERSION = 1;
+/** Bump when a reader of the previous version could misread a new file; readers refuse newer versions.
+ *  2: the checksum covers every field (vocabulary, model, config, corpus, progress), not only the tensors;
+ *  version-1 files still load (checksum.ts). */
+export const CHECKPOINT_VERSION = 2;
 
 /** A tensor on disk. */
 export interface TensorJSON {
@@ -75,6 +77,9 @@ export interface OptimizerSnapshot {
 export interface CorpusInfo {
   /** what the user passed: a path, '-' for stdin, or a registry name */
   source: string;
+  /** the absolute path it was read from (a file, or the registry's cached copy); absent for stdin and in files
+   *  written before it was recorded */
+  path?: string;
   bytes: number;
   chars: number;
   /** SHA-256 (hex) of the corpus bytes */
@@ -88,6 +93,8 @@ export interface HiddenState {
 }
 
 export interface Checkpoint {
+  /** the file's format version: 1 = checksum over the tensors only, 2 = over every field (checksum.ts) */
+  formatVersion: number;
   /** charnn version that wrote the file */
   charnnVersion: string;
   /** ISO 8601 time of writing */
@@ -119,7 +126,7 @@ export interface CheckpointJSON {
   corpus: CorpusInfo | null;
   progress: TrainingProgress;
   rng: Record<string, RngState>;
-  /** 'sha256:' + hex digest over every tensor below (see checksum.ts for the exact byte stream) */
+  /** 'sha256:' + hex digest over every other field and every tensor (version 1: the tensors only; see checksum.ts) */
   checksum: string;
   tensors: Record<string, TensorJSON>;
   optimizer: { name: string; t: number; slots: Record<string, Record<string, TensorJSON>> } | null;

@@ -1,7 +1,7 @@
 /**
  * Checkpoint validation: every way a file can be wrong gets its own clear message and a hint.
- * Order of checks: JSON -> is it a charnn checkpoint (format tag) -> version -> structure -> checksum (in codec)
- * -> tensor shapes vs the model config -> vocabulary vs tensors.
+ * Order of checks: JSON -> is it a charnn checkpoint (format tag) -> version -> structure -> (in codec) tensor
+ * shapes vs the model config -> vocabulary vs tensors -> checksum.
  */
 import { CELL_TYPES, GATES, STATE_SLOTS, validateModelConfig, type ModelConfig } from '../model/config.js';
 import { VERSION } from '../version.js';
@@ -52,7 +52,7 @@ export function validateCheckpointJSON(doc: unknown): CheckpointJSON {
   if (!isObj(doc.config)) bad('field "config" (training config) is missing');
   if (doc.corpus !== null) {
     const c = doc.corpus;
-    if (!isObj(c) || typeof c.source !== 'string' || !isNat(c.bytes) || !isNat(c.chars) || typeof c.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(c.sha256)) {
+    if (!isObj(c) || typeof c.source !== 'string' || !(c.path === undefined || typeof c.path === 'string') || !isNat(c.bytes) || !isNat(c.chars) || typeof c.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(c.sha256)) {
       bad('field "corpus" is malformed');
     }
   }

@@ -18,6 +18,10 @@ export function registerInfo(program: Command): void {
     // the report goes to stdout, so stdout decides the colour
     const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose, colorFor: 'stdout' });
     const { values } = readOptions(self, INFO);
+    if (values.json) {
+      process.stdout.write(JSON.stringify(checkpointSummary(path, loadCheckpoint(path))) + '\n');
+      return;
+    }
     const width = values.width || (process.stdout.isTTY ? Math.min(process.stdout.columns || 80, 120) : 72);
     process.stdout.write(describeCheckpoint(path, width, ui).join('\n') + '\n');
   });
@@ -26,7 +30,7 @@ export function registerInfo(program: Command): void {
 const n = (x: number) => x.toLocaleString('en-US');
 
 /** Epochs done as a decimal when the layout is known (windows per epoch as data/batches.ts computes them). */
-function epochs(c: ReturnType<typeof loadCheckpoint>): string {
+function epochs(c: Ckpt): string {
   const { batch, seq, valFrac } = c.config as { batch?: number; seq?: number; valFrac?: number };
   const p = c.progress;
   if (!c.corpus || !batch || !seq || valFrac === undefined) return `${p.epoch} (window ${p.position})`;
@@ -35,10 +39,82 @@ function epochs(c: ReturnType<typeof loadCheckpoint>): string {
 }
 const nats = (x: number) => `${x.toFixed(4)} nats (${(x / Math.LN2).toFixed(3)} bpc)`;
 
+type Ckpt = ReturnType<typeof loadCheckpoint>;
+
+/** The run's stop targets (totals over resumed runs, from the config) and what is left of each. */
+export function planOf(c: Ckpt): { untilStep: number; untilEpoch: number; untilMs: number; reached: boolean; left: { steps?: number; epochs?: number; ms?: number } } | null {
+  const cfg = c.config as { untilStep?: unknown; untilEpoch?: unknown; untilMs?: unknown };
+  const num = (v: unknown) => (typeof v === 'number' && v > 0 ? v : 0);
+  if (cfg.untilStep === undefined && cfg.untilEpoch === undefined && cfg.untilMs === undefined) return null; // not recorded
+  const t = { untilStep: num(cfg.untilStep), untilEpoch: num(cfg.untilEpoch), untilMs: num(cfg.untilMs) };
+  const p = c.progress;
+  const left: { steps?: number; epochs?: number; ms?: number } = {};
+  if (t.untilStep) left.steps = Math.max(0, t.untilStep - p.step);
+  if (t.untilEpoch) left.epochs = Math.max(0, t.untilEpoch - p.epoch);
+  if (t.untilMs) left.ms = Math.max(0, t.untilMs - p.elapsedMs);
+  const reached = left.steps === 0 || left.epochs === 0 || left.ms === 0;
+  return { ...t, reached, left };
+}
+
+function describePlan(c: Ckpt): string {
+  const plan = planOf(c);
+  if (!plan) return 'not recorded';
+  const goals = [
+    plan.untilStep && `step ${n(plan.untilStep)}`,
+    plan.untilEpoch && `epoch ${n(plan.untilEpoch)}`,
+    plan.untilMs && `${duration(plan.untilMs / 1000)} of training`,
+  ].filter(Boolean);
+  if (!goals.length) return 'no budget (until Ctrl-C)';
+  const l = plan.left;
+  const left = [
+    l.steps !== undefined && `${n(l.steps)} step${l.steps === 1 ? '' : 's'}`,
+    l.epochs !== undefined && `${n(l.epochs)} epoch${l.epochs === 1 ? '' : 's'}`,
+    l.ms !== undefined && duration(l.ms / 1000),
+  ].filter(Boolean);
+  return `until ${goals.join(' or ')}${goals.length > 1 ? ', whichever comes first' : ''}: ${plan.reached ? 'reached' : `${left.join(' or ')} left (train --resume continues it)`}`;
+}
+
+/** The most recent training loss: the last loss-curve point, or the mean of the steps since it when newer (a run
+ *  shorter than --history-every has only those). */
+function lastTrainLoss(c: Ckpt): { loss: number; step: number; steps?: number } | null {
+  const p = c.progress;
+  const last = p.lossHistory[p.lossHistory.length - 1];
+  if (p.pending.count > 0 && (!last || last.step < p.step)) return { loss: p.pending.sum / p.pending.count, step: p.step, steps: p.pending.count };
+  return last ? { loss: last.train, step: last.step } : null;
+}
+
+const paramsOf = (c: Ckpt) => expectedTensorShapes(c.model).reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+
+/** `info --json`: every header field, the sizes, the plan and the latest losses; no tensor data. */
+export function checkpointSummary(path: string, c: Ckpt): Record<string, unknown> {
+  const last = lastTrainLoss(c);
+  let lastVal: { step: number; val: number } | null = null;
+  for (const pt of c.progress.lossHistory) if (pt.val !== undefined) lastVal = { step: pt.step, val: pt.val };
+  return {
+    checkpoint: path,
+    formatVersion: c.formatVersion,
+    checksum: c.formatVersion >= 2 ? 'every field' : 'tensors only',
+    charnn: c.charnnVersion,
+    created: c.created,
+    model: c.model,
+    parameters: paramsOf(c),
+    vocab: c.vocab,
+    corpus: c.corpus,
+    config: c.config,
+    plan: planOf(c),
+    progress: c.progress,
+    lastTrain: last && { step: last.step, nats: last.loss, ...(last.steps ? { meanOfSteps: last.steps } : {}) },
+    lastVal: lastVal && { step: lastVal.step, nats: lastVal.val },
+    resumable: Boolean(c.optimizer && c.state),
+    optimizer: c.optimizer && { name: c.optimizer.name, t: c.optimizer.t },
+    streams: c.state ? c.state.shape[2] : null,
+  };
+}
+
 export function describeCheckpoint(path: string, width: number, ui: Ui): string[] {
   const c = loadCheckpoint(path);
   const m = c.model;
-  const params = expectedTensorShapes(m).reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+  const params = paramsOf(c);
   const p = c.progress;
   const cfg = c.config as Record<string, unknown>;
   const key = (k: string) => ui.c.bold(k.padEnd(11));
@@ -65,14 +141,18 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
     ].filter(Boolean);
     out.push(`${key('settings')}${bits.join(', ')}`);
   }
-  const last = p.lossHistory[p.lossHistory.length - 1];
+  out.push(`${key('plan')}${describePlan(c)}`);
+  const last = lastTrainLoss(c);
   let lastVal: { step: number; val: number } | null = null;
   for (const pt of p.lossHistory) if (pt.val !== undefined) lastVal = { step: pt.step, val: pt.val };
   const parts: string[] = [];
-  if (last) parts.push(`train ${nats(last.train)} at step ${n(last.step)}`);
+  if (last) parts.push(`train ${nats(last.loss)} at step ${n(last.step)}${last.steps ? ` (mean of its last ${n(last.steps)} step${last.steps > 1 ? 's' : ''})` : ''}`);
   if (lastVal) parts.push(`val ${nats(lastVal.val)} at step ${n(lastVal.step)}`);
   out.push(`${key('loss')}${parts.length ? parts.join('; ') : 'not recorded yet'}`);
   out.push(`${key('best val')}${p.bestValLoss !== null ? `${nats(p.bestValLoss)} at step ${n(p.bestValStep ?? 0)}` : 'none yet'}`);
+  out.push(
+    `${key('checksum')}${c.formatVersion >= 2 ? 'verified: covers every field (weights, vocabulary, config, progress)' : `verified over the tensors only (format ${c.formatVersion}, older charnn); vocabulary order checked`}`,
+  );
   out.push(`${key('resumable')}${c.optimizer && c.state ? `yes (${c.optimizer.name} state, carried state of ${c.state.shape[2]} streams)` : 'no (weights only)'}`);
   if (p.lossHistory.length) {
     out.push('');

@@ -8,6 +8,7 @@ import { registerCorpusCommands } from './corpus.js';
 import { CliError, EXIT, exitCodeOf, formatError } from './errors.js';
 import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
+import { addOptions, COMMON } from './options.js';
 import { registerSample } from './sample.js';
 import { guardStdio } from './stdio.js';
 import { registerTrain } from './train.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => {} }); // errors are printed once, by main, in charnn's format
+  addOptions(program, COMMON); // `charnn -q sample` as well as `charnn sample -q` (commands read both: readOptions)
   registerTrain(program);
   registerSample(program);
   registerInfo(program);

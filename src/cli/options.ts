@@ -35,10 +35,20 @@ export function readOptions<T extends Table>(cmd: Command, table: T): { values: 
   const raw = cmd.opts();
   const values = {} as Values<T>;
   const given = new Set<keyof T>();
+  const byUser = (src: string | undefined) => src === 'cli' || src === 'env';
   for (const key of Object.keys(table) as Array<keyof T & string>) {
-    (values as Record<string, unknown>)[key] = raw[key] ?? table[key].default;
-    const src = cmd.getOptionValueSource(key);
-    if (src === 'cli' || src === 'env') given.add(key);
+    let value = raw[key];
+    let src = cmd.getOptionValueSource(key);
+    // the global options (COMMON) are also the program's: given before the command, or after it when commander
+    // gave them to the program, they are found there
+    for (let p = cmd.parent; p && !byUser(src); p = p.parent) {
+      if (byUser(p.getOptionValueSource(key))) {
+        value = p.getOptionValue(key);
+        src = p.getOptionValueSource(key);
+      }
+    }
+    (values as Record<string, unknown>)[key] = value ?? table[key].default;
+    if (byUser(src)) given.add(key);
   }
   return { values, given };
 }

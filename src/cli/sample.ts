@@ -6,10 +6,13 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { checkpointInFolder } from '../checkpoint/find.js';
 import { loadCheckpoint } from '../checkpoint/io.js';
+import { readStream } from '../data/corpus.js';
 import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import type { Kernels } from '../math/kernels.js';
+import { describeDropped, preparePrime, startIds } from '../sample/prime.js';
 import { Sampler } from '../sample/sampler.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
@@ -22,7 +25,7 @@ export function registerSample(program: Command): void {
   const cmd = program
     .command('sample')
     .description('generate text from a checkpoint; prints only the text on stdout')
-    .argument('[checkpoint]', 'a checkpoint .json (default: the newest under ./checkpoints/, else the bundled model)');
+    .argument('[checkpoint]', 'a checkpoint .json or a run folder (its best.json, else latest.json; default: the newest under ./checkpoints/, else the bundled model)');
   addOptions(cmd, SAMPLE);
   addOptions(cmd, COMMON);
   cmd.action(async (path: string | undefined, _o: unknown, self: Command) => {
@@ -51,30 +54,37 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     path = found.path;
     ui.info(`sampling from ${displayPath(path)} (${found.why})`);
   }
+  const inRun = checkpointInFolder(path);
+  if (inRun) {
+    path = displayPath(inRun.path);
+    ui.info(`sampling from ${path} (${inRun.why})`);
+  }
   const ckpt = loadCheckpoint(path);
   const prime = given.has('primeFile')
-    ? attemptSync(`cannot read the prime file ${o.primeFile}`, () => readPrimeFile(o.primeFile))
+    ? await attempt(`cannot read the prime ${o.primeFile === '-' ? 'from standard input' : `file ${o.primeFile}`}`, () => readPrimeFile(o.primeFile))
     : o.prime;
 
   const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
   held.kernels = kernels;
   const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
-  ui.debug(`seed ${seed}`);
+
   const vocab = Vocab.fromChars(ckpt.vocab);
   const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
   const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }, 64));
-  const primeIds = attemptSync('cannot use the prime', () => sampler.encode(prime, o.skipUnknown));
-  const primeText = vocab.decode(primeIds);
-  const primeLen = primeIds.length;
+  const p = attemptSync('cannot use the prime', () => preparePrime(prime, vocab, o.skipUnknown));
+  if (p.dropped.size) {
+    const n = [...p.dropped.values()].reduce((a, b) => a + b, 0);
+    ui.warn(`--skip-unknown dropped ${n} prime character${n > 1 ? 's' : ''} the model never saw: ${describeDropped(p.dropped)}`);
+  }
+  const primeText = p.text;
+  const primeLen = p.ids.length;
   if (!forever && primeLen > o.length) {
     throw CliError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
   }
-  if (primeLen > 0) sampler.feed(primeIds);
-  else {
-    // no prime: start as after a line break, the most neutral context a text has (not printed)
-    const nl = vocab.idOf('\n');
-    if (nl >= 0) sampler.feed([nl]);
-  }
+  sampler.feed(startIds(p.ids, vocab));
+  // a random sample says its seed, so it can be had again (stderr; -q hides it), once every input is valid; at
+  // temperature 0 there are no draws, so no seed to tell
+  if (o.seed < 0 && o.temp > 0) ui.info(`seed ${seed} (random; --seed ${seed} gives this text again)`);
 
   const out = new StdoutStream(process.stdout);
   if (primeText && !(await out.write(primeText))) return EXIT.OK;
@@ -87,7 +97,9 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   return EXIT.OK;
 }
 
-function readPrimeFile(path: string): string {
+/** The prime file's text ('-': standard input). BOM and line ends are preparePrime's job. */
+async function readPrimeFile(path: string): Promise<string> {
+  if (path === '-') return Buffer.from(await readStream(process.stdin)).toString('utf8');
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {

@@ -15,6 +15,8 @@ export interface CorpusBytes {
   bytes: Uint8Array;
   /** what the user passed, for the checkpoint and messages */
   source: string;
+  /** the absolute path read, null for stdin */
+  path: string | null;
   /** short name for the default run name */
   stem: string;
   sha256: string;
@@ -41,7 +43,7 @@ export async function readCorpusInput(arg: string | undefined, hooks: CorpusHook
     }
   } catch (e) {
     // corpus errors are already "what: why (hint)"
-    if (e instanceof CorpusError) throw new CliError(e.message);
+    if (e instanceof CorpusError) throw Object.assign(new CliError(e.message), { cause: e }); // the code tells offline apart
     throw e;
   }
   let bytes: Uint8Array;
@@ -51,11 +53,12 @@ export async function readCorpusInput(arg: string | undefined, hooks: CorpusHook
     throw new CliError((e as Error).message, undefined, 'cannot read the corpus');
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { bytes, source: arg ?? stem, stem: stem.replace(/[^\w.-]+/g, '_') || 'corpus', sha256 };
+  return { bytes, source: arg ?? stem, path: path === '-' ? null : path, stem: stem.replace(/[^\w.-]+/g, '_') || 'corpus', sha256 };
 }
 
+/** The corpus as a checkpoint records it: the absolute path too, so `eval` finds it from any folder. */
 export function corpusInfo(c: CorpusBytes, chars: number): CorpusInfo {
-  return { source: c.source, bytes: c.bytes.length, chars, sha256: c.sha256 };
+  return { source: c.source, ...(c.path ? { path: c.path } : {}), bytes: c.bytes.length, chars, sha256: c.sha256 };
 }
 
 /** A path as the user would type it: relative to the CWD when inside it. */

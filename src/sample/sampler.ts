@@ -6,12 +6,17 @@
  * so the loop allocates nothing per character; text is produced per chunk.
  *
  * Dimension legend: V vocabulary, L layers, S state slots, H hidden.
+ *
+ * This is the low-level piece: its own defaults (temperature 1, seed 0, a first character drawn uniformly when
+ * nothing was fed) are not the CLI's. `loadModel` (api/load-model.ts) and `charnn sample` add the CLI's defaults
+ * (src/defaults.ts) and the prime handling (prime.ts: a line break is fed when there is no prime).
  */
 import type { Kernels, Vec } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
-import { describeCodePoint, type Vocab } from '../data/vocab.js';
+import type { Vocab } from '../data/vocab.js';
 import { CharnnError } from '../errors.js';
+import { encodePrime } from './prime.js';
 
 /** What the sampler needs from a model (CharRNN satisfies it). */
 export interface StepModel {
@@ -80,23 +85,9 @@ export class Sampler {
   }
 
   /** Ids of the characters of `text`, or an error naming the characters the model never saw. With `skipUnknown`
-   *  those characters are dropped instead. */
+   *  those characters are dropped instead (prime.ts: preparePrime also normalises and counts them). */
   encode(text: string, skipUnknown = false): number[] {
-    const ids: number[] = [];
-    const unknown = new Set<string>();
-    for (const ch of text) {
-      const id = this.vocab.idOf(ch);
-      if (id < 0) unknown.add(ch);
-      else ids.push(id);
-    }
-    if (unknown.size && !skipUnknown) {
-      const list = [...unknown].map((c) => describeCodePoint(c.codePointAt(0)!)).join(', ');
-      throw new CharnnError(
-        `the prime has ${unknown.size} character${unknown.size > 1 ? 's' : ''} the model never saw: ${list}`,
-        'remove them, or pass --skip-unknown to drop them',
-      );
-    }
-    return ids;
+    return encodePrime(text, this.vocab, skipUnknown).ids;
   }
 
   /** Run ids through the model (the prime); afterwards the next draw continues the text. */
