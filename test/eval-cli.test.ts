@@ -33,15 +33,16 @@ describe('eval finds the corpus', () => {
     expect(c.corpus).toMatchObject({ source: 'corpus.txt', path: join(dir, 'corpus.txt') });
     const here = await runCli(['eval', 'run/latest.json'], { cwd: dir });
     expect(here.code, here.stderr).toBe(0);
-    expect(here.stdout).toMatch(/of the validation split of corpus\.txt\n$/);
+    expect(here.stdout).toMatch(/of the validation split of corpus\.txt \(the training layout[^\n]*\)\n$/);
     const there = await runCli(['eval', '../run/latest.json'], { cwd: join(dir, 'elsewhere') });
     expect(there.code, there.stderr).toBe(0);
     expect(lossOf(there.stdout)).toBe(lossOf(here.stdout));
-    // the split is the corpus's last 10%: scoring that text whole gives the same loss
+    // the split is the corpus's last 10%: that text scored as one stream gives the split's one-stream figure
     const ids = [...text];
     writeFileSync(join(dir, 'val.txt'), ids.slice(Math.floor(ids.length * 0.9)).join(''));
     const whole = await runCli(['eval', 'run/latest.json', 'val.txt'], { cwd: dir });
-    expect(lossOf(whole.stdout)).toBe(lossOf(here.stdout));
+    const oneStream = await runCli(['eval', 'run/latest.json', '--batch', '1'], { cwd: dir });
+    expect(lossOf(whole.stdout)).toBe(lossOf(oneStream.stdout));
   });
 
   it('--corpus FILE rebuilds the split from any copy with the right SHA-256, and refuses another text', async () => {
@@ -50,7 +51,7 @@ describe('eval finds the corpus', () => {
     const r = await runCli(['eval', 'run/latest.json', '--corpus', 'copy.txt'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(lossOf(r.stdout)).toBe(want);
-    expect(r.stdout).toMatch(/of the validation split of copy\.txt\n$/);
+    expect(r.stdout).toMatch(/of the validation split of copy\.txt \(the training layout[^\n]*\)\n$/);
     const s = await runCli(['eval', 'run/latest.json', '--corpus', '-'], { cwd: dir, input: text });
     expect(lossOf(s.stdout)).toBe(want);
     const bad = await runCli(['eval', 'run/latest.json', '--corpus', 'other.txt'], { cwd: dir });
@@ -107,7 +108,7 @@ describe('eval --json', () => {
     const r = await runCli(['eval', 'run/latest.json', '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(Object.keys(j)).toEqual(['checkpoint', 'text', 'nats', 'bpc', 'chars']);
+    expect(Object.keys(j)).toEqual(['checkpoint', 'text', 'nats', 'bpc', 'chars', 'how']);
     expect(j.checkpoint).toBe('run/latest.json');
     expect(j.text).toBe('the validation split of corpus.txt');
     expect(j.nats.toFixed(4)).toBe(lossOf(line.stdout));
