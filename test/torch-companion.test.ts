@@ -1,0 +1,97 @@
+/**
+ * The PyTorch companion (torch/charnn_torch.py) against charnn itself: its defaults are charnn's; N steps on each
+ * side from one checkpoint end at the same validation loss; a run goes charnn -> PyTorch -> charnn (resume,
+ * sample, eval); two processes (DistributedDataParallel, gloo) train as one. Runs wherever /usr/bin/python3
+ * imports torch (Debian python3-torch; CHARNN_PYTHON for another interpreter), skips with the reason otherwise.
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/io.js';
+import { TRAIN } from '../src/cli/options.js';
+import { charnn, CHECK_MODEL, checkCorpus, companion, COMPANION, equivalence, lastVal, PYTHON, run, TOLERANCE, torchStatus } from '../torch/equivalence.js';
+
+const torch = torchStatus();
+const title = torch.ok ? `PyTorch companion (torch ${torch.version})` : `PyTorch companion (skipped: ${torch.why})`;
+
+describe.skipIf(!torch.ok)(title, () => {
+  let dir: string;
+  let corpus: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'charnn-torch-'));
+    corpus = checkCorpus(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("uses charnn train's defaults", async () => {
+    const r = await companion(['defaults'], dir);
+    const py = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(py)) expect([key, value]).toEqual([key, (TRAIN as Record<string, { default: unknown }>)[key].default]);
+  });
+
+  for (const cell of ['lstm', 'gru', 'rnn']) {
+    it(`${cell}: 200 steps in charnn and in PyTorch from one checkpoint end at the same validation loss`, async () => {
+      const e = await equivalence(cell, 200, dir, corpus);
+      console.log(`torch equivalence ${JSON.stringify(e)}`);
+      expect(e.diff).toBeLessThan(TOLERANCE);
+      expect(e.charnn).toBeLessThan(Math.log(65) - 0.5); // both learned something: the start is ~ln V
+    }, 240_000);
+  }
+
+  it('round trip: charnn -> PyTorch (20 steps) -> charnn (resume 20, sample, eval), as 40 steps in charnn', async () => {
+    const base = join(dir, 'trip');
+    const model = ['--cell', 'lstm', ...CHECK_MODEL, '--eval-every', '10'];
+    await charnn(['train', corpus, ...model, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
+    cpSync(join(base, 'start'), join(base, 'only-charnn'), { recursive: true });
+    const ckpt = join(base, 'start', 'latest.json');
+
+    const py = await companion(['train', '--resume', ckpt, '--steps', '20', '--device', 'cpu', '--threads', '1'], dir);
+    expect(py.stdout.trim()).toBe(ckpt); // stdout: the checkpoint path only
+    expect(py.stderr).toMatch(/step 21: val/);
+    const mid = loadCheckpoint(ckpt); // charnn's own loader: format, checksum, shapes
+    expect(mid.progress.step).toBe(21);
+    expect(mid.optimizer!.t).toBe(21);
+    expect(mid.progress.position).toBe(21);
+    expect(mid.progress.chars).toBe(21 * 16 * 32);
+    expect(mid.state!.shape).toEqual([2, 2, 16, 64]);
+    expect(mid.progress.lossHistory.filter((p) => p.val !== undefined).map((p) => p.step)).toEqual([1, 10, 20, 21]);
+
+    await charnn(['train', corpus, '--resume', ckpt, '--steps', '20', '--quiet'], dir);
+    await charnn(['train', corpus, '--resume', join(base, 'only-charnn', 'latest.json'), '--steps', '40', '--quiet'], dir);
+    const back = loadCheckpoint(ckpt);
+    expect(back.progress.step).toBe(41);
+    expect(back.optimizer!.t).toBe(41);
+    const viaTorch = lastVal(ckpt);
+    const onlyCharnn = lastVal(join(base, 'only-charnn', 'latest.json'));
+    console.log(`torch round trip: val ${viaTorch} via PyTorch, ${onlyCharnn} in charnn only`);
+    expect(Math.abs(viaTorch - onlyCharnn)).toBeLessThan(TOLERANCE);
+
+    const ev = await charnn(['eval', ckpt, '--threads', '1'], dir);
+    expect(Number(/^([\d.]+) nats/.exec(ev.stdout)![1])).toBeCloseTo(viaTorch, 4);
+    const pyEval = await companion(['eval', ckpt, corpus, '--device', 'cpu'], dir);
+    expect(Math.abs(Number(/^([\d.]+) nats/.exec(pyEval.stdout)![1]) - viaTorch)).toBeLessThan(5e-5);
+    const s = await charnn(['sample', ckpt, '--length', '60', '--seed', '1', '--temp', '0.7'], dir);
+    expect([...s.stdout].length).toBe(60);
+  }, 240_000);
+
+  it('two processes (DistributedDataParallel over gloo, half the streams each) train as one', async () => {
+    const base = join(dir, 'ddp');
+    await charnn(['train', corpus, '--cell', 'gru', ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', join(base, 'one')], dir);
+    cpSync(join(base, 'one'), join(base, 'two'), { recursive: true });
+    const args = (d: string) => [COMPANION, 'train', '--resume', join(base, d, 'latest.json'), '--steps', '20', '--eval-every', '0', '--device', 'cpu', '--threads', '1', '-q'];
+    await companion(args('one').slice(1), dir);
+    // what torchrun sets for each worker (Debian's torchrun 1.13 fails on Python 3.11, so start them directly)
+    const env = (rank: number) => ({ MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(29500 + (process.pid % 400)), WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: String(rank) });
+    const [r0, r1] = await Promise.all([run(PYTHON, args('two'), dir, env(0)), run(PYTHON, args('two'), dir, env(1))]);
+    expect([r0.code, r1.code, r0.stderr + r1.stderr]).toEqual([0, 0, '']);
+    expect(r1.stdout).toBe(''); // only rank 0 writes and reports
+    const a = loadCheckpoint(join(base, 'one', 'latest.json'));
+    const b = loadCheckpoint(join(base, 'two', 'latest.json'));
+    expect(b.progress.step).toBe(21);
+    expect(Math.abs(lastVal(join(base, 'two', 'latest.json')) - lastVal(join(base, 'one', 'latest.json')))).toBeLessThan(1e-4);
+    let maxGap = 0;
+    for (let i = 0; i < a.state!.data.length; i++) maxGap = Math.max(maxGap, Math.abs(a.state!.data[i] - b.state!.data[i]));
+    expect(maxGap).toBeLessThan(1e-3); // the gathered carry puts each rank's streams back in place
+  }, 240_000);
+});
