@@ -4,13 +4,13 @@
  * sample, eval); two processes (DistributedDataParallel, gloo) train as one. Runs wherever /usr/bin/python3
  * imports torch (Debian python3-torch; CHARNN_PYTHON for another interpreter), skips with the reason otherwise.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
 import { TRAIN } from '../src/cli/options.js';
-import { charnn, CHECK_MODEL, checkCorpus, companion, COMPANION, equivalence, lastVal, PYTHON, run, TOLERANCE, torchStatus } from '../torch/equivalence.js';
+import { charnn, CHECK_MODEL, checkCorpus, companion, COMPANION, equivalence, lastVal, PYTHON, ROOT, run, TOLERANCE, torchStatus } from '../torch/equivalence.js';
 
 const torch = torchStatus();
 const title = torch.ok ? `PyTorch companion (torch ${torch.version})` : `PyTorch companion (skipped: ${torch.why})`;
@@ -74,6 +74,39 @@ describe.skipIf(!torch.ok)(title, () => {
     const s = await charnn(['sample', ckpt, '--length', '60', '--seed', '1', '--temp', '0.7'], dir);
     expect([...s.stdout].length).toBe(60);
   }, 240_000);
+
+  it('a fresh PyTorch run (gru, dropout) is reproducible by seed, starts from charnn\'s RNG state and continues in charnn', async () => {
+    const base = join(dir, 'fresh');
+    const model = ['--cell', 'gru', '--layers', '1', '--hidden', '32', '--batch', '8', '--seq', '16', '--steps', '5', '--seed', '4'];
+    const py = (out: string) => companion(['train', corpus, ...model, '--dropout', '0.1', '--device', 'cpu', '--threads', '1', '--out', join(base, out)], dir);
+    const [a, b] = await Promise.all([py('a'), py('b')]);
+    expect(a.stdout.trim()).toBe(join(base, 'a', 'latest.json'));
+    const ca = loadCheckpoint(join(base, 'a', 'latest.json'));
+    const cb = loadCheckpoint(join(base, 'b', 'latest.json'));
+    expect(b.code).toBe(0);
+    for (const [i, t] of ca.tensors.entries()) expect(Buffer.from(cb.tensors[i].data.buffer).equals(Buffer.from(t.data.buffer))).toBe(true);
+    expect(ca.model).toEqual({ cell: 'gru', layers: 1, hidden: 32, vocabSize: ca.vocab.length, dropout: 0.1 });
+    // charnn without dropout leaves its training RNG untouched: the state a fresh run starts from
+    await charnn(['train', corpus, ...model, '--dropout', '0', '--quiet', '--out', join(base, 'charnn')], dir);
+    expect(ca.rng.train).toEqual(loadCheckpoint(join(base, 'charnn', 'latest.json')).rng.train);
+    await charnn(['train', corpus, '--resume', join(base, 'a', 'latest.json'), '--steps', '5', '--quiet'], dir);
+    const back = loadCheckpoint(join(base, 'a', 'latest.json'));
+    expect([back.progress.step, back.optimizer!.t, back.model.dropout]).toEqual([10, 10, 0.1]);
+  }, 240_000);
+
+  it('refuses a sampling-only checkpoint and a different corpus with one line and exit 1', async () => {
+    const base = join(dir, 'refuse');
+    await charnn(['train', corpus, '--cell', 'rnn', ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', base], dir);
+    const sampling = join(ROOT, 'checkpoints', 'pretrained', 'tinyshakespeare.json');
+    const r1 = await run(PYTHON, [COMPANION, 'train', corpus, '--resume', sampling, '--steps', '1', '--device', 'cpu'], dir);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toMatch(/^charnn_torch: cannot resume: .* is a sampling-only checkpoint .*\n$/);
+    writeFileSync(join(dir, 'other.txt'), readFileSync(corpus, 'utf8').slice(0, 100_000));
+    const r2 = await run(PYTHON, [COMPANION, 'train', join(dir, 'other.txt'), '--resume', join(base, 'latest.json'), '--steps', '1', '--device', 'cpu'], dir);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/^charnn_torch: cannot resume: the corpus differs .* \(pass the same corpus, or add --force\)\n$/);
+    expect(loadCheckpoint(join(base, 'latest.json')).progress.step).toBe(1); // untouched
+  }, 120_000);
 
   it('two processes (DistributedDataParallel over gloo, half the streams each) train as one', async () => {
     const base = join(dir, 'ddp');
