@@ -297,10 +297,19 @@ def train(a):
         if stop["sig"] is not None:
             sys.exit(EXIT_INTERRUPTED)
         stop["sig"] = sig
-        log("interrupted: finishing this step and saving (again to quit at once)")
+        log("interrupted: finishing this step and saving (again to quit at once)", quiet)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+
+    def agree(flag):
+        """True on every process when it is true on any (a time budget or a signal seen by one rank stops all)."""
+        if world == 1:
+            return flag
+        import torch.distributed as dist
+        t = torch.tensor([1.0 if flag else 0.0], device=device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item())
     B, T = o["batch"], o["seq"]
     P = sum(p.numel() for p in model.parameters())
     log(f"{'resuming ' + a.resume + ' at step ' + str(step0) if ckpt is not None else 'training'}: {mc['cell']} "
@@ -310,7 +319,7 @@ def train(a):
     last_eval = -1
     saved_any, last_save, best_unsaved, loss = False, step0, False, float("nan")
     t_log = time.time()
-    while not stop["sig"] and not reached(targets, trainer.step_count, trainer.epoch, elapsed()):
+    while not agree(stop["sig"] is not None or reached(targets, trainer.step_count, trainer.epoch, elapsed())):
         try:
             loss, norm, lr = trainer.step()
         except Diverged as e:
@@ -330,7 +339,8 @@ def train(a):
             t_log = time.time()
             cps_now = (s - step0) * B * T / max(time.time() - t_start, 1e-3)
             log(f"step {s} | epoch {trainer.epoch} | loss {loss:.4f} | {cps_now:,.0f} chars/s", quiet)
-    if not stop["sig"] and trainer.val is not None and last_eval != trainer.step_count and trainer.step_count > step0:
+    interrupted = agree(stop["sig"] is not None)
+    if not interrupted and trainer.val is not None and last_eval != trainer.step_count and trainer.step_count > step0:
         v, best = trainer.evaluate()
         best_unsaved = best_unsaved or best
         log(f"step {trainer.step_count}: val {v:.4f} nats ({v / math.log(2):.3f} bpc){' best' if best else ''}", quiet)
@@ -340,12 +350,12 @@ def train(a):
     # ---- report
     secs = time.time() - t_start
     bv = trainer.best_val
-    log(f"{'interrupted' if stop['sig'] else 'done'}: step {trainer.step_count} (epoch {trainer.epoch}), "
+    log(f"{'interrupted' if interrupted else 'done'}: step {trainer.step_count} (epoch {trainer.epoch}), "
         + (f"best val {bv:.4f} nats at step {trainer.best_val_step}, " if bv is not None else f"train loss {loss:.4f}, ")
         + f"{secs:.1f}s, {(trainer.step_count - step0) * B * T / max(secs, 1e-3):,.0f} chars/s", quiet)
     if rank == 0:
         print(latest, flush=True)
-    return EXIT_INTERRUPTED if stop["sig"] else 0
+    return EXIT_INTERRUPTED if interrupted else 0
 
 
 # ---- eval -----------------------------------------------------------------------------------------------------
