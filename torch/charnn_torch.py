@@ -180,6 +180,12 @@ def rng_init_state(seed):
     return out if any(out) else [1, 0, 0, 0]
 
 
+def display_path(p):
+    """A path as the user would type it: relative to the current folder when inside it (as charnn prints paths)."""
+    rel = os.path.relpath(p)
+    return p if rel.startswith("..") or os.path.isabs(rel) else rel
+
+
 def log(msg, quiet=False):
     if not quiet:
         print(f"charnn_torch: {msg}", file=sys.stderr, flush=True)
@@ -315,7 +321,7 @@ def train(a):
     log(f"{'resuming ' + a.resume + ' at step ' + str(step0) if ckpt is not None else 'training'}: {mc['cell']} "
         f"{mc['layers']}x{mc['hidden']}, {P:,} parameters, vocabulary {len(vocab)}, {len(ids):,} characters, batch {B} x "
         f"seq {T}, {o['optimizer']} lr {o['lr']}, {device}{f' x {world} processes' if world > 1 else ''}, torch "
-        f"{torch.__version__}; saving to {out_dir}", quiet)
+        f"{torch.__version__}; saving to {display_path(out_dir)}", quiet)
     last_eval = -1
     saved_any, last_save, best_unsaved, loss = False, step0, False, float("nan")
     t_log = time.time()
@@ -354,7 +360,7 @@ def train(a):
         + (f"best val {bv:.4f} nats at step {trainer.best_val_step}, " if bv is not None else f"train loss {loss:.4f}, ")
         + f"{secs:.1f}s, {(trainer.step_count - step0) * B * T / max(secs, 1e-3):,.0f} chars/s", quiet)
     if rank == 0:
-        print(latest, flush=True)
+        print(display_path(latest), flush=True)
     return EXIT_INTERRUPTED if interrupted else 0
 
 
