@@ -15,6 +15,7 @@ import { configFromTensors } from '../src/export/convert.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/export/safetensors.js';
 import { createKernels } from '../src/math/backend.js';
 import { CharRNN } from '../src/model/char-rnn.js';
+import { Rng } from '../src/math/rng.js';
 import { ROOT, runCli } from './helpers/cli.js';
 import { torchStatus } from '../torch/equivalence.js';
 
@@ -39,6 +40,23 @@ describe('the safetensors byte layout', () => {
     expect(new DataView(bytes.buffer).getFloat32(8 + n + 24, true)).toBe(-0.5);
     const back = decodeSafetensors(bytes);
     expect(back.tensors.map((t) => [t.name, t.shape, [...t.data]])).toEqual(tensors.map((t) => [t.name, t.shape, [...t.data]]));
+  });
+
+  it('round-trips random tensors, shapes (empty ones too) and Unicode metadata, 50 seeded cases', () => {
+    const rng = new Rng(11);
+    for (let c = 0; c < 50; c++) {
+      const tensors = Array.from({ length: 1 + rng.int(5) }, (_, i) => {
+        const shape = Array.from({ length: rng.int(4) }, () => rng.int(5));
+        const n = shape.reduce((a, b) => a * b, 1);
+        return { name: `t${i}.w_${rng.int(100)}`, shape, data: Float32Array.from({ length: n }, () => rng.normal() * 10) };
+      });
+      const metadata = { 'charnn.vocab': JSON.stringify(['\n', 'é', '😀', '"', '\\']), k: 'ü'.repeat(rng.int(9)) };
+      const bytes = encodeSafetensors(tensors, metadata);
+      expect((8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))) % 8).toBe(0); // the data starts 8-byte aligned
+      const back = decodeSafetensors(bytes);
+      expect(back.metadata).toEqual(metadata);
+      expect(back.tensors.map((t) => [t.name, t.shape, bits(t.data as Float32Array)])).toEqual(tensors.map((t) => [t.name, t.shape, bits(t.data)]));
+    }
   });
 
   it('refuses what is not one, naming why', () => {
