@@ -70,7 +70,10 @@ def parse_args(argv):
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train (fresh or --resume); prints the checkpoint path on stdout")
     t.add_argument("corpus", nargs="?", help="a text file or - (default: the checkpoint's corpus when resuming)")
-    add = lambda flag, dest, **kw: t.add_argument(flag, dest=dest, default=None, **kw)  # None: not given
+    def add(flag, dest, **kw):  # default None: "not given", so a resumed run takes the checkpoint's value
+        kw.setdefault("help", "as charnn train")
+        kw["help"] += f" (default: {DEFAULTS[dest]!r}, or the checkpoint's when resuming)"
+        t.add_argument(flag, dest=dest, default=None, **kw)
     add("--cell", "cell", choices=["lstm", "gru", "rnn"])
     add("--layers", "layers", type=int)
     add("--hidden", "hidden", type=int)
