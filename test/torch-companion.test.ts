@@ -75,7 +75,7 @@ describe.skipIf(!torch.ok)(title, () => {
     expect([...s.stdout].length).toBe(60);
   }, 240_000);
 
-  it('a fresh PyTorch run (gru, dropout) is reproducible by seed, starts from charnn\'s RNG state and continues in charnn', async () => {
+  it('a fresh PyTorch run draws charnn\'s initial weights, is reproducible by seed with dropout, and continues in charnn', async () => {
     const base = join(dir, 'fresh');
     const model = ['--cell', 'gru', '--layers', '1', '--hidden', '32', '--batch', '8', '--seq', '16', '--steps', '5', '--seed', '4'];
     const py = (out: string) => companion(['train', corpus, ...model, '--dropout', '0.1', '--device', 'cpu', '--threads', '1', '--out', join(base, out)], dir);
@@ -86,9 +86,20 @@ describe.skipIf(!torch.ok)(title, () => {
     expect(b.code).toBe(0);
     for (const [i, t] of ca.tensors.entries()) expect(Buffer.from(cb.tensors[i].data.buffer).equals(Buffer.from(t.data.buffer))).toBe(true);
     expect(ca.model).toEqual({ cell: 'gru', layers: 1, hidden: 32, vocabSize: ca.vocab.length, dropout: 0.1 });
-    // charnn without dropout leaves its training RNG untouched: the state a fresh run starts from
-    await charnn(['train', corpus, ...model, '--dropout', '0', '--quiet', '--out', join(base, 'charnn')], dir);
-    expect(ca.rng.train).toEqual(loadCheckpoint(join(base, 'charnn', 'latest.json')).rng.train);
+    // without dropout, a fresh run in each is the same run: the same initial weights drawn from the seed (charnn's
+    // RNG ported), the same 5 steps; and charnn's training RNG, untouched then, is the state a fresh run starts from
+    const plain = [...model, '--dropout', '0', '--init', 'charrnn', '--quiet'];
+    await Promise.all([
+      charnn(['train', corpus, ...plain, '--out', join(base, 'charnn')], dir),
+      companion(['train', corpus, ...plain, '--device', 'cpu', '--threads', '1', '--out', join(base, 'torch')], dir),
+    ]);
+    const cj = loadCheckpoint(join(base, 'charnn', 'latest.json'));
+    const ct = loadCheckpoint(join(base, 'torch', 'latest.json'));
+    let gap = 0;
+    for (const [i, t] of cj.tensors.entries()) for (let j = 0; j < t.data.length; j++) gap = Math.max(gap, Math.abs(t.data[j] - ct.tensors[i].data[j]));
+    console.log(`torch fresh run: largest weight gap after 5 steps ${gap.toExponential(2)}`);
+    expect(gap).toBeLessThan(1e-4); // a different draw would differ by ~0.1
+    expect(ca.rng.train).toEqual(cj.rng.train);
     await charnn(['train', corpus, '--resume', join(base, 'a', 'latest.json'), '--steps', '5', '--quiet'], dir);
     const back = loadCheckpoint(join(base, 'a', 'latest.json'));
     expect([back.progress.step, back.optimizer!.t, back.model.dropout]).toEqual([10, 10, 0.1]);

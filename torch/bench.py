@@ -43,8 +43,7 @@ def main():
         cell, L, H, T, B = CONFIGS[name]
         cfg = {"batch": B, "seq": T, "valFrac": 0.1, "lr": 2e-3, "clip": 5, "historyEvery": 50, "seed": 1}
         model = CharRNN(cell, L, H, len(vocab), 0.0)
-        torch.manual_seed(1)
-        model.init_weights("pytorch")
+        model.init_weights("pytorch", 1)
         model.to(dev)
         tr = Trainer(model, model, make_optimizer("adam", model.parameters(), cfg), ids, cfg, dev)
         for _ in range(a.warmup):

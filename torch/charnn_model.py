@@ -6,7 +6,9 @@ Dropout as charnn's: inverted dropout on every layer's output, the last one incl
 the outputs between layers, F.dropout the one before the decoder). The masks come from torch's generator, not
 charnn's: same distribution, other draws.
 
-Initialisation as charnn's (src/model/init.ts), same distributions (the draws are torch's):
+Initialisation is charnn's (src/model/init.ts), draw for draw: charnn's seeded RNG (charnn_rng.py) fills charnn's
+flat parameter buffer in its order (layer by layer W_ih, W_hh, b_ih, b_hh, then the decoder, weights stored
+transposed), so `--seed N` gives the same initial weights as `charnn train --seed N`:
   pytorch  every weight and bias uniform in +-1/sqrt(H) (nn.LSTM's default; nn.Linear(H, V)'s bound is 1/sqrt(H) too)
   charrnn  everything uniform in +-0.08, then the LSTM forget-gate block of bias_ih set to 1
 
@@ -16,11 +18,13 @@ Dimension legend: T window, B streams, V vocabulary, H hidden, L layers, S state
 """
 import math
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from charnn_checkpoint import STATE_SLOTS
+from charnn_rng import uniforms
 
 OPTIMIZER_BUFFERS = {"adam": ["exp_avg", "exp_avg_sq"], "rmsprop": ["square_avg"], "sgd": ["momentum_buffer"]}
 # charnn's optimizer constants (src/train/trainer.ts DEFAULT_TRAIN_OPTIONS); a checkpoint's config may override them
@@ -47,11 +51,28 @@ class CharRNN(nn.Module):
             out = F.dropout(out, self.p, True)
         return self.decoder(out), state
 
-    def init_weights(self, scheme):
+    def init_weights(self, scheme, seed):
+        """charnn's CharRNN.init(new Rng(seed), scheme), bit for bit."""
         bound = 1 / math.sqrt(self.H) if scheme == "pytorch" else 0.08
+        params = dict(self.named_parameters())
+        # charnn's flat order; weights are stored transposed there (internal (D, G*H), PyTorch (G*H, D))
+        order = []
+        for k in range(self.L):
+            order += [(f"rnn.weight_ih_l{k}", True), (f"rnn.weight_hh_l{k}", True), (f"rnn.bias_ih_l{k}", False), (f"rnn.bias_hh_l{k}", False)]
+        order += [("decoder.weight", True), ("decoder.bias", False)]
+        total = sum(params[n].numel() for n, _ in order)
+        u = uniforms(seed, total)
+        values = (-bound + (bound - -bound) * u).astype(np.float32)  # Rng.range(lo, hi) in float64, then float32
+        at = 0
         with torch.no_grad():
-            for p in self.parameters():
-                p.uniform_(-bound, bound)
+            for name, transposed in order:
+                p = params[name]
+                n = p.numel()
+                chunk = values[at:at + n]
+                at += n
+                if transposed:
+                    chunk = chunk.reshape(p.shape[1], p.shape[0]).T
+                p.copy_(torch.from_numpy(np.ascontiguousarray(chunk).reshape(p.shape)))
             if scheme == "charrnn" and self.cell == "lstm":
                 for k in range(self.L):
                     getattr(self.rnn, f"bias_ih_l{k}")[self.H:2 * self.H] = 1.0  # gates [i | f | g | o]

@@ -26,6 +26,7 @@ import torch  # noqa: E402
 
 import charnn_checkpoint as ck  # noqa: E402
 from charnn_data import DataError, code_points, encode, read_corpus  # noqa: E402
+from charnn_rng import splitmix_state  # noqa: E402
 from charnn_model import (CharRNN, OPTIMIZER_DEFAULTS, load_optimizer_state, make_optimizer,  # noqa: E402
                           optimizer_slots)
 from charnn_trainer import Diverged, Trainer  # noqa: E402
@@ -171,16 +172,8 @@ def writer_name():
 
 
 def rng_init_state(seed):
-    """charnn's training RNG for a fresh run: Rng((seed ^ 0x5eed5eed) >>> 0), i.e. four splitmix32 outputs."""
-    s = (seed ^ 0x5EED5EED) & 0xFFFFFFFF
-    out = []
-    for _ in range(4):
-        s = (s + 0x9E3779B9) & 0xFFFFFFFF
-        z = s
-        z = ((z ^ (z >> 16)) * 0x85EBCA6B) & 0xFFFFFFFF
-        z = ((z ^ (z >> 13)) * 0xC2B2AE35) & 0xFFFFFFFF
-        out.append((z ^ (z >> 16)) & 0xFFFFFFFF)
-    return out if any(out) else [1, 0, 0, 0]
+    """charnn's training RNG for a fresh run: Rng((seed ^ 0x5eed5eed) >>> 0)."""
+    return splitmix_state((seed ^ 0x5EED5EED) & 0xFFFFFFFF)
 
 
 def display_path(p):
@@ -246,8 +239,7 @@ def train(a):
     if ckpt is not None:
         model.load_state_dict({n: torch.from_numpy(v.copy()) for n, v in ckpt["tensors"].items()})
     else:
-        torch.manual_seed(o["seed"])
-        model.init_weights(o["init"])
+        model.init_weights(o["init"], o["seed"])
     model.to(device)
     net = model
     if world > 1:
