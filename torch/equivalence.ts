@@ -23,7 +23,7 @@ export function torchStatus(): { ok: boolean; why: string; version?: string } {
   if (!existsSync(PYTHON)) return { ok: false, why: `${PYTHON} does not exist (apt-get install -y python3-torch)` };
   const r = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) {
-    const last = (r.stderr || r.error?.message || '').trim().split('\n').pop();
+    const last = (r.stderr || r.error?.message || '').trim().split('\n').pop() || `exit status ${r.status}`;
     return { ok: false, why: `${PYTHON} cannot import torch and numpy: ${last} (apt-get install -y python3-torch)` };
   }
   return { ok: true, why: '', version: r.stdout.trim() };
