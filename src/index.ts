@@ -55,6 +55,12 @@ export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, newProgress } from './checkpoint
 export type { Checkpoint, CheckpointJSON, TensorJSON, Tensor, TrainingProgress, OptimizerSnapshot, CorpusInfo, HiddenState } from './checkpoint/schema.js';
 export { CheckpointError } from './checkpoint/errors.js';
 export { expectedTensorShapes } from './checkpoint/validate.js';
+export { buildOnnx } from './export/onnx.js';
+export type { OnnxInput } from './export/onnx.js';
+export { encodeSafetensors, decodeSafetensors } from './export/safetensors.js';
+export type { SafetensorsFile } from './export/safetensors.js';
+export { exportCheckpoint, checkpointFromSafetensors, configFromTensors, EXPORT_FORMATS } from './export/convert.js';
+export type { ExportFormat } from './export/convert.js';
 export { Sampler } from './sample/sampler.js';
 export type { SampleOptions, StepModel } from './sample/sampler.js';
 export { preparePrime, encodePrime, describeDropped, startIds } from './sample/prime.js';

@@ -196,6 +196,20 @@ export const INFO = {
   width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the loss curve', parse: int(20, 400) },
 } satisfies Record<string, OptSpec>;
 
+/** `charnn export`: the weights in the field's formats. */
+export const EXPORT = {
+  format: { flags: '--format <fmt>', default: '', show: 'from the -o extension, else safetensors', help: 'safetensors (weights by state_dict name, vocabulary in the metadata) or onnx (one inference step)', parse: choice(['safetensors', 'onnx'] as const) }, // safetensors: the usual weights file of the field, loads by name
+  out: { flags: '-o, --out <file>', default: '', show: 'the checkpoint path with .safetensors or .onnx', help: 'file to write', parse: nonEmpty },
+  force: { flags: '--force', default: false, help: 'replace an existing file' }, // refusing protects a file written earlier
+} satisfies Record<string, OptSpec>;
+
+/** `charnn import`: a safetensors file as a sampling checkpoint. */
+export const IMPORT = {
+  out: { flags: '-o, --out <file>', default: '', show: 'the file path with .json', help: 'checkpoint to write', parse: nonEmpty },
+  vocabFrom: { flags: '--vocab-from <corpus>', default: '', help: 'take the vocabulary from this corpus (for files without charnn metadata)', parse: nonEmpty },
+  force: { flags: '--force', default: false, help: 'replace an existing checkpoint' }, // never silently replace a checkpoint
+} satisfies Record<string, OptSpec>;
+
 export type Table = Record<string, OptSpec>;
 /** The parsed values of a table: each key typed as its default. */
 export type Values<T extends Table> = { [K in keyof T]: T[K]['default'] };

@@ -7,6 +7,7 @@ import { VERSION } from '../version.js';
 import { registerCorpusCommands } from './corpus.js';
 import { CliError, EXIT, exitCodeOf, formatError } from './errors.js';
 import { registerEval } from './eval.js';
+import { registerExport, registerImport } from './export.js';
 import { registerInfo } from './info.js';
 import { addOptions, COMMON } from './options.js';
 import { registerSample } from './sample.js';
@@ -27,6 +28,8 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerEval(program);
   registerCorpusCommands(program);
+  registerExport(program);
+  registerImport(program);
   program.addHelpText(
     'after',
     `
@@ -71,7 +74,7 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Commander's "error: option '--x <n>' argument 'y' is invalid. why" in charnn's one-line form. */
 function usageError(e: CommanderError, argv: string[]): CliError {
-  const cmd = ['train', 'sample', 'info', 'eval', 'corpus'].find((c) => argv.slice(2).includes(c));
+  const cmd = ['train', 'sample', 'info', 'eval', 'corpus', 'export', 'import'].find((c) => argv.slice(2).includes(c));
   const hint = `see charnn ${cmd ? cmd + ' ' : ''}--help`;
   const msg = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   // the option as the user knows it: its long flag ("-n, --length <n>" -> "--length")

@@ -1,0 +1,141 @@
+/**
+ * The PyTorch companion (torch/charnn_torch.py) against charnn itself: its defaults are charnn's; N steps on each
+ * side from one checkpoint end at the same validation loss; a run goes charnn -> PyTorch -> charnn (resume,
+ * sample, eval); two processes (DistributedDataParallel, gloo) train as one. Runs wherever /usr/bin/python3
+ * imports torch (Debian python3-torch; CHARNN_PYTHON for another interpreter), skips with the reason otherwise.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/io.js';
+import { TRAIN } from '../src/cli/options.js';
+import { charnn, CHECK_MODEL, checkCorpus, companion, COMPANION, equivalence, lastVal, PYTHON, ROOT, run, TOLERANCE, torchStatus } from '../torch/equivalence.js';
+
+const torch = torchStatus();
+const title = torch.ok ? `PyTorch companion (torch ${torch.version})` : `PyTorch companion (skipped: ${torch.why})`;
+
+describe.skipIf(!torch.ok)(title, () => {
+  let dir: string;
+  let corpus: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'charnn-torch-'));
+    corpus = checkCorpus(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("uses charnn train's defaults", async () => {
+    const r = await companion(['defaults'], dir);
+    const py = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(py)) expect([key, value]).toEqual([key, (TRAIN as Record<string, { default: unknown }>)[key].default]);
+  });
+
+  for (const cell of ['lstm', 'gru', 'rnn']) {
+    it(`${cell}: 200 steps in charnn and in PyTorch from one checkpoint end at the same validation loss`, async () => {
+      const e = await equivalence(cell, 200, dir, corpus);
+      console.log(`torch equivalence ${JSON.stringify(e)}`);
+      expect(e.diff).toBeLessThan(TOLERANCE);
+      expect(e.charnn).toBeLessThan(Math.log(65) - 0.5); // both learned something: the start is ~ln V
+    }, 240_000);
+  }
+
+  it('round trip: charnn -> PyTorch (20 steps) -> charnn (resume 20, sample, eval), as 40 steps in charnn', async () => {
+    const base = join(dir, 'trip');
+    const model = ['--cell', 'lstm', ...CHECK_MODEL, '--eval-every', '10'];
+    await charnn(['train', corpus, ...model, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
+    cpSync(join(base, 'start'), join(base, 'only-charnn'), { recursive: true });
+    const ckpt = join(base, 'start', 'latest.json');
+
+    const py = await companion(['train', '--resume', ckpt, '--steps', '20', '--device', 'cpu', '--threads', '1'], dir);
+    expect(py.stdout).toBe(join('trip', 'start', 'latest.json') + '\n'); // stdout: the checkpoint path only, as charnn prints it
+    expect(py.stderr).toMatch(/step 21: val/);
+    const mid = loadCheckpoint(ckpt); // charnn's own loader: format, checksum, shapes
+    expect(mid.progress.step).toBe(21);
+    expect(mid.optimizer!.t).toBe(21);
+    expect(mid.progress.position).toBe(21);
+    expect(mid.progress.chars).toBe(21 * 16 * 32);
+    expect(mid.state!.shape).toEqual([2, 2, 16, 64]);
+    expect(mid.progress.lossHistory.filter((p) => p.val !== undefined).map((p) => p.step)).toEqual([1, 10, 20, 21]);
+
+    await charnn(['train', corpus, '--resume', ckpt, '--steps', '20', '--quiet'], dir);
+    await charnn(['train', corpus, '--resume', join(base, 'only-charnn', 'latest.json'), '--steps', '40', '--quiet'], dir);
+    const back = loadCheckpoint(ckpt);
+    expect(back.progress.step).toBe(41);
+    expect(back.optimizer!.t).toBe(41);
+    const viaTorch = lastVal(ckpt);
+    const onlyCharnn = lastVal(join(base, 'only-charnn', 'latest.json'));
+    console.log(`torch round trip: val ${viaTorch} via PyTorch, ${onlyCharnn} in charnn only`);
+    expect(Math.abs(viaTorch - onlyCharnn)).toBeLessThan(TOLERANCE);
+
+    const ev = await charnn(['eval', ckpt, '--threads', '1'], dir);
+    expect(Number(/^([\d.]+) nats/.exec(ev.stdout)![1])).toBeCloseTo(viaTorch, 4);
+    const pyEval = await companion(['eval', ckpt, corpus, '--device', 'cpu'], dir);
+    expect(Math.abs(Number(/^([\d.]+) nats/.exec(pyEval.stdout)![1]) - viaTorch)).toBeLessThan(5e-5);
+    const s = await charnn(['sample', ckpt, '--length', '60', '--seed', '1', '--temp', '0.7'], dir);
+    expect([...s.stdout].length).toBe(60);
+  }, 240_000);
+
+  it('a fresh PyTorch run draws charnn\'s initial weights, is reproducible by seed with dropout, and continues in charnn', async () => {
+    const base = join(dir, 'fresh');
+    const model = ['--cell', 'gru', '--layers', '1', '--hidden', '32', '--batch', '8', '--seq', '16', '--steps', '5', '--seed', '4'];
+    const py = (out: string) => companion(['train', corpus, ...model, '--dropout', '0.1', '--device', 'cpu', '--threads', '1', '--out', join(base, out)], dir);
+    const [a, b] = await Promise.all([py('a'), py('b')]);
+    expect(a.stdout).toBe(join('fresh', 'a', 'latest.json') + '\n');
+    const ca = loadCheckpoint(join(base, 'a', 'latest.json'));
+    const cb = loadCheckpoint(join(base, 'b', 'latest.json'));
+    expect(b.code).toBe(0);
+    for (const [i, t] of ca.tensors.entries()) expect(Buffer.from(cb.tensors[i].data.buffer).equals(Buffer.from(t.data.buffer))).toBe(true);
+    expect(ca.model).toEqual({ cell: 'gru', layers: 1, hidden: 32, vocabSize: ca.vocab.length, dropout: 0.1 });
+    // without dropout, a fresh run in each is the same run: the same initial weights drawn from the seed (charnn's
+    // RNG ported), the same 5 steps; and charnn's training RNG, untouched then, is the state a fresh run starts from
+    const plain = [...model, '--dropout', '0', '--init', 'charrnn', '--quiet'];
+    await Promise.all([
+      charnn(['train', corpus, ...plain, '--out', join(base, 'charnn')], dir),
+      companion(['train', corpus, ...plain, '--device', 'cpu', '--threads', '1', '--out', join(base, 'torch')], dir),
+    ]);
+    const cj = loadCheckpoint(join(base, 'charnn', 'latest.json'));
+    const ct = loadCheckpoint(join(base, 'torch', 'latest.json'));
+    let gap = 0;
+    for (const [i, t] of cj.tensors.entries()) for (let j = 0; j < t.data.length; j++) gap = Math.max(gap, Math.abs(t.data[j] - ct.tensors[i].data[j]));
+    console.log(`torch fresh run: largest weight gap after 5 steps ${gap.toExponential(2)}`);
+    expect(gap).toBeLessThan(1e-4); // a different draw would differ by ~0.1
+    expect(ca.rng.train).toEqual(cj.rng.train);
+    await charnn(['train', corpus, '--resume', join(base, 'a', 'latest.json'), '--steps', '5', '--quiet'], dir);
+    const back = loadCheckpoint(join(base, 'a', 'latest.json'));
+    expect([back.progress.step, back.optimizer!.t, back.model.dropout]).toEqual([10, 10, 0.1]);
+  }, 240_000);
+
+  it('refuses a sampling-only checkpoint and a different corpus with one line and exit 1', async () => {
+    const base = join(dir, 'refuse');
+    await charnn(['train', corpus, '--cell', 'rnn', ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', base], dir);
+    const sampling = join(ROOT, 'checkpoints', 'pretrained', 'tinyshakespeare.json');
+    const r1 = await run(PYTHON, [COMPANION, 'train', corpus, '--resume', sampling, '--steps', '1', '--device', 'cpu'], dir);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toMatch(/^charnn_torch: cannot resume: .* is a sampling-only checkpoint .*\n$/);
+    writeFileSync(join(dir, 'other.txt'), readFileSync(corpus, 'utf8').slice(0, 100_000));
+    const r2 = await run(PYTHON, [COMPANION, 'train', join(dir, 'other.txt'), '--resume', join(base, 'latest.json'), '--steps', '1', '--device', 'cpu'], dir);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/^charnn_torch: cannot resume: the corpus differs .* \(pass the same corpus, or add --force\)\n$/);
+    expect(loadCheckpoint(join(base, 'latest.json')).progress.step).toBe(1); // untouched
+  }, 120_000);
+
+  it('two processes (DistributedDataParallel over gloo, half the streams each) train as one', async () => {
+    const base = join(dir, 'ddp');
+    await charnn(['train', corpus, '--cell', 'gru', ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', join(base, 'one')], dir);
+    cpSync(join(base, 'one'), join(base, 'two'), { recursive: true });
+    const args = (d: string) => [COMPANION, 'train', '--resume', join(base, d, 'latest.json'), '--steps', '20', '--eval-every', '0', '--device', 'cpu', '--threads', '1', '-q'];
+    await companion(args('one').slice(1), dir);
+    // what torchrun sets for each worker (Debian's torchrun 1.13 fails on Python 3.11, so start them directly)
+    const env = (rank: number) => ({ MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(29500 + (process.pid % 400)), WORLD_SIZE: '2', RANK: String(rank), LOCAL_RANK: String(rank) });
+    const [r0, r1] = await Promise.all([run(PYTHON, args('two'), dir, env(0)), run(PYTHON, args('two'), dir, env(1))]);
+    expect([r0.code, r1.code, r0.stderr + r1.stderr]).toEqual([0, 0, '']);
+    expect(r1.stdout).toBe(''); // only rank 0 writes and reports
+    const a = loadCheckpoint(join(base, 'one', 'latest.json'));
+    const b = loadCheckpoint(join(base, 'two', 'latest.json'));
+    expect(b.progress.step).toBe(21);
+    expect(Math.abs(lastVal(join(base, 'two', 'latest.json')) - lastVal(join(base, 'one', 'latest.json')))).toBeLessThan(1e-4);
+    let maxGap = 0;
+    for (let i = 0; i < a.state!.data.length; i++) maxGap = Math.max(maxGap, Math.abs(a.state!.data[i] - b.state!.data[i]));
+    expect(maxGap).toBeLessThan(1e-3); // the gathered carry puts each rank's streams back in place
+  }, 240_000);
+});

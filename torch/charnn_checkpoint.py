@@ -1,0 +1,171 @@
+"""charnn checkpoints in Python: read, verify, write (the format of src/checkpoint/schema.ts, version 1).
+
+One JSON document. Tensors are {shape, dtype: "float32", data: base64 of row-major little-endian float32} under
+PyTorch state_dict names, so they load into nn.LSTM / nn.GRU / nn.RNN + nn.Linear as they are. The checksum is
+SHA-256 over, in this order (tensors sorted by name inside each group):
+  group "tensors", then "optimizer.<slot>" for each slot (sorted), then "state" (one tensor named "hidden"):
+    utf8(group + "/" + name + ":" + "x".join(shape) + "\\n") followed by the tensor's bytes.
+Writes are atomic (temporary file in the same folder, fsync, rename), so a crash never leaves half a checkpoint.
+Only the standard library and numpy.
+"""
+import base64
+import datetime
+import hashlib
+import json
+import os
+import tempfile
+
+import numpy as np
+
+FORMAT = "charnn-checkpoint"
+VERSION = 1
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+STATE_SLOTS = {"rnn": 1, "lstm": 2, "gru": 1}
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be used; str() is the one-line reason with a hint."""
+
+
+def expected_shapes(model):
+    """state_dict names and shapes of a config, in state_dict order (validate.ts expectedTensorShapes)."""
+    G, H, V, L = GATES[model["cell"]], model["hidden"], model["vocabSize"], model["layers"]
+    out = []
+    for k in range(L):
+        D = V if k == 0 else H
+        out += [(f"rnn.weight_ih_l{k}", [G * H, D]), (f"rnn.weight_hh_l{k}", [G * H, H]),
+                (f"rnn.bias_ih_l{k}", [G * H]), (f"rnn.bias_hh_l{k}", [G * H])]
+    return out + [("decoder.weight", [V, H]), ("decoder.bias", [V])]
+
+
+def decode_tensor(t, where):
+    if t.get("dtype") != "float32":
+        raise CheckpointError(f"{where}: dtype is {t.get('dtype')!r}, only float32 is supported")
+    raw = base64.b64decode(t["data"])
+    n = int(np.prod(t["shape"], dtype=np.int64))
+    if len(raw) != 4 * n:
+        raise CheckpointError(f"{where}: data holds {len(raw)} bytes but shape {t['shape']} needs {4 * n}")
+    return np.frombuffer(raw, dtype="<f4").reshape(t["shape"]).astype(np.float32)
+
+
+def encode_tensor(a):
+    a = np.ascontiguousarray(a, dtype="<f4")
+    return {"shape": list(a.shape), "dtype": "float32", "data": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def checksum(tensors, slots, state):
+    """tensors: {name: array}; slots: {slot: {name: array}} or None; state: array or None."""
+    h = hashlib.sha256()
+
+    def group(g, named):
+        for name in sorted(named):
+            a = np.ascontiguousarray(named[name], dtype="<f4")
+            h.update(f"{g}/{name}:{'x'.join(str(d) for d in a.shape)}\n".encode("utf-8"))
+            h.update(a.tobytes())
+
+    group("tensors", tensors)
+    if slots is not None:
+        for slot in sorted(slots):
+            group(f"optimizer.{slot}", slots[slot])
+    if state is not None:
+        group("state", {"hidden": state})
+    return "sha256:" + h.hexdigest()
+
+
+def load(path):
+    """The checkpoint as a dict with decoded arrays: tensors {name: array}, optimizer {name, t, slots} or None,
+    state array (L, S, B, H) or None; the other fields as in the file."""
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        raise CheckpointError(f"cannot load checkpoint {path}: no such file (check the path)")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CheckpointError(f"cannot load checkpoint {path}: the file is not JSON (a charnn checkpoint is a .json file)")
+    what = f"cannot load checkpoint {path}"
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise CheckpointError(f"{what}: not a charnn checkpoint (pass a checkpoint written by charnn train)")
+    if not isinstance(doc.get("version"), int) or doc["version"] > VERSION:
+        raise CheckpointError(f"{what}: format version {doc.get('version')} is newer than this reader's {VERSION}")
+    tensors = {n: decode_tensor(t, f"tensor {n}") for n, t in doc["tensors"].items()}
+    opt = doc.get("optimizer")
+    slots = None
+    if opt is not None:
+        slots = {s: {n: decode_tensor(t, f"optimizer {s} {n}") for n, t in rec.items()} for s, rec in opt["slots"].items()}
+    state = decode_tensor(doc["state"], "hidden state") if doc.get("state") is not None else None
+    if checksum(tensors, slots, state) != doc["checksum"]:
+        raise CheckpointError(f"{what}: checksum mismatch: the tensor data is not what was written (use another checkpoint)")
+    want = expected_shapes(doc["model"])
+    for name, shape in want:
+        if name not in tensors or list(tensors[name].shape) != shape:
+            raise CheckpointError(f"{what}: tensor {name} is missing or not of shape {shape}")
+    if len(doc["vocab"]) != doc["model"]["vocabSize"]:
+        raise CheckpointError(f"{what}: the vocabulary does not match the model's size")
+    doc["tensors"] = tensors
+    doc["optimizer"] = None if opt is None else {"name": opt["name"], "t": opt["t"], "slots": slots}
+    doc["state"] = state
+    return doc
+
+
+def now_iso():
+    """ISO 8601 UTC with milliseconds and Z, as JavaScript's Date.toISOString."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def encode(c, writer):
+    """The JSON document for c (same fields as load returns), field order as schema.ts CheckpointJSON."""
+    tensors = {n: np.asarray(a, dtype=np.float32) for n, a in c["tensors"].items()}
+    opt = c.get("optimizer")
+    slots = None if opt is None else {s: {n: np.asarray(a, dtype=np.float32) for n, a in rec.items()} for s, rec in opt["slots"].items()}
+    state = None if c.get("state") is None else np.asarray(c["state"], dtype=np.float32)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "charnn": writer,
+        "created": now_iso(),
+        "model": c["model"],
+        "vocab": c["vocab"],
+        "config": c["config"],
+        "corpus": c["corpus"],
+        "progress": c["progress"],
+        "rng": c["rng"],
+        "checksum": checksum(tensors, slots, state),
+        "tensors": {n: encode_tensor(a) for n, a in tensors.items()},
+        "optimizer": None if opt is None else {"name": opt["name"], "t": int(opt["t"]),
+                                               "slots": {s: {n: encode_tensor(a) for n, a in rec.items()} for s, rec in slots.items()}},
+        "state": None if state is None else encode_tensor(state),
+    }
+
+
+def write_atomic(path, text):
+    """Write text to path so that a crash leaves the old file or the new one, never a partial one."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass  # some file systems cannot fsync a folder; the rename is still atomic
+
+
+def save(path, c, writer):
+    text = json.dumps(encode(c, writer), ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+    write_atomic(path, text)
+    return text
