@@ -10,7 +10,7 @@ import { loadCheckpoint } from '../checkpoint/io.js';
 import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import type { Kernels } from '../math/kernels.js';
-import { Sampler } from '../sample/sampler.js';
+import { contextIds, Sampler } from '../sample/sampler.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
 import { addOptions, COMMON, readOptions, relaxedFor, SAMPLE } from './options.js';
@@ -69,12 +69,7 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   if (!forever && primeLen > o.length) {
     throw CliError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
   }
-  if (primeLen > 0) sampler.feed(primeIds);
-  else {
-    // no prime: start as after a line break, the most neutral context a text has (not printed)
-    const nl = vocab.idOf('\n');
-    if (nl >= 0) sampler.feed([nl]);
-  }
+  sampler.feed(contextIds(vocab, primeIds)); // the prime, or without one a line break (not printed)
 
   const out = new StdoutStream(process.stdout);
   if (primeText && !(await out.write(primeText))) return EXIT.OK;
