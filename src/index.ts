@@ -44,7 +44,10 @@ export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, newProgress } from './checkpoint
 export type { Checkpoint, CheckpointJSON, TensorJSON, Tensor, TrainingProgress, OptimizerSnapshot, CorpusInfo, HiddenState } from './checkpoint/schema.js';
 export { CheckpointError } from './checkpoint/errors.js';
 export { expectedTensorShapes } from './checkpoint/validate.js';
-export { Sampler } from './sample/sampler.js';
+export { Sampler, contextIds } from './sample/sampler.js';
 export type { SampleOptions, StepModel } from './sample/sampler.js';
+export { Drawer, encodePrime } from './sample/draw.js';
+export { BatchSampler, BatchStream } from './sample/batch.js';
+export type { StreamSpec } from './sample/batch.js';
 export { CharnnError } from './errors.js';
 export { VERSION } from './version.js';
