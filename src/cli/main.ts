@@ -9,6 +9,7 @@ import { CliError, EXIT, exitCodeOf, formatError } from './errors.js';
 import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
 import { registerSample } from './sample.js';
+import { registerServe } from './serve.js';
 import { guardStdio } from './stdio.js';
 import { registerTrain } from './train.js';
 import { Ui } from './ui.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => {} }); // errors are printed once, by main, in charnn's format
   registerTrain(program);
   registerSample(program);
+  registerServe(program);
   registerInfo(program);
   registerEval(program);
   registerCorpusCommands(program);
@@ -69,7 +71,7 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Commander's "error: option '--x <n>' argument 'y' is invalid. why" in charnn's one-line form. */
 function usageError(e: CommanderError, argv: string[]): CliError {
-  const cmd = ['train', 'sample', 'info', 'eval', 'corpus'].find((c) => argv.slice(2).includes(c));
+  const cmd = ['train', 'sample', 'serve', 'info', 'eval', 'corpus'].find((c) => argv.slice(2).includes(c));
   const hint = `see charnn ${cmd ? cmd + ' ' : ''}--help`;
   const msg = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   // the option as the user knows it: its long flag ("-n, --length <n>" -> "--length")
