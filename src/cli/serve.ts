@@ -69,9 +69,8 @@ async function serve(pathArgs: string[], cmd: Command, ui: Ui, held: { kernels?:
   }
   for (const m of models) ui.info(`model ${m.name}: ${m.card.cell} ${m.card.layers}x${m.card.hidden}, ${human(m.card.params)} parameters`);
   ui.info(`up to ${o.maxStreams} streams of at most ${o.maxLength} characters; Ctrl-C to stop`);
-  process.stdout.write(url + '\n');
-
-  await new Promise<void>((resolve) => {
+  // the handlers go in before the URL is printed: whoever reads it may signal at once
+  const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (sig: NodeJS.Signals) => {
       if (stopping) {
@@ -87,6 +86,8 @@ async function serve(pathArgs: string[], cmd: Command, ui: Ui, held: { kernels?:
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  process.stdout.write(url + '\n');
+  await stopped;
 
   // report
   ui.info(`stopped: ${human(server.engine.generated)} characters generated`);
