@@ -159,7 +159,6 @@ async function start() {
     models = list.models;
     const select = $('model');
     for (const m of models) select.append(new Option(m.name, m.name));
-    $('model-field').hidden = models.length < 2;
     $('length').max = String(health.maxLength);
     if (Number($('length').value) > health.maxLength) $('length').value = String(health.maxLength);
     showCard(models[0]);

@@ -20,14 +20,20 @@ export function ticks(lo, hi, count) {
   return out;
 }
 
+/** Fewest decimals that show every multiple of `step` exactly (0.5 -> 1, 0.25 -> 2). */
+const decimals = (step) => {
+  for (let d = 0; d < 6; d++) if (Math.abs(step * 10 ** d - Math.round(step * 10 ** d)) < 1e-6) return d;
+  return 6;
+};
+
 const fmtStep = (v) => (v >= 1000 ? `${Number((v / 1000).toPrecision(3))}k` : String(v));
 
 /**
- * Draw into `svg` (viewBox 420 x 260). history: [{ step, train, val? }]; best: { step, val } or null.
+ * Draw into `svg` (viewBox 400 x 250). history: [{ step, train, val? }]; best: { step, val } or null.
  */
 export function drawLossChart(svg, history, best) {
   svg.replaceChildren();
-  const W = 420, H = 260, m = { l: 44, r: 12, t: 26, b: 38 };
+  const W = 400, H = 250, m = { l: 50, r: 10, t: 26, b: 40 };
   const pw = W - m.l - m.r, ph = H - m.t - m.b;
   if (!history.length) {
     svg.append(el('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'no loss curve recorded in this checkpoint'));
@@ -45,17 +51,19 @@ export function drawLossChart(svg, history, best) {
 
   const grid = el('g', { class: 'grid' });
   const axis = el('g', { class: 'axis' });
-  for (const v of ticks(y0, y1, 5)) {
+  const yt = ticks(y0, y1, 5);
+  const digits = decimals(yt.length > 1 ? yt[1] - yt[0] : 1);
+  for (const v of yt) {
     grid.append(el('line', { x1: m.l, x2: m.l + pw, y1: Y(v), y2: Y(v) }));
-    axis.append(el('text', { x: m.l - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(2)));
+    axis.append(el('text', { x: m.l - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(digits)));
   }
   for (const v of ticks(x0, x1, 5)) {
     grid.append(el('line', { x1: X(v), x2: X(v), y1: m.t, y2: m.t + ph }));
     axis.append(el('text', { x: X(v), y: m.t + ph + 15, 'text-anchor': 'middle' }, fmtStep(v)));
   }
   axis.append(el('path', { d: `M${m.l},${m.t}V${m.t + ph}H${m.l + pw}`, fill: 'none' }));
-  axis.append(el('text', { x: m.l + pw / 2, y: H - 4, 'text-anchor': 'middle' }, 'training step'));
-  axis.append(el('text', { x: 12, y: m.t + ph / 2, 'text-anchor': 'middle', transform: `rotate(-90 12 ${m.t + ph / 2})` }, 'nats / char'));
+  axis.append(el('text', { x: m.l + pw / 2, y: H - 5, 'text-anchor': 'middle' }, 'training step'));
+  axis.append(el('text', { x: 13, y: m.t + ph / 2, 'text-anchor': 'middle', transform: `rotate(-90 13 ${m.t + ph / 2})` }, 'nats / char'));
   svg.append(grid, axis);
 
   const line = (pts, cls) => el('polyline', { class: cls, points: pts.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ') });
@@ -67,10 +75,10 @@ export function drawLossChart(svg, history, best) {
   if (best) svg.append(el('circle', { class: 'best', cx: X(best.step), cy: Y(best.val), r: 5.5 }));
 
   // legend, top right
-  const lg = el('g', { transform: `translate(${m.l + pw - 150}, 8)` });
+  const lg = el('g', { transform: `translate(${m.l + pw - 168}, 8)` });
   lg.append(el('line', { class: 'train', x1: 0, x2: 18, y1: 6, y2: 6 }), el('text', { x: 22, y: 10 }, 'train'));
   if (vals.length) {
-    lg.append(el('line', { class: 'val', x1: 62, x2: 80, y1: 6, y2: 6 }), el('text', { x: 84, y: 10 }, 'validation'));
+    lg.append(el('line', { class: 'val', x1: 66, x2: 84, y1: 6, y2: 6 }), el('text', { x: 88, y: 10 }, 'validation'));
   }
   svg.append(lg);
 }
