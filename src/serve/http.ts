@@ -43,6 +43,8 @@ export class CharnnServer {
   private closed: Promise<void> = Promise.resolve();
   private readonly open = new Set<{ job: Job | null; res: ServerResponse; sink: Sink | null }>();
   private port = 0;
+  /** streaming responses not yet closed */
+  private readonly live = new Set<ServerResponse>();
 
   constructor(
     readonly models: readonly ServedModel[],
@@ -98,7 +100,9 @@ export class CharnnServer {
     while (this.engine.active > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.engine.endAll('shutdown');
     for (const { res } of this.open) if (!res.writableEnded) res.end();
-    await new Promise((r) => setTimeout(r, 20));
+    // let the last events reach slow readers (a response closes once its data is handed to the system), briefly
+    const flushEnd = performance.now() + 1000;
+    while (this.live.size > 0 && performance.now() < flushEnd) await new Promise((r) => setTimeout(r, 10));
     this.server.closeAllConnections();
     await this.closed;
   }
@@ -171,6 +175,8 @@ export class CharnnServer {
   }
 
   private stream(req: IncomingMessage, res: ServerResponse, r: SampleRequest): void {
+    this.live.add(res);
+    res.on('close', () => this.live.delete(res));
     const sse = wantsEvents(req.headers.accept);
     const entry: { job: Job | null; res: ServerResponse; sink: Sink | null } = { job: null, res, sink: null };
     // the stream opens before the headers go out (its options are checked once more there); its first text is
