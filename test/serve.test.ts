@@ -143,10 +143,10 @@ describe('charnn serve: the API', () => {
       expect(r.status).toBe(200);
       return i % 2 ? r.body : textOf(parseEvents(r.body));
     });
-    const want = await pool(reqs, 3, (o) => cliSample(CKPT, o, dir));
+    const want = await pool(reqs, 2, (o) => cliSample(CKPT, o, dir));
     for (let i = 0; i < 32; i++) expect(texts[i], `stream ${i} ${JSON.stringify(reqs[i])}`).toBe(want[i]);
     expect(new Set(texts).size).toBe(32);
-  });
+  }, 240_000); // 32 runs of charnn sample: ~0.3 s of CPU each, but slow on a busy 2-core machine
 
   it('a client that disconnects stops its generation at once', async () => {
     const before = (await getJson(s.url, '/v1/health')).body.generated;
