@@ -23,8 +23,6 @@ export interface Job {
   readonly model: ServedModel;
   readonly stream: BatchStream;
   readonly sink: Sink;
-  /** when the first model step for it ran, for the rate reported at its end */
-  readonly started: number;
 }
 
 export interface EngineOptions {
@@ -55,7 +53,7 @@ export class Engine {
   /** Open a stream for a validated request; its text (prime excluded) goes to the sink from the next turn. */
   start(r: SampleRequest, sink: Sink): Job {
     const stream = r.model.sampler.open({ temperature: r.temperature, topK: r.topK, topP: r.topP, seed: r.seed, context: r.context, length: r.draw });
-    const job: Job = { model: r.model, stream, sink, started: performance.now() };
+    const job: Job = { model: r.model, stream, sink };
     this.jobs.add(job);
     this.wake();
     return job;
