@@ -65,5 +65,8 @@ export { Sampler } from './sample/sampler.js';
 export type { SampleOptions, StepModel } from './sample/sampler.js';
 export { preparePrime, encodePrime, describeDropped, startIds } from './sample/prime.js';
 export type { Prime } from './sample/prime.js';
+export { Drawer } from './sample/draw.js';
+export { BatchSampler, BatchStream } from './sample/batch.js';
+export type { StreamSpec } from './sample/batch.js';
 export { CharnnError } from './errors.js';
 export { VERSION } from './version.js';

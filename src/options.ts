@@ -181,6 +181,17 @@ export const SAMPLE = {
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
 
+export const SERVE = {
+  port: { flags: '--port <n>', default: 8080, help: 'TCP port to listen on (0: any free one; the URL printed says which)', parse: int(0, 65535) }, // 8080: the usual unprivileged web port (llama.cpp's server too)
+  host: { flags: '--host <address>', default: '127.0.0.1', help: 'address to listen on; any other than loopback lets every machine that reaches it use the API, without a password', parse: nonEmpty }, // loopback: nothing leaves the machine unless asked
+  maxStreams: { flags: '--max-streams <n>', default: 32, help: 'streams generating at once (all models); more get 429', parse: int(1, 4096) }, // 32: batched, 32 streams get about the total throughput of 8 on 2 cores (bench:serve), so more only slows each one
+  maxLength: { flags: '--max-length <n>', default: 10000, help: 'most characters a request may ask for, prime included', parse: int(1, 10_000_000) }, // 10,000: ten times sample's default length, a few seconds of one stream
+  grace: { flags: '--grace <duration>', default: 3, show: '3s', help: 'on Ctrl-C or SIGTERM, how long open streams may go on before they are cut', parse: parseDuration }, // 3 s: most streams of the default length end within it
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  threads: THREADS_OPTION,
+  simd: SIMD_OPTION,
+} satisfies Record<string, OptSpec>;
+
 export const EVAL = {
   corpus: { flags: '--corpus <file>', default: '', help: "read the checkpoint's corpus from this file (- for stdin), checked by SHA-256, and score its validation split", parse: nonEmpty }, // for a corpus moved, renamed, or read from stdin in training
   json: { flags: '--json', default: false, help: 'print the result as one JSON object' },

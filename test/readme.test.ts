@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EVAL, SAMPLE, TRAIN, type Table } from '../src/cli/options.js';
+import { EVAL, SAMPLE, SERVE, TRAIN, type Table } from '../src/cli/options.js';
 
 /** The README's option tables are the defaults table rendered; they must not drift apart. */
 function render(t: Table): string {
@@ -25,5 +25,8 @@ describe('README', () => {
     expect(threads(section(readme, 'train'))).toBe(threads(render(TRAIN)));
     expect(section(readme, 'sample')).toBe(render(SAMPLE));
     expect(threads(section(readme, 'eval'))).toBe(threads(render(EVAL)));
+  });
+  it('documents the serve defaults exactly as options.ts defines them', () => {
+    expect(section(readme, 'serve')).toBe(render(SERVE));
   });
 });

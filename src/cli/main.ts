@@ -11,6 +11,7 @@ import { registerExport, registerImport } from './export.js';
 import { registerInfo } from './info.js';
 import { addOptions, COMMON } from './options.js';
 import { registerSample } from './sample.js';
+import { registerServe } from './serve.js';
 import { guardStdio } from './stdio.js';
 import { registerTrain } from './train.js';
 import { Ui } from './ui.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   addOptions(program, COMMON); // `charnn -q sample` as well as `charnn sample -q` (commands read both: readOptions)
   registerTrain(program);
   registerSample(program);
+  registerServe(program);
   registerInfo(program);
   registerEval(program);
   registerCorpusCommands(program);
@@ -74,7 +76,7 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Commander's "error: option '--x <n>' argument 'y' is invalid. why" in charnn's one-line form. */
 function usageError(e: CommanderError, argv: string[]): CliError {
-  const cmd = ['train', 'sample', 'info', 'eval', 'corpus', 'export', 'import'].find((c) => argv.slice(2).includes(c));
+  const cmd = ['train', 'sample', 'serve', 'info', 'eval', 'corpus', 'export', 'import'].find((c) => argv.slice(2).includes(c));
   const hint = `see charnn ${cmd ? cmd + ' ' : ''}--help`;
   const msg = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   // the option as the user knows it: its long flag ("-n, --length <n>" -> "--length")

@@ -20,17 +20,20 @@ export interface Prime {
   dropped: Map<string, number>;
 }
 
+/** The hint of an unseen-character error, as the command line words it (other front ends pass their own). */
+export const SKIP_UNKNOWN_HINT = 'remove them, or pass --skip-unknown to drop them';
+
 /** The prime text normalised for this vocabulary (BOM, CRLF) and encoded. */
-export function preparePrime(raw: string, vocab: Vocab, skipUnknown = false): Prime {
+export function preparePrime(raw: string, vocab: Vocab, skipUnknown = false, hint = SKIP_UNKNOWN_HINT): Prime {
   let text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
   if (vocab.idOf('\r') < 0) text = text.replace(/\r\n/g, '\n');
-  const { ids, dropped } = encodePrime(text, vocab, skipUnknown);
+  const { ids, dropped } = encodePrime(text, vocab, skipUnknown, hint);
   return { ids, text: vocab.decode(ids), dropped };
 }
 
 /** Ids of the characters of `text`, or an error naming the characters the model never saw (with `skipUnknown`
  *  they are dropped and counted instead). */
-export function encodePrime(text: string, vocab: Vocab, skipUnknown = false): { ids: number[]; dropped: Map<string, number> } {
+export function encodePrime(text: string, vocab: Vocab, skipUnknown = false, hint = SKIP_UNKNOWN_HINT): { ids: number[]; dropped: Map<string, number> } {
   const ids: number[] = [];
   const dropped = new Map<string, number>();
   for (const ch of text) {
@@ -42,7 +45,7 @@ export function encodePrime(text: string, vocab: Vocab, skipUnknown = false): { 
     const list = [...dropped.keys()].map((c) => describeCodePoint(c.codePointAt(0)!)).join(', ');
     throw new CharnnError(
       `the prime has ${dropped.size} character${dropped.size > 1 ? 's' : ''} the model never saw: ${list}`,
-      'remove them, or pass --skip-unknown to drop them',
+      hint,
     );
   }
   return { ids, dropped };

@@ -1,9 +1,9 @@
 /**
  * Sampling text from a trained model, one character at a time (pure core: no I/O).
  *
- * Per character: model.step (ids (1) -> logits (1, V), state carried) -> logits / temperature -> softmax ->
- * optional top-k and top-p cut -> seeded categorical draw. Every buffer is allocated once in the constructor,
- * so the loop allocates nothing per character; text is produced per chunk.
+ * Per character: model.step (ids (1) -> logits (1, V), state carried) -> one draw (draw.ts: temperature,
+ * top-k / top-p, seeded categorical). Every buffer is allocated once in the constructor, so the loop allocates
+ * nothing per character; text is produced per chunk. Many streams at once: batch.ts.
  *
  * Dimension legend: V vocabulary, L layers, S state slots, H hidden.
  *
@@ -12,11 +12,13 @@
  * (src/defaults.ts) and the prime handling (prime.ts: a line break is fed when there is no prime).
  */
 import type { Kernels, Vec } from '../math/kernels.js';
-import { Rng } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Vocab } from '../data/vocab.js';
 import { CharnnError } from '../errors.js';
+import { Drawer, type SampleOptions } from './draw.js';
 import { encodePrime } from './prime.js';
+
+export type { SampleOptions } from './draw.js';
 
 /** What the sampler needs from a model (CharRNN satisfies it). */
 export interface StepModel {
@@ -26,30 +28,15 @@ export interface StepModel {
   step(logits: Vec, ids: Int32Array, B: number, state: Vec): void;
 }
 
-export interface SampleOptions {
-  /** softmax temperature; 0 means always the most likely character (argmax) */
-  temperature?: number;
-  /** keep only the k most likely characters (0 = off) */
-  topK?: number;
-  /** keep the smallest set of most likely characters whose probability reaches p (1 = off) */
-  topP?: number;
-  /** seed of the draws (same seed, same model, same text) */
-  seed?: number;
-  /** or an existing generator */
-  rng?: Rng;
-}
-
 export class Sampler {
   readonly V: number;
   readonly temperature: number;
   readonly topK: number;
   readonly topP: number;
-  private readonly rng: Rng;
+  private readonly drawer: Drawer;
   private readonly state: Vec; // (L, S, 1, H)
   private readonly logits: Vec; // (1, V)
   private readonly ids: Int32Array; // (1) the input id of the next step
-  private readonly probs: Float64Array; // (V) unnormalised probabilities of the current draw
-  private readonly order: Int32Array; // (V) ids sorted by probability, for top-k / top-p
   private readonly chunk: Int32Array; // code points of the chunk being built
   /** true once logits hold a prediction (after priming or a draw) */
   private ready = false;
@@ -67,20 +54,13 @@ export class Sampler {
     const V = model.config.vocabSize;
     if (vocab.size !== V) throw new CharnnError(`the vocabulary has ${vocab.size} characters but the model has ${V} outputs`);
     this.V = V;
-    this.temperature = opts.temperature ?? 1;
-    this.topK = opts.topK ?? 0;
-    this.topP = opts.topP ?? 1;
-    if (!(this.temperature >= 0) || !Number.isFinite(this.temperature)) throw new CharnnError(`temperature must be a number >= 0, got ${this.temperature}`);
-    if (!Number.isInteger(this.topK) || this.topK < 0) throw new CharnnError(`top-k must be an integer >= 0, got ${this.topK}`);
-    if (!(this.topP > 0 && this.topP <= 1)) throw new CharnnError(`top-p must be in (0, 1], got ${this.topP}`);
+    this.drawer = new Drawer(V, opts);
+    ({ temperature: this.temperature, topK: this.topK, topP: this.topP } = this.drawer);
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new CharnnError(`chunk size must be a positive integer, got ${chunkSize}`);
-    this.rng = opts.rng ?? new Rng(opts.seed ?? 0);
     const k = model.kernels;
     this.state = model.newState(1);
     this.logits = k.alloc(V);
     this.ids = k.allocI32(1);
-    this.probs = new Float64Array(V);
-    this.order = new Int32Array(V);
     this.chunk = new Int32Array(chunkSize);
   }
 
@@ -97,7 +77,7 @@ export class Sampler {
 
   /** Draw the next character id and feed it back. Before any feed, the first id is drawn uniformly. */
   next(): number {
-    const id = this.ready ? this.draw() : this.rng.int(this.V);
+    const id = this.ready ? this.drawer.draw(this.logits) : this.drawer.uniform();
     this.stepId(id);
     return id;
   }
@@ -123,66 +103,5 @@ export class Sampler {
     this.ids[0] = id;
     this.model.step(this.logits, this.ids, 1, this.state);
     this.ready = true;
-  }
-
-  /** One draw from the current logits (1, V). */
-  private draw(): number {
-    const { V, logits, probs } = this;
-    let best = 0;
-    for (let v = 1; v < V; v++) if (logits[v] > logits[best]) best = v;
-    if (this.temperature === 0) return best;
-    const invT = 1 / this.temperature;
-    const max = logits[best];
-    let total = 0;
-    for (let v = 0; v < V; v++) total += probs[v] = Math.exp((logits[v] - max) * invT);
-    if (!(total > 0) || !Number.isFinite(total)) return best; // NaN/inf logits: fall back to argmax
-    if ((this.topK > 0 && this.topK < V) || this.topP < 1) total = this.cut(total);
-    return this.rng.categorical(probs, V, total);
-  }
-
-  /** Zero every probability outside the top-k and the top-p nucleus; returns the remaining total. */
-  private cut(total: number): number {
-    const { V, probs, order } = this;
-    for (let v = 0; v < V; v++) order[v] = v;
-    heapSortDescending(order, probs, V);
-    const k = this.topK > 0 ? Math.min(this.topK, V) : V;
-    let keep = k;
-    if (this.topP < 1) {
-      // the nucleus is measured within the top-k (renormalised), as Hugging Face's samplers chain them
-      let kTotal = 0;
-      for (let i = 0; i < k; i++) kTotal += probs[order[i]];
-      let cum = 0;
-      for (keep = 0; keep < k; ) {
-        cum += probs[order[keep++]];
-        if (cum >= this.topP * kTotal) break;
-      }
-    }
-    let kept = 0;
-    for (let i = 0; i < keep; i++) kept += probs[order[i]];
-    for (let i = keep; i < V; i++) probs[order[i]] = 0;
-    return kept > 0 ? kept : total;
-  }
-}
-
-/**
- * Sort ids (n) in place by key descending, ties by smaller id first; heapsort, so no allocation.
- * The heap keeps at its top the element that belongs LAST in the output and moves it to the end each round.
- */
-function heapSortDescending(ids: Int32Array, key: Float64Array, n: number): void {
-  const later = (a: number, b: number) => key[a] < key[b] || (key[a] === key[b] && a > b); // a belongs after b
-  const sift = (root: number, end: number) => {
-    for (;;) {
-      let child = 2 * root + 1;
-      if (child >= end) return;
-      if (child + 1 < end && later(ids[child + 1], ids[child])) child++;
-      if (!later(ids[child], ids[root])) return;
-      const t = ids[root]; ids[root] = ids[child]; ids[child] = t;
-      root = child;
-    }
-  };
-  for (let i = (n >> 1) - 1; i >= 0; i--) sift(i, n);
-  for (let end = n - 1; end > 0; end--) {
-    const t = ids[0]; ids[0] = ids[end]; ids[end] = t;
-    sift(0, end);
   }
 }

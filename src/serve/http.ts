@@ -1,0 +1,304 @@
+/**
+ * The HTTP side of `charnn serve`: routes, request bodies, the two stream formats, limits and shutdown.
+ *
+ *   GET  /                 the playground page (and its files)
+ *   GET  /v1/models        the models served: name, card, loss curve
+ *   GET  /v1/health        streams open, the limit, characters generated
+ *   POST /v1/sample        JSON options -> server-sent events (default) or chunked text (Accept: text/plain)
+ *
+ * Every refusal is a 4xx (or 503 while shutting down) with a JSON body in charnn's one-line style; nothing a
+ * client sends can crash the server. Text events carry the prime first, so the concatenated text of a stream is
+ * exactly what `charnn sample` prints for the same options and seed.
+ */
+import { randomInt } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Engine, type EndReason, type Job, type Sink } from './engine.js';
+import { HttpError } from './errors.js';
+import type { ServedModel } from './models.js';
+import { parseSampleRequest, type SampleRequest } from './request.js';
+import { PAGE_CSP, type Asset } from './static.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  maxStreams: number;
+  maxLength: number;
+  /** milliseconds open streams may go on after SIGINT/SIGTERM before they are cut */
+  graceMs: number;
+  /** batch the streams of a model into one step (false: bench:serve's comparison) */
+  batch?: boolean;
+}
+
+/** A body holds options and a prime of at most max-length characters; JSON may spell each as \uXXXX\uXXXX. */
+export const bodyLimit = (maxLength: number): number => 4096 + 12 * maxLength;
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+export const isLoopback = (host: string): boolean => LOOPBACK.test(host.replace(/^\[|\]$/g, ''));
+
+export class CharnnServer {
+  readonly engine: Engine;
+  private readonly server: Server;
+  private draining = false;
+  private closed: Promise<void> = Promise.resolve();
+  private readonly open = new Set<{ job: Job | null; res: ServerResponse; sink: Sink | null }>();
+  private port = 0;
+  /** streaming responses not yet closed */
+  private readonly live = new Set<ServerResponse>();
+
+  constructor(
+    readonly models: readonly ServedModel[],
+    private readonly assets: Map<string, Asset>,
+    readonly o: ServerOptions,
+    /** where internal errors (bugs, never a client's mistake) are reported */
+    private readonly onInternalError: (e: unknown) => void = () => {},
+  ) {
+    this.engine = new Engine(models, { batch: o.batch });
+    this.server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+      this.handle(req, res).catch((e) => this.fail(res, e));
+    });
+    this.server.on('clientError', (_e, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  /** Listen; resolves with the URL to open. */
+  listen(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      this.server.once('error', onError);
+      this.server.listen(this.o.port, this.o.host, () => {
+        this.server.off('error', onError);
+        this.port = (this.server.address() as AddressInfo).port;
+        resolve(this.url());
+      });
+    });
+  }
+
+  url(): string {
+    const h = this.o.host;
+    const shown = h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h;
+    return `http://${shown}:${this.port}/`;
+  }
+
+  get streams(): number {
+    return this.engine.active;
+  }
+
+  /**
+   * Stop: no new connections or streams; open streams may finish for graceMs (immediately when `now`), then the
+   * rest end with reason "shutdown". Resolves when every connection is closed.
+   */
+  async close(now = false): Promise<void> {
+    if (!this.draining) {
+      this.draining = true;
+      this.closed = new Promise((r) => this.server.close(() => r()));
+      this.server.closeIdleConnections();
+    }
+    const deadline = performance.now() + (now ? 0 : this.o.graceMs);
+    while (this.engine.active > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.engine.endAll('shutdown');
+    for (const { res } of this.open) if (!res.writableEnded) res.end();
+    // let the last events reach slow readers (a response closes once its data is handed to the system), briefly
+    const flushEnd = performance.now() + 1000;
+    while (this.live.size > 0 && performance.now() < flushEnd) await new Promise((r) => setTimeout(r, 10));
+    this.server.closeAllConnections();
+    await this.closed;
+  }
+
+  /** Cut everything at once (a second Ctrl-C). */
+  abort(): void {
+    this.engine.endAll('shutdown');
+    this.server.closeAllConnections();
+  }
+
+  // ---- routing ----------------------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.checkHost(req);
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/v1/sample') {
+      allow(req, ['POST']);
+      return this.sample(req, res);
+    }
+    if (path === '/v1/models') {
+      allow(req, ['GET', 'HEAD']);
+      return json(res, 200, { models: this.models.map((m) => m.card) });
+    }
+    if (path === '/v1/health') {
+      allow(req, ['GET', 'HEAD']);
+      return json(res, 200, { status: this.draining ? 'stopping' : 'ok', streams: this.engine.active, maxStreams: this.o.maxStreams, maxLength: this.o.maxLength, generated: this.engine.generated });
+    }
+    const asset = this.assets.get(path);
+    if (asset) {
+      allow(req, ['GET', 'HEAD']);
+      res.writeHead(200, { 'Content-Type': asset.type, 'Content-Length': asset.body.length, 'Content-Security-Policy': PAGE_CSP, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : asset.body);
+      return;
+    }
+    throw new HttpError(404, `no such page or endpoint: ${req.method} ${path.slice(0, 200)}`, 'the API is POST /v1/sample, GET /v1/models, GET /v1/health; the page is /', 'not found');
+  }
+
+  /**
+   * Bound to loopback, only requests naming a loopback host are served: a web page elsewhere cannot reach the
+   * server through a DNS name of its own that points at 127.0.0.1 (DNS rebinding).
+   */
+  private checkHost(req: IncomingMessage): void {
+    if (!isLoopback(this.o.host)) return;
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (!isLoopback(host)) throw new HttpError(403, `the Host header ${JSON.stringify(req.headers.host ?? '')} does not name this machine`, 'use http://127.0.0.1:PORT/ or http://localhost:PORT/', 'refused');
+  }
+
+  // ---- POST /v1/sample --------------------------------------------------------------------------------------
+
+  private async sample(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.admit();
+    const body = await readBody(req, res, bodyLimit(this.o.maxLength));
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body.trim() === '' ? '{}' : body);
+    } catch (e) {
+      throw new HttpError(400, `the body is not JSON: ${(e as Error).message.slice(0, 200)}`, `send options as JSON, e.g. {"prime": "ROMEO:", "temp": 0.5}`);
+    }
+    const r = parseSampleRequest(doc, this.models, { maxLength: this.o.maxLength }, () => randomInt(0, 2 ** 32));
+    this.admit(); // again: other requests may have started while this body arrived
+    if (res.destroyed) return; // the client left while its body was read
+    this.stream(req, res, r);
+  }
+
+  private admit(): void {
+    if (this.draining) throw new HttpError(503, 'the server is shutting down', 'try again after it restarts', 'cannot sample', { 'Retry-After': '5', Connection: 'close' });
+    if (this.engine.active >= this.o.maxStreams) {
+      throw new HttpError(429, `all ${this.o.maxStreams} streams are in use`, "try again in a moment, or start the server with a higher --max-streams", 'cannot sample', { 'Retry-After': '1' });
+    }
+  }
+
+  private stream(req: IncomingMessage, res: ServerResponse, r: SampleRequest): void {
+    this.live.add(res);
+    res.on('close', () => this.live.delete(res));
+    const sse = wantsEvents(req.headers.accept);
+    const entry: { job: Job | null; res: ServerResponse; sink: Sink | null } = { job: null, res, sink: null };
+    // the stream opens before the headers go out (its options are checked once more there); its first text is
+    // written on the engine's next turn, after the headers and the prime
+    let job: Job;
+    try {
+      job = this.engine.start(r, {
+        write: (text) => entry.sink!.write(text),
+        end: (reason, chars) => {
+          this.open.delete(entry);
+          entry.sink!.end(reason, chars);
+        },
+      });
+    } catch (e) {
+      throw HttpError.from(e, 400, 'invalid sampling options');
+    }
+    entry.job = job;
+    res.writeHead(200, {
+      'Content-Type': sse ? 'text/event-stream; charset=utf-8' : 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      'X-Accel-Buffering': 'no', // proxies: do not hold the stream back
+      'X-Content-Type-Options': 'nosniff',
+      'X-Charnn-Model': r.model.name,
+      'X-Charnn-Seed': String(r.seed),
+    });
+    res.socket?.setNoDelay(true);
+    this.open.add(entry);
+    entry.sink = sse ? eventSink(res, r) : textSink(res);
+    if (r.primeText) entry.sink.write(r.primeText);
+    res.on('drain', () => this.engine.resume(job));
+    res.on('close', () => {
+      this.open.delete(entry);
+      this.engine.cancel(job); // a disconnect: no-op when the stream has ended already
+    });
+  }
+
+  private fail(res: ServerResponse, e: unknown): void {
+    if (!(e instanceof HttpError)) this.onInternalError(e);
+    const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error)?.message ?? String(e)}`, 'please report it', 'server error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = err.body();
+    res.writeHead(err.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...err.headers });
+    res.end(body);
+  }
+}
+
+// ---- helpers ------------------------------------------------------------------------------------------------
+
+function allow(req: IncomingMessage, methods: string[]): void {
+  if (!methods.includes(req.method ?? '')) {
+    throw new HttpError(405, `${req.method} is not allowed here`, `use ${methods.join(' or ')}`, 'invalid request', { Allow: methods.join(', ') });
+  }
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value) + '\n';
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache' });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** Server-sent events unless the client asks for text/plain and not for events. */
+function wantsEvents(accept: string | undefined): boolean {
+  const a = (accept ?? '').toLowerCase();
+  return a.includes('text/event-stream') || !a.includes('text/plain');
+}
+
+/**
+ * The whole body as UTF-8 text, at most `limit` bytes: past it a 413 (the rest is read and dropped, so the client
+ * sees the answer instead of a reset connection).
+ */
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string> {
+  const tooLarge = () => new HttpError(413, `the body is over ${limit} bytes`, 'a body holds options and a prime of at most --max-length characters', 'invalid request', { Connection: 'close' });
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (b: Buffer) => {
+      if (over) return;
+      size += b.length;
+      if (size > limit) {
+        over = true;
+        parts.length = 0;
+        reject(tooLarge());
+      } else parts.push(b);
+    });
+    req.on('end', () => {
+      if (over) return;
+      try {
+        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts)));
+      } catch {
+        reject(new HttpError(400, 'the body is not valid UTF-8', 'send JSON text in UTF-8'));
+      }
+    });
+    req.on('error', reject);
+    res.on('close', () => reject(new HttpError(400, 'the client closed the connection', undefined)));
+  });
+}
+
+function eventSink(res: ServerResponse, r: SampleRequest): Sink {
+  res.write(`event: start\ndata: ${JSON.stringify({ model: r.model.name, seed: r.seed, length: r.length, temp: r.temperature, topK: r.topK, topP: r.topP })}\n\n`);
+  return {
+    write: (text) => res.write(`data: ${JSON.stringify({ text })}\n\n`),
+    end: (reason: EndReason, chars: number) => {
+      if (res.writableEnded || res.destroyed) return;
+      res.end(`event: end\ndata: ${JSON.stringify({ reason, chars: chars + [...r.primeText].length })}\n\n`);
+    },
+  };
+}
+
+function textSink(res: ServerResponse): Sink {
+  return {
+    write: (text) => res.write(text),
+    end: () => {
+      if (!res.writableEnded && !res.destroyed) res.end();
+    },
+  };
+}
