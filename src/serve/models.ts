@@ -8,7 +8,7 @@ import { expectedTensorShapes } from '../checkpoint/validate.js';
 import { Vocab } from '../data/vocab.js';
 import type { Kernels } from '../math/kernels.js';
 import { BatchSampler } from '../sample/batch.js';
-import { modelFromCheckpoint } from '../cli/run-state.js';
+import { modelFromCheckpoint } from '../checkpoint/run-state.js';
 
 /** What GET /v1/models tells about a model (the page's card and loss curve). */
 export interface ModelCard {

@@ -3,8 +3,7 @@
  * (the SAMPLE table) and the same prime rules (preparePrime: BOM, CRLF, unseen characters; the prime counts in the length), so a request and
  * the command line accept and refuse the same values with the same words. Every refusal is an HttpError (4xx).
  */
-import { InvalidArgumentError } from 'commander';
-import { SAMPLE } from '../cli/options.js';
+import { OptionValueError, SAMPLE } from '../options.js';
 import { CharnnError } from '../errors.js';
 import { preparePrime, startIds } from '../sample/prime.js';
 import { HttpError } from './errors.js';
@@ -110,7 +109,7 @@ function option<K extends 'temp' | 'topK' | 'topP' | 'length' | 'seed'>(key: K, 
   try {
     return spec.parse(String(value));
   } catch (e) {
-    if (e instanceof InvalidArgumentError) throw new HttpError(400, `${key} ${String(value)}: ${e.message.replace(/\.$/, '')}`, EXPECTED[key]);
+    if (e instanceof OptionValueError) throw new HttpError(400, `${key} ${String(value)}: ${e.message.replace(/\.$/, '')}`, EXPECTED[key]);
     throw e;
   }
 }
