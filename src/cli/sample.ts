@@ -15,6 +15,8 @@ import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
 import { addOptions, COMMON, readOptions, relaxedFor, SAMPLE } from './options.js';
 import { modelFromCheckpoint } from './run-state.js';
+import { sampleLines } from './sample-lines.js';
+import { isLineModel } from '../model/config.js';
 import { stdoutFailure } from './stdio.js';
 import { Ui } from './ui.js';
 
@@ -66,6 +68,13 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   const primeIds = attemptSync('cannot use the prime', () => sampler.encode(prime, o.skipUnknown));
   const primeText = vocab.decode(primeIds);
   const primeLen = primeIds.length;
+  if (isLineModel(model.config)) {
+    if (given.has('stopAt') || given.has('forever')) throw CliError.usage(`${given.has('stopAt') ? '--stop-at' : '--forever'} is for stream models; this one samples lines`, 'drop it: every line stops at its end token or --length');
+    return sampleLines(ckpt, model, vocab, primeIds, seed, o, new StdoutStream(process.stdout), ui);
+  }
+  for (const flag of ['count', 'novel', 'unique', 'json', 'corpus'] as const) {
+    if (given.has(flag)) throw CliError.usage(`--${flag} needs a line-mode model (train one with --lines); this one samples a stream`, 'drop it, or use --stop-at to end a sample');
+  }
   if (!forever && primeLen > o.length) {
     throw CliError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
   }
@@ -79,12 +88,33 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   const out = new StdoutStream(process.stdout);
   if (primeText && !(await out.write(primeText))) return EXIT.OK;
   let last = primeText;
-  for (const chunk of sampler.generate(forever ? Infinity : o.length - primeLen)) {
+  const stop = o.stopAt ? new StopAt(o.stopAt, primeText) : null;
+  for (let chunk of sampler.generate(forever ? Infinity : o.length - primeLen)) {
+    const end = stop?.find(chunk) ?? -1;
+    if (end >= 0) chunk = chunk.slice(0, end);
     if (!(await out.write(chunk))) return EXIT.OK; // the reader went away: a normal end for a pipe
     last = chunk;
+    if (end >= 0) break;
   }
   if (process.stdout.isTTY && !last.endsWith('\n')) await out.write('\n');
   return EXIT.OK;
+}
+
+/** --stop-at: where in a chunk the first occurrence of the stop text ends (it may begin in earlier chunks or in
+ *  the prime's tail; an occurrence wholly inside the prime does not count), or -1. */
+class StopAt {
+  private tail: string;
+  constructor(private readonly text: string, prime: string) {
+    const keep = text.length - 1;
+    this.tail = keep > 0 ? prime.slice(-keep) : '';
+  }
+  find(chunk: string): number {
+    const hay = this.tail + chunk;
+    const at = hay.indexOf(this.text);
+    if (at >= 0) return at + this.text.length - this.tail.length;
+    this.tail = this.text.length > 1 ? hay.slice(-(this.text.length - 1)) : '';
+    return -1;
+  }
 }
 
 function readPrimeFile(path: string): string {
@@ -100,7 +130,7 @@ function readPrimeFile(path: string): string {
  * stdout with backpressure and a quiet end on a closed pipe. `write` resolves true when the caller may go on,
  * false once the reader has gone (EPIPE): generation should stop.
  */
-class StdoutStream {
+export class StdoutStream {
   private closed = false;
   private failure: NodeJS.ErrnoException | null = null;
 

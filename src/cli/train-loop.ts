@@ -10,6 +10,8 @@ import { checkpointToText } from '../checkpoint/codec.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import type { Vocab } from '../data/vocab.js';
 import { Sampler } from '../sample/sampler.js';
+import { LineSampler } from '../sample/lines.js';
+import { isLineModel } from '../model/config.js';
 import { CliError, EXIT } from './errors.js';
 import { displayPath } from './inputs.js';
 import { checkpointOfRun } from './run-state.js';
@@ -24,12 +26,15 @@ export interface Outcome {
   loss: number;
   /** seconds this run trained (this process only) */
   runSec: number;
+  /** characters predicted in this run (line mode: lines' characters and end tokens, no padding) */
+  chars: number;
 }
 
 export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
   const { plan, model, vocab, trainer, folder } = run;
   const { o, ckpt, targets, start } = plan;
   let chars = ckpt?.progress.chars ?? 0;
+  const chars0 = chars;
   const runStart = Date.now();
   const elapsed = () => start.ms + (Date.now() - runStart);
   const save = (alsoBest: boolean) => {
@@ -58,7 +63,6 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const B = o.batch, T = o.seq;
   const progress = ui.progress();
   let lastVal: number | null = null;
   for (const p of ckpt?.progress.lossHistory ?? []) if (p.val !== undefined) lastVal = p.val;
@@ -91,7 +95,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
         throw new CliError(r.error!.message.replace(/^training stopped at step \d+: /, ''), kept, `training stopped at step ${r.step + 1}`);
       }
       loss = r.loss;
-      chars += B * T;
+      chars += r.chars;
       const step = trainer.steps;
       if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0) evaluate();
       if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
@@ -108,7 +112,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
         epoch: trainer.epoch,
         loss,
         val: lastVal,
-        cps: ((step - start.step) * B * T) / Math.max(runSec, 1e-3),
+        cps: (chars - chars0) / Math.max(runSec, 1e-3),
         fraction: f,
         etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
       });
@@ -129,11 +133,15 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
     removeSignals();
     folder.close();
   }
-  return { stopSignal, loss, runSec: (Date.now() - runStart) / 1000 };
+  return { stopSignal, loss, runSec: (Date.now() - runStart) / 1000, chars: chars - chars0 };
 }
 
-/** A short sample for the log, from its own RNG and state so training is not disturbed. */
+/** A short sample for the log, from its own RNG and state so training is not disturbed (line mode: 8 lines). */
 function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, ui: Ui): string {
+  if (isLineModel(model.config)) {
+    const lines = new LineSampler(model, vocab, vocab.idOf('\n'), 8, { temperature: 0.8, seed }).draw([], length);
+    return ui.c.dim('--- sample ---\n') + lines.map((l) => l.text).join('\n') + ui.c.dim('\n--------------');
+  }
   const s = new Sampler(model, vocab, { temperature: 0.8, seed }, 64);
   const nl = vocab.idOf('\n');
   if (nl >= 0) s.feed([nl]);

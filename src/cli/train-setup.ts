@@ -11,13 +11,14 @@ import { createKernels } from '../math/backend.js';
 import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
-import type { CellType, InitScheme, ModelConfig } from '../model/config.js';
+import type { CellType, InitScheme, ModelConfig, StartStateKind } from '../model/config.js';
 import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError } from './errors.js';
 import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
+import { encodeLines, type LineCorpus } from './lines.js';
 import { relaxedFor } from './options.js';
 import { checkFolder, RunFolder, type FolderChoice } from './run-folder.js';
 import { RunLock } from './run-lock.js';
@@ -67,14 +68,19 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
     );
   }
   const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
-  const { vocab, ids } = attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
+  const lineCorpus = o.lines ? attemptSync('cannot use the list', () => encodeLines(corpus.bytes, o.seq, ckptVocab)) : null;
+  const { vocab, ids } = lineCorpus ?? attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
+  if (lineCorpus) announceLines(lineCorpus, o.seq, ui);
   const info = corpusInfo(corpus, ids.length);
   corpus.bytes = new Uint8Array(0); // the ids are all training needs: let a large corpus's bytes be collected
 
   // ---- model, backend, trainer
   const modelConfig: ModelConfig = ckpt
     ? ckpt.model
-    : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
+    : {
+        cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout,
+        ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
+      };
   if (!ckpt) checkVocabSize(vocab.size);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
   const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
@@ -101,7 +107,7 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
     seed: o.seed,
     historyEvery: o.historyEvery,
   };
-  const trainer = attemptSync('cannot set up training', () => new Trainer(model, ids, trainOptions));
+  const trainer = attemptSync('cannot set up training', () => new Trainer(model, lineCorpus ? lineCorpus.lines : ids, trainOptions));
   if (ckpt) attemptSync('cannot resume', () => trainer.importState(trainerStateOf(model, ckpt)));
 
   // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
@@ -120,4 +126,15 @@ function runName(stem: string, c: ModelConfig): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
   return `${stem}-${c.cell}${c.layers}x${c.hidden}-${stamp}`;
+}
+
+/** Line mode: how many lines, how many were empty (skipped), and how long lines are handled. */
+function announceLines(c: LineCorpus, seq: number, ui: Ui): void {
+  const n = c.lines.starts.length;
+  const parts = [`${n.toLocaleString('en-US')} lines, the longest ${c.maxLen} characters`];
+  if (c.lines.empty) parts.push(`${c.lines.empty.toLocaleString('en-US')} empty line${c.lines.empty > 1 ? 's' : ''} skipped`);
+  if (c.long) {
+    parts.push(`${c.long.toLocaleString('en-US')} longer than --seq ${seq} − 1: trained in windows of ${seq}, the state carried within the line`);
+  }
+  ui.info(`line mode: ${parts.join('; ')}`);
 }

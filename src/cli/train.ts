@@ -59,13 +59,13 @@ function announce(run: Run, ui: Ui): void {
 }
 
 /** The last line: where the run ended, its best validation loss, its speed, and where the checkpoints are. */
-function report(run: Run, { stopSignal, loss, runSec }: Outcome, ui: Ui): void {
-  const { trainer, folder, plan } = run;
+function report(run: Run, { stopSignal, loss, runSec, chars }: Outcome, ui: Ui): void {
+  const { trainer, folder } = run;
   const best = trainer.bestValLoss;
   ui.info(
     `${stopSignal ? 'interrupted' : 'done'}: step ${trainer.steps} (epoch ${trainer.epoch}), ` +
       (best !== null ? `best val ${best.toFixed(4)} nats (${(best / Math.LN2).toFixed(3)} bpc) at step ${trainer.bestValStep}, ` : `train loss ${loss.toFixed(4)}, `) +
-      `${duration(runSec)}, ${human(((trainer.steps - plan.start.step) * plan.o.batch * plan.o.seq) / Math.max(runSec, 1e-3))} chars/s; ` +
+      `${duration(runSec)}, ${human(chars / Math.max(runSec, 1e-3))} chars/s; ` +
       `checkpoints in ${displayPath(folder.dir)}/ (latest.json${best !== null ? ', best.json' : ''})`,
   );
 }

@@ -236,6 +236,23 @@ export interface RunCallbacks {
   shouldStop?(): boolean;
 }
 
+/**
+ * Line mode's evaluation: every line of `lb` from the start state, no dropout; the summed loss (nats) and the
+ * predictions counted (characters plus one end token per line), so total / chars is makemore's figure.
+ * x, y, keep: (T*B) buffers from the model's backend; state (L, S, B, H).
+ */
+export function lineLossSum(m: TrainableModel, lb: LineBatches, x: Int32Array, y: Int32Array, keep: Int32Array, state: Vec): { total: number; chars: number } {
+  let total = 0, chars = 0;
+  const n = lb.windowsIn(0);
+  for (let w = 0; w < n; w++) {
+    const lw = lb.fill(x, y, keep, 0, w);
+    if (lw.reset) m.startState!(state, lb.B);
+    total += m.forward(x, y, lw.T, lb.B, state, { training: false, keep, keepCount: lw.count }) * lw.count;
+    chars += lw.count;
+  }
+  return { total, chars };
+}
+
 export class Trainer {
   readonly model: TrainableModel;
   readonly kernels: Kernels;
@@ -469,14 +486,7 @@ export class Trainer {
     let total = 0;
     let chars = 0;
     if (vb instanceof LineBatches) {
-      // every line from the start state; the mean per character, end tokens included (makemore's figure)
-      const n = vb.windowsIn(0);
-      for (let w = 0; w < n; w++) {
-        const lw = vb.fill(this.x, this.y, this.keep, 0, w);
-        if (lw.reset) m.startState!(state, B);
-        total += m.forward(this.x, this.y, lw.T, B, state, { training: false, keep: this.keep, keepCount: lw.count }) * lw.count;
-        chars += lw.count;
-      }
+      ({ total, chars } = lineLossSum(m, vb, this.x, this.y, this.keep, state));
     } else {
       for (let w = 0; w < vb.numWindows; w++) {
         vb.fill(this.x, this.y, w);
