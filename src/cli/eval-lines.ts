@@ -9,7 +9,7 @@ import type { Vocab } from '../data/vocab.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { lineLossSum } from '../train/trainer.js';
 import { attemptSync, CliError } from './errors.js';
-import { encodeLines } from './lines.js';
+import { encodeLines } from '../data/line-corpus.js';
 
 export interface LineEval {
   loss: number;

@@ -12,7 +12,7 @@ import type { CharRNN } from '../model/char-rnn.js';
 import { LineSampler, type LineSample } from '../sample/lines.js';
 import { attemptSync, CliError, EXIT } from './errors.js';
 import { readCorpusArg } from './inputs.js';
-import { encodeLines, END, lineStrings } from './lines.js';
+import { encodeLines, END, lineStrings } from '../data/line-corpus.js';
 import type { Ui } from './ui.js';
 
 /** Batches drawn at most for --novel / --unique before giving up with fewer lines (a model that only recites). */

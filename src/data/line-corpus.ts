@@ -1,10 +1,10 @@
 /**
- * Line-mode corpora in the CLI (train --lines, sample --novel, eval): the corpus bytes -> vocabulary (always with
+ * Line-mode corpora (train --lines, sample --novel, eval): the corpus bytes -> vocabulary (always with
  * the end token '\n', even for a one-line list) -> ids -> lines; and the set of the corpus's lines as strings, for
- * --novel. Pure helpers: the commands read the files.
+ * --novel. No I/O: the commands read the files.
  */
-import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
-import { splitLines, type LineSet } from '../data/lines.js';
+import { encodeUtf8, Vocab, type Ids } from './vocab.js';
+import { splitLines, type LineSet } from './lines.js';
 
 /** The end-of-line token: the line break itself, so a sampled line prints as a line. */
 export const END = '\n';
