@@ -112,10 +112,6 @@ const SIMD_OPTION = {
   help: 'wasm backend build: auto (fused multiply-add where the runtime has it), relaxed (require it), simd128 (never)',
 } satisfies OptSpec<SimdMode>;
 
-/** --batch of a line-mode run when not given: a names batch is ~9 steps long, not 64, so 32 lines make steps too
- *  small to use the machine; measured on names (README, "Lists"): 5-minute validation loss by batch. */
-export const LINES_BATCH = 128;
-
 // ---- the tables ------------------------------------------------------------------------------------------------
 
 /** Options every command has. */
@@ -134,7 +130,7 @@ export const TRAIN = {
   init: { flags: '--init <scheme>', default: 'pytorch', help: `weight initialisation: ${INIT_SCHEMES.join(', ')}`, parse: choice(INIT_SCHEMES) }, // PyTorch's uniform ±1/sqrt(H) beat char-rnn's ±0.08 in the reference runs
   // ---- data
   seq: { flags: '--seq <n>', default: 64, help: 'characters per training window (BPTT length)', parse: int(1) }, // 64 (with batch 32): for 2x256 a little ahead of 50 x 50 at 5 and 10 minutes (1.559 vs 1.562, 1.504 vs 1.514)
-  batch: { flags: '--batch <n>', default: 32, show: `32; ${LINES_BATCH} with --lines`, help: 'parallel streams per step (with --lines: lines per step)', parse: int(1) }, // 32: more steps in the budget than 50 streams, at 5% fewer characters per second
+  batch: { flags: '--batch <n>', default: 32, help: 'parallel streams per step (with --lines: lines per step)', parse: int(1) }, // 32: more steps in the budget than 50 streams, at 5% fewer characters per second; with --lines too: on names, 32 lines beat 128 and 256 in 5 minutes (README, "Lists")
   lines: { flags: '--lines', default: false, help: 'each line is one example (names, titles): every line starts afresh and ends with a learned end token' }, // off: most corpora are running text
   startState: { flags: '--start-state <kind>', default: 'zero', help: `line mode: the state each line starts from: ${START_STATES.join(', ')}`, parse: choice(START_STATES) }, // zero: measured (README, "Lists"): the learned one did no better, as the first input (the end token) already gives every line a learned first state
   valFrac: { flags: '--val-frac <f>', default: 0.1, help: 'fraction of the corpus (its end) held out for validation, in [0, 1)', parse: real(0, 1, false, true) }, // 10%, as the reference

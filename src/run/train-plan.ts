@@ -15,7 +15,7 @@ import { isSamplingOnly } from '../checkpoint/sampling-only.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { CliError } from './errors.js';
 import { displayPath } from './corpus-input.js';
-import { LINES_BATCH, TRAIN, type Values } from '../options.js';
+import { TRAIN, type Values } from '../options.js';
 import { duration } from './format.js';
 
 export type TrainValues = Values<typeof TRAIN>;
@@ -67,8 +67,6 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
     ckpt = loadCheckpoint(o.resume);
     o = resumedOptions(o, given, ckpt);
   }
-  // line mode's own batch default (options.ts, LINES_BATCH), for a fresh run that does not give --batch
-  if (!ckpt && o.lines && !given.has('batch')) o = { ...o, batch: LINES_BATCH };
   const start: Start = { step: ckpt?.progress.step ?? 0, epoch: ckpt?.progress.epoch ?? 0, ms: ckpt?.progress.elapsedMs ?? 0 };
   const targets = budgetTargets(o, given, ckpt, start);
   const budget: Budget = { steps: targets.untilStep && targets.untilStep - start.step, epochs: targets.untilEpoch && targets.untilEpoch - start.epoch, time: targets.untilMs && (targets.untilMs - start.ms) / 1000 };
