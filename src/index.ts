@@ -50,6 +50,12 @@ export type { Checkpoint, CheckpointJSON, TensorJSON, Tensor, TrainingProgress, 
 export { CheckpointError } from './checkpoint/errors.js';
 export { expectedTensorShapes } from './checkpoint/validate.js';
 export { Sampler } from './sample/sampler.js';
+export { LineSampler } from './sample/lines.js';
+export type { LineSample, LineModel } from './sample/lines.js';
+export { LineBatches, splitLines, splitLineIndices } from './data/lines.js';
+export type { LineSet, LineSplit, LineWindow } from './data/lines.js';
+export { encodeLines, lineStrings } from './data/line-corpus.js';
+export type { LineCorpus } from './data/line-corpus.js';
 export type { SampleOptions, StepModel } from './sample/sampler.js';
 export { CharnnError } from './errors.js';
 export { VERSION } from './version.js';
