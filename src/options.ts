@@ -12,7 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES } from './math/backend.js';
-import { CELL_TYPES, INIT_SCHEMES } from './model/config.js';
+import { CELL_TYPES, INIT_SCHEMES, START_STATES } from './model/config.js';
 import { OPTIMIZER_NAMES } from './train/optimizer.js';
 import { SCHEDULE_KINDS } from './train/schedule.js';
 
@@ -132,7 +132,9 @@ export const TRAIN = {
   init: { flags: '--init <scheme>', default: 'pytorch', help: `weight initialisation: ${INIT_SCHEMES.join(', ')}`, parse: choice(INIT_SCHEMES) }, // PyTorch's uniform ±1/sqrt(H) beat char-rnn's ±0.08 in the reference runs
   // ---- data
   seq: { flags: '--seq <n>', default: 64, help: 'characters per training window (BPTT length)', parse: int(1) }, // 64 (with batch 32): for 2x256 a little ahead of 50 x 50 at 5 and 10 minutes (1.559 vs 1.562, 1.504 vs 1.514)
-  batch: { flags: '--batch <n>', default: 32, help: 'parallel streams per step', parse: int(1) }, // 32: more steps in the budget than 50 streams, at 5% fewer characters per second
+  batch: { flags: '--batch <n>', default: 32, help: 'parallel streams per step (with --lines: lines per step)', parse: int(1) }, // 32: more steps in the budget than 50 streams, at 5% fewer characters per second; with --lines too: on names, 32 lines beat 128 and 256 in 5 minutes (README, "Lists")
+  lines: { flags: '--lines', default: false, help: 'each line is one example (names, titles): every line starts afresh and ends with a learned end token' }, // off: most corpora are running text
+  startState: { flags: '--start-state <kind>', default: 'zero', help: `line mode: the state each line starts from: ${START_STATES.join(', ')}`, parse: choice(START_STATES) }, // zero: measured (README, "Lists"): the learned one did no better, as the first input (the end token) already gives every line a learned first state
   valFrac: { flags: '--val-frac <f>', default: 0.1, help: 'fraction of the corpus (its end) held out for validation, in [0, 1)', parse: real(0, 1, false, true) }, // 10%, as the reference
   // ---- optimisation
   optimizer: { flags: '--optimizer <name>', default: 'adam', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}`, parse: choice(OPTIMIZER_NAMES) }, // Adam: robust without tuning
@@ -175,6 +177,13 @@ export const SAMPLE = {
   skipUnknown: { flags: '--skip-unknown', default: false, help: 'drop prime characters the model never saw instead of failing' }, // failing is the safe default: a silent drop changes the prime
   length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
   forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },
+  stopAt: { flags: '--stop-at <text>', default: '', help: 'stream models: end the sample at the first occurrence of this text (printed), e.g. a blank line', parse: nonEmpty },
+  // ---- line-mode models (train --lines)
+  count: { flags: '--count <n>', default: 20, help: 'line-mode models: how many lines (independent samples, drawn as one batch)', parse: int(1, 100000) }, // 20: a screenful of names
+  novel: { flags: '--novel', default: false, help: 'line-mode models: only lines not in the training list (stderr: the novel fraction)' },
+  unique: { flags: '--unique', default: false, help: 'line-mode models: no line twice' },
+  json: { flags: '--json', default: false, help: 'line-mode models: one JSON object per line: text, logProb (nats), ended' },
+  corpus: { flags: '--corpus <path>', default: '', show: "the checkpoint's", help: 'the training list --novel compares with', parse: nonEmpty },
   seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed, or random (printed on stderr); same seed and checkpoint give the same text', parse: seedOrRandom }, // random: two runs give two texts; the seed drawn is printed, so any sample can be repeated
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,

@@ -4,6 +4,7 @@
  * shapes vs the model config -> vocabulary vs tensors -> checksum.
  */
 import { CELL_TYPES, GATES, STATE_SLOTS, validateModelConfig, type ModelConfig } from '../model/config.js';
+import { START_STATE_TENSOR } from '../model/layout.js';
 import { VERSION } from '../version.js';
 import { CheckpointError } from './errors.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointJSON, type Tensor, type TensorJSON } from './schema.js';
@@ -133,6 +134,7 @@ export function expectedTensorShapes(c: ModelConfig): Array<{ name: string; shap
   }
   out.push({ name: 'decoder.weight', shape: [c.vocabSize, c.hidden] });
   out.push({ name: 'decoder.bias', shape: [c.vocabSize] });
+  if (c.startState === 'learned') out.push({ name: START_STATE_TENSOR, shape: [c.layers, STATE_SLOTS[c.cell], c.hidden] });
   return out;
 }
 

@@ -22,7 +22,9 @@ import { createKernels } from '../math/backend.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { attempt, attemptSync, CliError } from './errors.js';
 import { readCorpusArg } from './inputs.js';
-import { addOptions, COMMON, EVAL, readOptions, relaxedFor } from './options.js';
+import { addOptions, COMMON, EVAL, readOptions, relaxedFor, type Values } from './options.js';
+import { evaluateLines } from './eval-lines.js';
+import { isLineModel } from '../model/config.js';
 import { evaluateText } from '../train/evaluate.js';
 import { modelFromCheckpoint } from './run-state.js';
 import { Ui } from './ui.js';
@@ -42,6 +44,7 @@ export function registerEval(program: Command): void {
     if (textArg !== undefined && given.has('corpus')) throw CliError.usage('a text and --corpus both given', 'a text is scored whole; --corpus gives the validation split of the training corpus', 'cannot evaluate');
     const ckpt = loadCheckpoint(path);
     const vocab = Vocab.fromChars(ckpt.vocab);
+    if (isLineModel(ckpt.model)) return evalLineModel(ckpt, vocab, path, textArg, o, ui);
     const { ids, what, split } = await textIds(ckpt, vocab, textArg, o.corpus || undefined, ui);
     const cfg = ckpt.config as { batch?: number; seq?: number };
     const T = o.seq || cfg.seq || 64;
@@ -65,6 +68,39 @@ export function registerEval(program: Command): void {
       kernels.dispose();
     }
   });
+}
+
+/** A line-mode model: the mean loss per character of lines, each from the start state, end tokens included
+ *  (eval-lines.ts); --batch (lines in parallel) and --seq change only the speed. */
+async function evalLineModel(ckpt: Checkpoint, vocab: Vocab, path: string, textArg: string | undefined, o: Values<typeof EVAL>, ui: Ui): Promise<void> {
+  const { bytes, what } = await textBytes(ckpt, textArg, ui);
+  const cfg = ckpt.config as { batch?: number; seq?: number };
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
+  try {
+    const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
+    const r = attemptSync('cannot evaluate', () => evaluateLines(model, ckpt, vocab, bytes, textArg === undefined, o.batch || cfg.batch || 32, o.seq || cfg.seq || 64));
+    process.stdout.write(
+      `${r.loss.toFixed(4)} nats/char, ${(r.loss / Math.LN2).toFixed(4)} bits/char over ${r.chars.toLocaleString('en-US')} characters ` +
+        `(${r.lines.toLocaleString('en-US')} lines, end tokens included) of ${what}\n`,
+    );
+  } finally {
+    kernels.dispose();
+  }
+}
+
+/** The bytes to evaluate: the given text, or the checkpoint's corpus (found and matching its SHA-256). */
+async function textBytes(ckpt: Checkpoint, arg: string | undefined, ui: Ui): Promise<{ bytes: Uint8Array; what: string }> {
+  if (arg !== undefined) {
+    const bytes = await attempt('cannot read the text', () => readCorpus(arg, process.stdin));
+    return { bytes, what: arg === '-' ? 'standard input' : arg };
+  }
+  const c = ckpt.corpus;
+  if (!c) throw CliError.usage('the checkpoint does not record its corpus', 'give a text to evaluate', 'cannot evaluate');
+  const corpus = await readCorpusArg(c.source, ui).catch(() => null);
+  if (!corpus || corpus.sha256 !== c.sha256) {
+    throw CliError.usage(`the checkpoint's corpus ${c.source} is not found here, or has changed`, 'give a text to evaluate', 'cannot evaluate');
+  }
+  return { bytes: corpus.bytes, what: `the validation lines of ${c.source}` };
 }
 
 async function textIds(ckpt: Checkpoint, vocab: Vocab, arg: string | undefined, corpusArg: string | undefined, ui: Ui): Promise<{ ids: Ids; what: string; split: boolean }> {

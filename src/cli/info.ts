@@ -33,7 +33,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 function epochs(c: Ckpt): string {
   const { batch, seq, valFrac } = c.config as { batch?: number; seq?: number; valFrac?: number };
   const p = c.progress;
-  if (!c.corpus || !batch || !seq || valFrac === undefined) return `${p.epoch} (window ${p.position})`;
+  if (!c.corpus || !batch || !seq || valFrac === undefined || c.model.mode === 'lines') return `${p.epoch} (window ${p.position})`;
   const windows = Math.floor((Math.floor(c.corpus.chars * (1 - valFrac)) - 1) / (batch * seq));
   return windows > 0 ? (p.epoch + p.position / windows).toFixed(2) : String(p.epoch);
 }
@@ -121,6 +121,9 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
   const out: string[] = [];
   out.push(`${key('checkpoint')}${path} (charnn ${c.charnnVersion}, written ${c.created})`);
   out.push(`${key('model')}${m.cell}, ${m.layers} layer${m.layers > 1 ? 's' : ''} x ${m.hidden} hidden, dropout ${m.dropout}, ${n(params)} parameters`);
+  out.push(
+    `${key('mode')}${m.mode === 'lines' ? `lines: one example per line, from a ${m.startState ?? 'zero'} start state to the end token (sample --count N draws N lines)` : 'stream: the corpus as one text'}`,
+  );
   const shown = c.vocab.map((ch) => JSON.stringify(ch).slice(1, -1)).join('');
   out.push(`${key('vocabulary')}${c.vocab.length} characters: ${shown.length > 120 ? shown.slice(0, 117) + '...' : shown}`);
   if (c.corpus) {

@@ -18,6 +18,8 @@ import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
 import { addOptions, COMMON, readOptions, relaxedFor, SAMPLE } from './options.js';
 import { modelFromCheckpoint } from './run-state.js';
+import { sampleLines } from './sample-lines.js';
+import { isLineModel } from '../model/config.js';
 import { stdoutFailure } from './stdio.js';
 import { Ui } from './ui.js';
 
@@ -76,25 +78,58 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     const n = [...p.dropped.values()].reduce((a, b) => a + b, 0);
     ui.warn(`--skip-unknown dropped ${n} prime character${n > 1 ? 's' : ''} the model never saw: ${describeDropped(p.dropped)}`);
   }
+  const primeIds = p.ids;
   const primeText = p.text;
-  const primeLen = p.ids.length;
+  const primeLen = primeIds.length;
+  // a random sample says its seed, so it can be had again (stderr; -q hides it), once every input is valid; at
+  // temperature 0 there are no draws, so no seed to tell
+  const tellSeed = () => {
+    if (o.seed < 0 && o.temp > 0) ui.info(`seed ${seed} (random; --seed ${seed} gives this text again)`);
+  };
+  if (isLineModel(model.config)) {
+    if (given.has('stopAt') || given.has('forever')) throw CliError.usage(`${given.has('stopAt') ? '--stop-at' : '--forever'} is for stream models; this one samples lines`, 'drop it: every line stops at its end token or --length');
+    tellSeed();
+    return sampleLines(ckpt, model, vocab, primeIds, seed, o, new StdoutStream(process.stdout), ui);
+  }
+  for (const flag of ['count', 'novel', 'unique', 'json', 'corpus'] as const) {
+    if (given.has(flag)) throw CliError.usage(`--${flag} needs a line-mode model (train one with --lines); this one samples a stream`, 'drop it, or use --stop-at to end a sample');
+  }
   if (!forever && primeLen > o.length) {
     throw CliError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
   }
-  sampler.feed(startIds(p.ids, vocab));
-  // a random sample says its seed, so it can be had again (stderr; -q hides it), once every input is valid; at
-  // temperature 0 there are no draws, so no seed to tell
-  if (o.seed < 0 && o.temp > 0) ui.info(`seed ${seed} (random; --seed ${seed} gives this text again)`);
+  sampler.feed(startIds(primeIds, vocab));
+  tellSeed();
 
   const out = new StdoutStream(process.stdout);
   if (primeText && !(await out.write(primeText))) return EXIT.OK;
   let last = primeText;
-  for (const chunk of sampler.generate(forever ? Infinity : o.length - primeLen)) {
+  const stop = o.stopAt ? new StopAt(o.stopAt, primeText) : null;
+  for (let chunk of sampler.generate(forever ? Infinity : o.length - primeLen)) {
+    const end = stop?.find(chunk) ?? -1;
+    if (end >= 0) chunk = chunk.slice(0, end);
     if (!(await out.write(chunk))) return EXIT.OK; // the reader went away: a normal end for a pipe
     last = chunk;
+    if (end >= 0) break;
   }
   if (process.stdout.isTTY && !last.endsWith('\n')) await out.write('\n');
   return EXIT.OK;
+}
+
+/** --stop-at: where in a chunk the first occurrence of the stop text ends (it may begin in earlier chunks or in
+ *  the prime's tail; an occurrence wholly inside the prime does not count), or -1. */
+class StopAt {
+  private tail: string;
+  constructor(private readonly text: string, prime: string) {
+    const keep = text.length - 1;
+    this.tail = keep > 0 ? prime.slice(-keep) : '';
+  }
+  find(chunk: string): number {
+    const hay = this.tail + chunk;
+    const at = hay.indexOf(this.text);
+    if (at >= 0) return at + this.text.length - this.tail.length;
+    this.tail = this.text.length > 1 ? hay.slice(-(this.text.length - 1)) : '';
+    return -1;
+  }
 }
 
 /** The prime file's text ('-': standard input). BOM and line ends are preparePrime's job. */
@@ -112,7 +147,7 @@ async function readPrimeFile(path: string): Promise<string> {
  * stdout with backpressure and a quiet end on a closed pipe. `write` resolves true when the caller may go on,
  * false once the reader has gone (EPIPE): generation should stop.
  */
-class StdoutStream {
+export class StdoutStream {
   private closed = false;
   private failure: NodeJS.ErrnoException | null = null;
 

@@ -22,6 +22,7 @@ import { Scratch, type LayerInput, type RecurrentLayer } from './layer.js';
 import { ParamLayout, type DecoderParams, type LayerParams, type NamedTensor } from './layout.js';
 import { LstmLayer } from './lstm.js';
 import { RnnLayer } from './rnn.js';
+import { startStateBackward, startStateForward } from './start-state.js';
 
 export type { NamedTensor } from './layout.js';
 
@@ -29,6 +30,10 @@ export interface ForwardOptions {
   training: boolean;
   /** required when training with dropout > 0: draws the dropout masks */
   rng?: Rng;
+  /** only these rows (t·B + b) are predictions (line mode: padded slots are not); keep[0..keepCount). The loss is
+   *  the mean over them, and only they reach the decoder. Absent: every row. */
+  keep?: Int32Array;
+  keepCount?: number;
 }
 
 export class CharRNN {
@@ -60,6 +65,13 @@ export class CharRNN {
   private dA!: Vec; // (T*B, H)   gradient ping-pong buffers between layers
   private dB!: Vec;
   private dRows = 0;
+  // kept rows of the last forward (line mode): their indices, targets and top-layer outputs
+  private keepRows: Int32Array | null = null; // (n)
+  private keepY: Int32Array | null = null; // (n)
+  private keepIn: Vec | null = null; // (n, H)
+  private keepCap = 0;
+  private decRows = 0;
+  private kept = false;
 
   // inference (step) cache: per-layer state views of the last state passed, to allocate nothing per call
   private stepState: Vec | null = null;
@@ -132,8 +144,17 @@ export class CharRNN {
       if (dropout) out = this.drops[l].forward(out, M * H, opts.rng!);
       input = out;
     }
+    let targets = y;
+    let rows = M;
+    this.kept = opts.keep !== undefined;
+    if (opts.keep) {
+      rows = this.gatherKept(input as Vec, y, opts.keep, opts.keepCount ?? M, M);
+      input = this.keepIn!;
+      targets = this.keepY!;
+    }
     this.decInput = input as Vec;
-    const loss = this.decoder.forward(this.pDec, this.decInput, y, M);
+    this.decRows = rows;
+    const loss = this.decoder.forward(this.pDec, this.decInput, targets, rows);
     this.pending = true;
     this.lastT = T;
     this.lastB = B;
@@ -156,7 +177,15 @@ export class CharRNN {
       this.dB = this.kernels.alloc(M * H);
     }
     let dOut = this.dA, dBelow = this.dB; // (T*B, H)
-    this.decoder.backward(this.pDec, this.gDec, this.decInput!, dOut, M);
+    if (this.kept) {
+      // the kept rows' gradients (n, H), scattered back to their rows; the other rows get none
+      const n = this.decRows;
+      this.decoder.backward(this.pDec, this.gDec, this.decInput!, dBelow, n);
+      this.kernels.fill(dOut, 0, M * H);
+      this.kernels.scatterAdd(dOut, dBelow, this.keepRows!, n, H);
+    } else {
+      this.decoder.backward(this.pDec, this.gDec, this.decInput!, dOut, M);
+    }
     const SBH = this.S * B * H;
     for (let l = L - 1; l >= 0; l--) {
       if (this.dropped) this.drops[l].backward(dOut, M * H);
@@ -166,6 +195,46 @@ export class CharRNN {
       );
       [dOut, dBelow] = [dBelow, dOut];
     }
+  }
+
+  /** Line mode: state (L, S, B, H) = the start state (the learned one broadcast over B, or zero). */
+  startState(state: Vec, B: number): void {
+    const { layers: L, hidden: H } = this.config;
+    startStateForward(this.kernels, state, this.layout.startState(this.params), L * this.S, B, H);
+  }
+
+  /** Backward of startState: the learned start state's gradient += dState (L, S, B, H) summed over B (no-op
+   *  for a zero start state). dState: from backward(dState) of the window that started from it. */
+  startStateBackward(dState: Vec, B: number): void {
+    const g = this.layout.startState(this.grads);
+    if (g) startStateBackward(this.kernels, g, dState, this.config.layers * this.S, B, this.config.hidden);
+  }
+
+  /** True when the start state is a parameter (its gradient needs backward's dState). */
+  get learnsStartState(): boolean {
+    return this.config.startState === 'learned';
+  }
+
+  /** Copies the kept rows of top (M, H) and their targets into the model's own buffers; returns their count. */
+  private gatherKept(top: Vec, y: Int32Array, keep: Int32Array, n: number, M: number): number {
+    const H = this.config.hidden, k = this.kernels;
+    if (!(Number.isInteger(n) && n >= 1 && n <= M && keep.length >= n)) throw new RangeError(`keepCount ${n} must be in [1, ${M}] and keep must hold that many rows`);
+    if (n > this.keepCap) {
+      this.keepCap = n;
+      this.keepRows = k.allocI32(n);
+      this.keepY = k.allocI32(n);
+      this.keepIn = k.alloc(n * H);
+    }
+    const rows = this.keepRows!, ty = this.keepY!;
+    for (let i = 0; i < n; i++) {
+      const r = keep[i];
+      if (!(r >= 0 && r < M)) throw new RangeError(`keep[${i}] = ${r} is not a row of the window (0..${M - 1})`);
+      rows[i] = r;
+      ty[i] = y[r];
+    }
+    k.fill(this.keepIn!, 0, n * H);
+    k.gatherAdd(this.keepIn!, top, rows, n, H);
+    return n;
   }
 
   /** Inference step: ids (B) -> logits (B, V); state (L, S, B, H) in/out; no dropout; no allocation after the

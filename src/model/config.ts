@@ -19,7 +19,20 @@ export interface ModelConfig {
   vocabSize: number;
   /** inverted-dropout probability between layers and before the decoder (training only) */
   dropout: number;
+  /** 'lines': trained on a list, one example per line, each from the start state to the end token ('\n'); sample,
+   *  eval and info follow it. Absent (older checkpoints) = 'stream': the corpus as one text. */
+  mode?: ModelMode;
+  /** the state every line starts from: 'learned' adds a start_state parameter (L, S, H); absent = zero */
+  startState?: StartStateKind;
 }
+
+export type ModelMode = 'stream' | 'lines';
+export const MODEL_MODES: readonly ModelMode[] = ['stream', 'lines'];
+export type StartStateKind = 'zero' | 'learned';
+export const START_STATES: readonly StartStateKind[] = ['zero', 'learned'];
+
+/** True when the model was trained in line mode. */
+export const isLineModel = (c: ModelConfig): boolean => c.mode === 'lines';
 
 /** Weight initialisation schemes. 'pytorch': every weight and bias uniform in ±1/sqrt(H) (nn.LSTM/nn.Linear
  *  defaults as the reference uses them); 'charrnn': uniform ±0.08 with LSTM forget-gate bias 1. */
@@ -35,4 +48,8 @@ export function validateModelConfig(c: ModelConfig): void {
   int(c.hidden, 'hidden', 1, 16384);
   int(c.vocabSize, 'vocabulary size', 1, 1 << 21);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.mode !== undefined && !MODEL_MODES.includes(c.mode)) throw new RangeError(`mode must be one of ${MODEL_MODES.join(', ')}, got ${c.mode}`);
+  if (c.startState !== undefined && !START_STATES.includes(c.startState)) {
+    throw new RangeError(`start state must be one of ${START_STATES.join(', ')}, got ${c.startState}`);
+  }
 }

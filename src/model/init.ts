@@ -25,4 +25,6 @@ export function initParams(layout: ParamLayout, params: Vec, rng: Rng, scheme: I
   if (scheme === 'charrnn' && cell === 'lstm') {
     for (let l = 0; l < L; l++) layout.layer(params, l).bih.fill(1, H, 2 * H); // gates [i | f | g | o]
   }
+  // a learned start state begins at zero: the model starts out as the zero-state one and learns away from it
+  layout.startState(params)?.fill(0);
 }

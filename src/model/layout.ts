@@ -6,13 +6,17 @@
  *   layer k:  W_ih (D, G*H) | W_hh (H, G*H) | b_ih (G*H) | b_hh (G*H)      (PyTorch: weight_ih_l{k} (G*H, D) ...)
  *   decoder:  W (H, V) | b (V)                                            (PyTorch: decoder.weight (V, H))
  * Layer 0's W_ih is (V, G*H): its rows are looked up by token id (one-hot input as a row gather).
- * The buffer holds the layers in order, then the decoder; grads and optimizer moments use the same layout.
+ * The buffer holds the layers in order, then the decoder, then (line mode, --start-state learned) the start state
+ * start_state (L, S, H); grads and optimizer moments use the same layout.
  *
  * Dimension legend: V vocab, H hidden, L layers, D a layer's input width (V for layer 0, H above),
  * G gate blocks (rnn 1, lstm 4, gru 3).
  */
 import type { DType, Vec } from '../math/kernels.js';
-import { GATES, type ModelConfig } from './config.js';
+import { GATES, STATE_SLOTS, type ModelConfig } from './config.js';
+
+/** The state_dict name of the learned start state (not a PyTorch nn.GRU/nn.LSTM parameter: an extra tensor). */
+export const START_STATE_TENSOR = 'start_state';
 
 /** One tensor in PyTorch layout (row-major), as exchanged with checkpoints and PyTorch. */
 export interface NamedTensor {
@@ -51,6 +55,7 @@ export class ParamLayout {
   readonly specs: readonly TensorSpec[];
   private readonly layerOffsets: { wih: number; whh: number; bih: number; bhh: number; D: number }[] = [];
   private readonly decOffsets: { w: number; b: number };
+  private readonly startOffset: number = -1;
 
   constructor(readonly config: ModelConfig) {
     const { layers: L, hidden: H, vocabSize: V } = config;
@@ -74,6 +79,11 @@ export class ParamLayout {
       });
     }
     this.decOffsets = { w: add('decoder.weight', H, V, true, [V, H]), b: add('decoder.bias', 1, V, false, [V]) };
+    // a learned start state (line mode) comes last, so the other tensors keep their offsets
+    if (config.startState === 'learned') {
+      const S = STATE_SLOTS[config.cell];
+      this.startOffset = add(START_STATE_TENSOR, L * S, H, false, [L, S, H]);
+    }
     this.specs = specs;
     this.size = off;
   }
@@ -95,6 +105,13 @@ export class ParamLayout {
     const { hidden: H, vocabSize: V } = this.config;
     const o = this.decOffsets;
     return { w: buf.subarray(o.w, o.w + H * V), b: buf.subarray(o.b, o.b + V) };
+  }
+
+  /** The learned start state (L, S, H) inside buf, or null when the model starts from zero. */
+  startState(buf: Vec): Vec | null {
+    if (this.startOffset < 0) return null;
+    const { layers: L, hidden: H, cell } = this.config;
+    return buf.subarray(this.startOffset, this.startOffset + L * STATE_SLOTS[cell] * H);
   }
 
   /** The view of one named tensor in internal layout (for init and tests). */

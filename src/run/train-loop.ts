@@ -9,6 +9,8 @@ import type { CharRNN } from '../model/char-rnn.js';
 import type { Vocab } from '../data/vocab.js';
 import { Sampler } from '../sample/sampler.js';
 import { isKernelFailure } from '../math/kernels.js';
+import { LineSampler } from '../sample/lines.js';
+import { isLineModel } from '../model/config.js';
 import { CliError, kernelFailure } from './errors.js';
 import { displayPath } from './corpus-input.js';
 import { checkpointOfRun } from '../checkpoint/run-state.js';
@@ -23,19 +25,21 @@ export interface Outcome {
   loss: number;
   /** seconds this run trained (this process only) */
   runSec: number;
+  /** characters predicted in this run (line mode: lines' characters and end tokens, no padding) */
+  chars: number;
 }
 
 export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<Outcome> {
   const { plan, model, vocab, trainer, folder } = run;
   const { o, ckpt, targets, start } = plan;
   let chars = ckpt?.progress.chars ?? 0;
+  const chars0 = chars;
   const runStart = Date.now();
   const elapsed = () => start.ms + (Date.now() - runStart);
   const save = (alsoBest: boolean) => {
     folder.save(checkpointToText(checkpointOfRun(model, vocab, trainer, { chars, elapsedMs: elapsed() }, run.corpus, run.effective)), alsoBest);
   };
 
-  const B = o.batch, T = o.seq;
   const progress = ui.progress();
   let lastVal: number | null = null;
   if (!run.otherCorpus) for (const p of ckpt?.progress.lossHistory ?? []) if (p.val !== undefined) lastVal = p.val;
@@ -60,7 +64,7 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
       epoch: trainer.epoch,
       loss,
       val: lastVal,
-      cps: ((step - start.step) * B * T) / Math.max(runSec, 1e-3),
+      cps: (chars - chars0) / Math.max(runSec, 1e-3),
       fraction: f,
       etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
     };
@@ -84,7 +88,7 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
         throw new CliError(r.error!.message.replace(/^training stopped at step \d+: /, ''), kept(), `training stopped at step ${r.step + 1}`);
       }
       loss = r.loss;
-      chars += B * T;
+      chars += r.chars;
       const step = trainer.steps;
       if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0) evaluate();
       if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
@@ -112,17 +116,21 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
   } catch (e) {
     if (!isKernelFailure(e)) throw e;
     // nothing is saved after a failed call: the weights may be half-updated
-    const shape = `model ${run.modelConfig.cell} ${run.modelConfig.layers}x${run.modelConfig.hidden}, batch ${B} x seq ${T}`;
+    const shape = `model ${run.modelConfig.cell} ${run.modelConfig.layers}x${run.modelConfig.hidden}, batch ${o.batch} x seq ${o.seq}`;
     throw kernelFailure(e, `training stopped at step ${trainer.steps + 1}`, shape, kept());
   } finally {
     progress.stop();
     folder.close();
   }
-  return { stopped: stop.reason, loss, runSec: (Date.now() - runStart) / 1000 };
+  return { stopped: stop.reason, loss, runSec: (Date.now() - runStart) / 1000, chars: chars - chars0 };
 }
 
-/** A short sample for the log, from its own RNG and state so training is not disturbed. */
+/** A short sample for the log, from its own RNG and state so training is not disturbed (line mode: 8 lines). */
 function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: RunIo): string {
+  if (isLineModel(model.config)) {
+    const lines = new LineSampler(model, vocab, vocab.idOf('\n'), 8, { temperature: 0.8, seed }).draw([], length);
+    return ui.c.dim(`--- sample at step ${step} ---\n`) + lines.map((l) => l.text).join('\n') + ui.c.dim('\n--------------');
+  }
   const s = new Sampler(model, vocab, { temperature: 0.8, seed }, 64);
   const nl = vocab.idOf('\n');
   if (nl >= 0) s.feed([nl]);

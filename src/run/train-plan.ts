@@ -21,7 +21,7 @@ import { duration } from './format.js';
 export type TrainValues = Values<typeof TRAIN>;
 
 /** Options that define the model or the data layout: a resumed run must keep them. */
-const LOCKED_ON_RESUME = ['cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer'] as const;
+const LOCKED_ON_RESUME = ['cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState'] as const;
 
 /** Options that say what this one command does, never taken from the resumed checkpoint. */
 const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name']);
@@ -93,7 +93,10 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
     );
   }
   const saved = ckpt.config as Partial<TrainValues>;
-  const fromModel: Partial<TrainValues> = { cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, dropout: ckpt.model.dropout };
+  const fromModel: Partial<TrainValues> = {
+    cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, dropout: ckpt.model.dropout,
+    lines: ckpt.model.mode === 'lines', startState: ckpt.model.startState ?? 'zero',
+  };
   for (const key of LOCKED_ON_RESUME) {
     const was = (fromModel as Record<string, unknown>)[key] ?? saved[key];
     if (given.has(key) && was !== undefined && was !== o[key]) {

@@ -54,13 +54,13 @@ function announce(run: Run, io: RunIo): void {
 }
 
 /** The last line: where the run ended, its best validation loss, its speed, and where the checkpoints are. */
-function report(run: Run, { stopped, loss, runSec }: Outcome, io: RunIo): void {
-  const { trainer, folder, plan } = run;
+function report(run: Run, { stopped, loss, runSec, chars }: Outcome, io: RunIo): void {
+  const { trainer, folder } = run;
   const best = trainer.bestValLoss;
   io.info(
     `${stopped ? 'interrupted' : 'done'}: step ${trainer.steps} (epoch ${trainer.epoch}), ` +
       (best !== null ? `best val ${best.toFixed(4)} nats (${(best / Math.LN2).toFixed(3)} bpc) at step ${trainer.bestValStep}, ` : `train loss ${loss.toFixed(4)}, `) +
-      `${duration(runSec)}, ${human(((trainer.steps - plan.start.step) * plan.o.batch * plan.o.seq) / Math.max(runSec, 1e-3))} chars/s; ` +
+      `${duration(runSec)}, ${human(chars / Math.max(runSec, 1e-3))} chars/s; ` +
       `checkpoints in ${displayPath(folder.dir)}/ (latest.json${best !== null ? ', best.json' : ''})`,
   );
 }

@@ -12,7 +12,8 @@ import { withInjectedFault } from './kernel-fault.js';
 import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
-import type { CellType, InitScheme, ModelConfig } from '../model/config.js';
+import type { CellType, InitScheme, ModelConfig, StartStateKind } from '../model/config.js';
+import { encodeLines, type LineCorpus } from '../data/line-corpus.js';
 import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
@@ -73,14 +74,19 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   // other text, so the data restarts at its beginning and best-validation tracking starts afresh
   const otherCorpus = Boolean(ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256);
   const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
-  const { vocab, ids } = attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
+  const lineCorpus = o.lines ? attemptSync('cannot use the list', () => encodeLines(corpus.bytes, o.seq, ckptVocab)) : null;
+  const { vocab, ids } = lineCorpus ?? attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
+  if (lineCorpus) announceLines(lineCorpus, o.seq, ui);
   const info = corpusInfo(corpus, ids.length);
   corpus.bytes = new Uint8Array(0); // the ids are all training needs: let a large corpus's bytes be collected
 
   // ---- model, backend, trainer
   const modelConfig: ModelConfig = ckpt
     ? ckpt.model
-    : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
+    : {
+        cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout,
+        ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
+      };
   if (!ckpt) checkVocabSize(vocab.size);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
   const kernels = withInjectedFault(
@@ -112,7 +118,7 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   };
   const trainer = attemptSync('cannot set up training', () => {
     try {
-      return new Trainer(model, ids, trainOptions);
+      return new Trainer(model, lineCorpus ? lineCorpus.lines : ids, trainOptions);
     } catch (e) {
       // a resumed run cannot take the usual hint (change --batch or --seq): its layout is fixed
       const m = /^(the \w+ split is too small for batch \d+ and sequence length \d+: [^(]*)\(/.exec((e as Error).message);
@@ -156,4 +162,15 @@ function runName(stem: string, c: ModelConfig): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
   return `${stem}-${c.cell}${c.layers}x${c.hidden}-${stamp}`;
+}
+
+/** Line mode: how many lines, how many were empty (skipped), and how long lines are handled. */
+function announceLines(c: LineCorpus, seq: number, ui: RunIo): void {
+  const n = c.lines.starts.length;
+  const parts = [`${n.toLocaleString('en-US')} lines, the longest ${c.maxLen} characters`];
+  if (c.lines.empty) parts.push(`${c.lines.empty.toLocaleString('en-US')} empty line${c.lines.empty > 1 ? 's' : ''} skipped`);
+  if (c.long) {
+    parts.push(`${c.long.toLocaleString('en-US')} longer than --seq ${seq} − 1: trained in windows of ${seq}, the state carried within the line`);
+  }
+  ui.info(`line mode: ${parts.join('; ')}`);
 }

@@ -99,6 +99,13 @@ export class Sampler {
     }
   }
 
+  /** One draw from a row of logits (V) computed elsewhere (a batch of lines: sample/lines.ts), with this
+   *  sampler's temperature, top-k, top-p and RNG. */
+  drawFrom(row: ArrayLike<number>): number {
+    this.logits.set(row);
+    return this.drawer.draw(this.logits);
+  }
+
   private stepId(id: number): void {
     this.ids[0] = id;
     this.model.step(this.logits, this.ids, 1, this.state);

@@ -15,6 +15,11 @@
  * the loss of the run's first step (char-rnn's rule: the first loss is about ln V, so 3× that is far above anything
  * a healthy run sees). The step returns `{ ok: false, error }` and the trainer stops: later steps throw that Error.
  *
+ * Line mode (the data is a LineSet: data/lines.ts): a window is one batch of B lines (or a part of one, for lines
+ * longer than T − 1); a batch's first window starts from the model's start state (zero or learned), padded slots
+ * are left out of the loss (`keep` rows), the loss is the mean per predicted character including the end token,
+ * and the epoch ends after the last batch. A learned start state gets its gradient from backward's dState.
+ *
  * `evaluate()` = the reference's `evaluate`: the WHOLE validation split laid out as B streams of T windows, its own
  * state carried from zero through every window, no dropout; the mean loss in nats over all predictions.
  *
@@ -25,6 +30,7 @@ import type { Kernels, Vec } from '../math/kernels.js';
 import { Rng, type RngState } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
 import { Batches, splitIds } from '../data/batches.js';
+import { LineBatches, splitLineIndices, type LineSet } from '../data/lines.js';
 import type { Ids } from '../data/vocab.js';
 import { Optimizer, clipScale, OPTIMIZER_NAMES, type OptimizerName, type OptimizerState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleKind, type ScheduleOptions } from './schedule.js';
@@ -39,9 +45,16 @@ export interface TrainableModel {
   stateSize(B: number): number;
   newState(B: number): Vec; // (L, S, B, H) zeroed
   zeroGrads(): void;
-  forward(x: Int32Array, y: Int32Array, T: number, B: number, state: Vec, opts: { training: boolean; rng?: Rng }): number;
+  forward(x: Int32Array, y: Int32Array, T: number, B: number, state: Vec, opts: { training: boolean; rng?: Rng; keep?: Int32Array; keepCount?: number }): number;
   backward(dState?: Vec): void;
+  /** line mode: state (L, S, B, H) = the start state, and its backward (CharRNN has both) */
+  startState?(state: Vec, B: number): void;
+  startStateBackward?(dState: Vec, B: number): void;
+  readonly learnsStartState?: boolean;
 }
+
+/** Is the training data a list of lines (line mode) rather than one stream of ids? */
+const isLineSet = (d: Ids | LineSet): d is LineSet => (d as LineSet).starts !== undefined;
 
 /** Training options: a plain object the CLI fills from its defaults table. Optional fields take the defaults. */
 export interface TrainOptions {
@@ -192,6 +205,8 @@ export interface StepResult {
   progress: number;
   /** mean loss of this window, nats per character */
   loss: number;
+  /** characters predicted in this step (B·T in stream mode; line mode: the window's lines' characters + end tokens) */
+  chars: number;
   /** global gradient norm before clipping */
   gradNorm: number;
   /** true when clipping scaled the gradients down */
@@ -221,12 +236,31 @@ export interface RunCallbacks {
   shouldStop?(): boolean;
 }
 
+/**
+ * Line mode's evaluation: every line of `lb` from the start state, no dropout; the summed loss (nats) and the
+ * predictions counted (characters plus one end token per line), so total / chars is makemore's figure.
+ * x, y, keep: (T*B) buffers from the model's backend; state (L, S, B, H).
+ */
+export function lineLossSum(m: TrainableModel, lb: LineBatches, x: Int32Array, y: Int32Array, keep: Int32Array, state: Vec): { total: number; chars: number } {
+  let total = 0, chars = 0;
+  const n = lb.windowsIn(0);
+  for (let w = 0; w < n; w++) {
+    const lw = lb.fill(x, y, keep, 0, w);
+    if (lw.reset) m.startState!(state, lb.B);
+    total += m.forward(x, y, lw.T, lb.B, state, { training: false, keep, keepCount: lw.count }) * lw.count;
+    chars += lw.count;
+  }
+  return { total, chars };
+}
+
 export class Trainer {
   readonly model: TrainableModel;
   readonly kernels: Kernels;
   readonly config: TrainConfig;
-  readonly batches: Batches;
-  readonly valBatches: Batches | null;
+  readonly batches: Batches | LineBatches;
+  readonly valBatches: Batches | LineBatches | null;
+  /** line mode (the data was a LineSet) */
+  readonly lines: boolean;
   readonly optimizer: Optimizer;
   readonly rng: Rng;
 
@@ -245,14 +279,19 @@ export class Trainer {
   private readonly y: Int32Array; // (T*B)
   private readonly carry: Vec; // (L, S, B, H)
   private readonly carryBackup: Vec; // (L, S, B, H) restored when the guard refuses a step
+  private readonly keep: Int32Array; // (T*B) line mode: the predicted rows of a window
+  private dState: Vec | null = null; // (L, S, B, H) line mode, learned start state: dLoss/d(start state)
   private evalState: Vec | null = null; // (L, S, B, H)
 
-  /** ids: the whole corpus; the trainer splits it (valFraction) and lays it out (batch, seq). */
-  constructor(model: TrainableModel, ids: Ids, options: TrainOptions = {}) {
+  /** data: the whole corpus's ids (stream mode), or its lines (line mode); the trainer splits it (valFraction)
+   *  and lays it out (batch, seq). */
+  constructor(model: TrainableModel, data: Ids | LineSet, options: TrainOptions = {}) {
     this.model = model;
     this.kernels = model.kernels;
     this.config = resolveTrainOptions(options);
     const { batch: B, seq: T } = this.config;
+    this.lines = isLineSet(data);
+    const ids = isLineSet(data) ? data.ids : data;
     let maxId = -1;
     for (let i = 0; i < ids.length; i++) if (ids[i] > maxId) maxId = ids[i];
     if (maxId >= model.config.vocabSize) {
@@ -261,14 +300,24 @@ export class Trainer {
           `(encode the corpus with the model's vocabulary)`,
       );
     }
-    const split = splitIds(ids, this.config.valFraction);
-    this.batches = new Batches(split.train, B, T, 'training');
     this.valBatches = null;
-    if (split.val) {
-      try {
-        this.valBatches = new Batches(split.val, B, T, 'validation');
-      } catch (e) {
-        throw new Error(`${(e as Error).message.replace(/\)$/, '')}; or give a larger validation fraction, or 0 for none)`);
+    if (isLineSet(data)) {
+      if (!model.startState) throw new Error('line mode needs a model with a start state (CharRNN)');
+      const split = splitLineIndices(data.starts.length, this.config.valFraction, this.config.seed);
+      this.batches = new LineBatches(data, split.train, B, T, { shuffle: true, seed: this.config.seed, what: 'training' });
+      if (split.val) {
+        if (split.val.length === 0) throw new Error(`the validation split has no lines (give a longer list or a larger validation fraction, or 0 for none)`);
+        this.valBatches = new LineBatches(data, split.val, B, T, { shuffle: false, seed: 0, what: 'validation' });
+      }
+    } else {
+      const split = splitIds(ids, this.config.valFraction);
+      this.batches = new Batches(split.train, B, T, 'training');
+      if (split.val) {
+        try {
+          this.valBatches = new Batches(split.val, B, T, 'validation');
+        } catch (e) {
+          throw new Error(`${(e as Error).message.replace(/\)$/, '')}; or give a larger validation fraction, or 0 for none)`);
+        }
       }
     }
     this.optimizer = new Optimizer(this.kernels, model.numParams, {
@@ -285,6 +334,8 @@ export class Trainer {
     this.y = this.kernels.allocI32(B * T);
     this.carry = model.newState(B);
     this.carryBackup = model.newState(B);
+    this.keep = this.kernels.allocI32(this.lines ? B * T : 1);
+    if (this.lines && model.learnsStartState) this.dState = model.newState(B);
   }
 
   /** steps taken so far */
@@ -299,11 +350,11 @@ export class Trainer {
   }
   /** windows per epoch */
   get windowsPerEpoch(): number {
-    return this.batches.numWindows;
+    return this.batches instanceof LineBatches ? this.batches.windowsIn(this.epochCount) : this.batches.numWindows;
   }
-  /** characters of predictions per step (B·T) */
+  /** characters of predictions per step (B·T; line mode: the most a window can have) */
   get charsPerStep(): number {
-    return this.batches.windowSize;
+    return this.batches instanceof LineBatches ? this.batches.maxWindowSize : this.batches.windowSize;
   }
   get bestValLoss(): number | null {
     return this.bestVal;
@@ -328,20 +379,33 @@ export class Trainer {
   step(): StepResult {
     if (this.stopped) throw this.stopped;
     const m = this.model, k = this.kernels, c = this.config;
-    const { B, T } = this.batches;
+    const { B } = this.batches;
+    let T = this.batches.T;
     const P = m.numParams;
     const lr = this.lr;
 
-    this.batches.fill(this.x, this.y, this.windowIndex);
     const S = m.stateSize(B);
     k.copy(this.carryBackup, this.carry, S);
+    let lineWindow: { T: number; reset: boolean; count: number } | null = null;
+    if (this.batches instanceof LineBatches) {
+      lineWindow = this.batches.fill(this.x, this.y, this.keep, this.epochCount, this.windowIndex);
+      T = lineWindow.T;
+      if (lineWindow.reset) m.startState!(this.carry, B);
+    } else {
+      this.batches.fill(this.x, this.y, this.windowIndex);
+    }
+    const chars = lineWindow ? lineWindow.count : B * T;
     m.zeroGrads();
-    const loss = m.forward(this.x, this.y, T, B, this.carry, { training: true, rng: this.rng });
+    const loss = m.forward(this.x, this.y, T, B, this.carry, {
+      training: true,
+      rng: this.rng,
+      ...(lineWindow ? { keep: this.keep, keepCount: lineWindow.count } : {}),
+    });
 
     const refuse = (kind: DivergenceKind, gradNorm: number, why: string): StepResult => {
       k.copy(this.carry, this.carryBackup, S);
       this.stopped = new TrainingDivergedError(kind, this.stepCount + 1, loss, `training stopped at step ${this.stepCount + 1}: ${why}`);
-      return { ...this.position(), ok: false, error: this.stopped, loss, gradNorm, clipped: false, lr };
+      return { ...this.position(), ok: false, error: this.stopped, loss, chars, gradNorm, clipped: false, lr };
     };
     if (!Number.isFinite(loss)) {
       return refuse('nan-loss', NaN, `the loss is ${loss} (lower the learning rate, or keep gradient clipping on)`);
@@ -354,7 +418,13 @@ export class Trainer {
           `(the run is diverging: lower the learning rate or the clip value)`,
       );
     }
-    m.backward();
+    if (lineWindow?.reset && this.dState) {
+      // the learned start state: its gradient is the window's dLoss/d(initial state), summed over the lines
+      m.backward(this.dState);
+      m.startStateBackward!(this.dState, B);
+    } else {
+      m.backward();
+    }
     const { norm, scale } = clipScale(k, m.grads, P, c.clip);
     if (!Number.isFinite(norm)) {
       return refuse('nan-gradient', norm, `the gradient norm is ${norm} (lower the learning rate, or keep gradient clipping on)`);
@@ -365,17 +435,17 @@ export class Trainer {
     this.stepCount++;
     this.record(loss);
     this.windowIndex++;
-    if (this.windowIndex === this.batches.numWindows) {
+    if (this.windowIndex === this.windowsPerEpoch) {
       // epoch boundary: the reference restarts every stream from a zero state
       this.windowIndex = 0;
       this.epochCount++;
       k.fill(this.carry, 0, S);
     }
-    return { ...this.position(), ok: true, loss, gradNorm: norm, clipped: scale < 1, lr };
+    return { ...this.position(), ok: true, loss, chars, gradNorm: norm, clipped: scale < 1, lr };
   }
 
   private position() {
-    return { step: this.stepCount, epoch: this.epochCount, progress: this.stepCount / this.batches.numWindows };
+    return { step: this.stepCount, epoch: this.epochCount, progress: this.stepCount / this.windowsPerEpoch };
   }
 
   /** Adds a step's loss (stepCount already counts it); writes a point every historyEvery steps. */
@@ -414,11 +484,16 @@ export class Trainer {
     const state = this.evalState;
     k.fill(state, 0, S);
     let total = 0;
-    for (let w = 0; w < vb.numWindows; w++) {
-      vb.fill(this.x, this.y, w);
-      total += m.forward(this.x, this.y, T, B, state, { training: false }) * (T * B);
+    let chars = 0;
+    if (vb instanceof LineBatches) {
+      ({ total, chars } = lineLossSum(m, vb, this.x, this.y, this.keep, state));
+    } else {
+      for (let w = 0; w < vb.numWindows; w++) {
+        vb.fill(this.x, this.y, w);
+        total += m.forward(this.x, this.y, T, B, state, { training: false }) * (T * B);
+      }
+      chars = vb.numWindows * T * B;
     }
-    const chars = vb.numWindows * T * B;
     const loss = total / chars;
     const best = Number.isFinite(loss) && (this.bestVal === null || loss < this.bestVal);
     if (best) {
@@ -472,10 +547,9 @@ export class Trainer {
         `saved RNN state has ${s.carry.length} values, this run needs ${S} (resume with the same model, --batch and --seq)`,
       );
     }
-    if (!Number.isInteger(s.window) || s.window < 0 || s.window >= this.batches.numWindows) {
-      throw new Error(
-        `saved window position ${s.window} is outside this corpus's ${this.batches.numWindows} windows (resume with the same corpus)`,
-      );
+    const windows = this.batches instanceof LineBatches ? this.batches.windowsIn(s.epoch) : this.batches.numWindows;
+    if (!Number.isInteger(s.window) || s.window < 0 || s.window >= windows) {
+      throw new Error(`saved window position ${s.window} is outside this corpus's ${windows} windows (resume with the same corpus)`);
     }
     if (!Number.isInteger(s.step) || s.step < 0 || !Number.isInteger(s.epoch) || s.epoch < 0) {
       throw new Error(`saved step ${s.step} / epoch ${s.epoch} are invalid`);
