@@ -11,10 +11,11 @@ import { Batches, splitIds } from '../data/batches.js';
 import { readCorpus } from '../data/corpus.js';
 import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
+import { backendOptions, chooseBackend } from './backend-choice.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { attempt, attemptSync, CliError } from './errors.js';
 import { readCorpusArg } from './inputs.js';
-import { addOptions, COMMON, EVAL, readOptions, relaxedFor } from './options.js';
+import { addOptions, COMMON, EVAL, readOptions } from './options.js';
 import { modelFromCheckpoint } from './run-state.js';
 import { Ui } from './ui.js';
 
@@ -29,12 +30,13 @@ export function registerEval(program: Command): void {
   cmd.action(async (path: string, textArg: string | undefined, _o: unknown, self: Command) => {
     const common = readOptions(self, COMMON).values;
     const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose });
-    const { values: o } = readOptions(self, EVAL);
+    const { values: o, given } = readOptions(self, EVAL);
     const ckpt = loadCheckpoint(path);
     const vocab = Vocab.fromChars(ckpt.vocab);
     const { ids, what } = await textIds(ckpt, vocab, textArg, ui);
     const cfg = ckpt.config as { batch?: number; seq?: number };
-    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
+    o.backend = chooseBackend(o.backend, given.has('backend'), ui);
+    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
     try {
       const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
       const r = attemptSync('cannot evaluate', () => evaluate(model, ids, o.batch || cfg.batch || 32, o.seq || cfg.seq || 64));

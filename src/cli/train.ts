@@ -18,6 +18,7 @@ import { isSamplingOnly } from '../checkpoint/sampling-only.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { encodeUtf8, Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
+import { backendOptions, chooseBackend } from './backend-choice.js';
 import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
@@ -28,7 +29,7 @@ import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
-import { addOptions, COMMON, readOptions, relaxedFor, TRAIN, type Values } from './options.js';
+import { addOptions, COMMON, readOptions, TRAIN, type Values } from './options.js';
 import { prepareOutDir } from './out-dir.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
 import { checkpointOfRun, modelFromCheckpoint, trainerStateOf } from './run-state.js';
@@ -126,8 +127,9 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
     ? ckpt.model
     : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
   if (!ckpt) checkVocabSize(vocab.size);
+  o.backend = chooseBackend(o.backend, given.has('backend'), ui);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
   held.kernels = kernels;
   const model = attemptSync('cannot build the model', () => {
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);
@@ -375,8 +377,9 @@ function runName(stem: string, c: ModelConfig): string {
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
 
-/** 'wasm backend (relaxed-simd, 2 threads)', 'js backend'. */
+/** 'native backend (avx512, 2 threads)', 'wasm backend (relaxed-simd, 2 threads)', 'js backend'. */
 function describeBackend(k: Kernels): string {
-  const parts = ['simd' in k ? String(k.simd) : '', k.threads > 1 ? `${k.threads} threads` : ''].filter(Boolean);
+  const build = 'simd' in k ? String(k.simd) : 'isa' in k ? String(k.isa) : '';
+  const parts = [build, k.threads > 1 ? `${k.threads} threads` : ''].filter(Boolean);
   return `${k.name} backend${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
