@@ -1,4 +1,4 @@
-// The portable kernels: kernels.inc on 128-bit vectors, an 4x8 register tile (binding.gyp gives the flags).
+// The portable kernels: kernels.inc on 128-bit vectors, a 4x8 register tile (bench/native/tiles.sh: best of 4x8, 6x8, 4x12, 8x4).
 #define CHARNN_NS portable
 #define CHARNN_ISA_NAME "portable"
 #define CHARNN_OPS portableOps

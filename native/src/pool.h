@@ -2,11 +2,13 @@
 // [0, chunks) across the calling thread and the workers, and returns when all are done.
 //
 // Chunks are claimed one at a time from an atomic counter, so a thread the OS preempts delays a call by at most a
-// chunk, and a share can never be empty by construction of a range (a thread that finds nothing left just
-// returns). Workers spin for a while after a call (kernel calls of a training step come microseconds apart), then
+// chunk (a thread that finds nothing left just returns), and a worker that has not woken up by the time the caller
+// has run out of chunks is not waited for at all (see run). Workers spin for a while after a call (kernel calls of a training step come microseconds apart), then
 // sleep on a condition variable. Results never depend on which thread ran a chunk: callers make each chunk's
 // arithmetic a function of the chunk index and the shape only.
 #pragma once
+#include <stdint.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -50,21 +52,27 @@ class Pool {
     arg_ = &f;
     chunks_ = chunks;
     next_.store(0, std::memory_order_relaxed);
-    busy_.store((int)workers_.size(), std::memory_order_relaxed);
-    gen_.fetch_add(1, std::memory_order_seq_cst);  // publishes the job
+    const uint64_t g = ++gen_;
+    state_.store(g << GEN_SHIFT, std::memory_order_seq_cst);  // publishes the job: open, nobody inside
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> l(m_);
       cv_.notify_all();
     }
     work();
-    // wait for the workers (their last claimed chunk); yield now and then so a preempted worker can run
-    for (unsigned spins = 0; busy_.load(std::memory_order_acquire) != 0; spins++) {
+    // Close the job: a worker that has not entered yet (descheduled, still asleep) never will, so the call
+    // waits only for workers inside it, each finishing the one chunk it holds. On a loaded machine this is the
+    // difference between microseconds and a scheduler time slice per call.
+    state_.fetch_or(CLOSED, std::memory_order_seq_cst);
+    for (unsigned spins = 0; (state_.load(std::memory_order_acquire) & INSIDE) != 0; spins++) {
       if ((spins & 1023) == 1023) std::this_thread::yield();
       else relax();
     }
   }
 
  private:
+  static constexpr int GEN_SHIFT = 33;
+  static constexpr uint64_t CLOSED = 1ull << 32, INSIDE = 0xffffffffull;
+
   static inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -77,26 +85,37 @@ class Pool {
     for (long c; (c = next_.fetch_add(1, std::memory_order_relaxed)) < chunks_;) fn_(arg_, c);
   }
 
+  /** Enters job g if it is still open (then the caller waits for us and the job's fields are valid). */
+  bool enter(uint64_t g) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    while ((s >> GEN_SHIFT) == g && !(s & CLOSED)) {
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) return true;
+    }
+    return false;
+  }
+
   void loop() {
-    unsigned long seen = 0;  // gen_'s initial value: a worker that starts late still takes the first job
+    uint64_t seen = 0;
     for (;;) {
       // spin ~100 µs for the next call, then sleep
       auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
       unsigned spins = 0;
-      while (gen_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed)) {
+      auto gen = [&] { return state_.load(std::memory_order_acquire) >> GEN_SHIFT; };
+      while (gen() == seen && !stop_.load(std::memory_order_relaxed)) {
         relax();
         if ((++spins & 255) == 0 && std::chrono::steady_clock::now() > until) {
           std::unique_lock<std::mutex> l(m_);
           sleepers_.fetch_add(1, std::memory_order_seq_cst);
-          cv_.wait(l, [&] { return gen_.load(std::memory_order_seq_cst) != seen || stop_.load(); });
+          cv_.wait(l, [&] { return gen() != seen || stop_.load(); });
           sleepers_.fetch_sub(1, std::memory_order_seq_cst);
           break;
         }
       }
       if (stop_.load()) return;
-      seen++;  // exactly one job per generation: run() waits for every worker before the next
+      seen = gen();
+      if (!enter(seen)) continue;  // too late for that job: wait for the next
       work();
-      busy_.fetch_sub(1, std::memory_order_acq_rel);
+      state_.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
 
@@ -105,9 +124,9 @@ class Pool {
   std::mutex m_;
   std::condition_variable cv_;
   std::atomic<bool> stop_{false};
-  std::atomic<unsigned long> gen_{0};
+  uint64_t gen_ = 0;                  // jobs started (caller thread only)
+  std::atomic<uint64_t> state_{0};    // the current job: gen << 33 | CLOSED | workers inside
   std::atomic<int> sleepers_{0};
-  std::atomic<int> busy_{0};
   std::atomic<long> next_{0};
   void (*fn_)(void*, long) = nullptr;
   void* arg_ = nullptr;
