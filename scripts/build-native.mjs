@@ -9,7 +9,7 @@
  * saying why) and charnn runs on wasm. CHARNN_SKIP_NATIVE=1 skips the build. --prebuild failures do fail.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,8 +58,18 @@ function build() {
   return null;
 }
 
+/** build/Release/charnn.node newer than every source: a prebuild can copy it (a rebuild would also delete it
+ *  under any test or command using it). */
+function builtIsCurrent() {
+  const bin = join(root, 'build', 'Release', 'charnn.node');
+  if (!existsSync(bin)) return false;
+  const src = [join(root, 'binding.gyp'), ...readdirSync(join(root, 'native', 'src')).map((f) => join(root, 'native', 'src', f))];
+  const built = statSync(bin).mtimeMs;
+  return src.every((f) => statSync(f).mtimeMs <= built);
+}
+
 if (!prebuild && prebuiltLoads()) process.exit(0);
-const failed = build();
+const failed = prebuild && builtIsCurrent() ? null : build();
 if (failed) {
   if (prebuild) {
     say(`prebuild failed: ${failed}`);
