@@ -19,7 +19,8 @@ import type { Checkpoint } from '../checkpoint/schema.js';
 import { encodeUtf8, Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import { backendOptions, chooseBackend } from './backend-choice.js';
-import type { Kernels } from '../math/kernels.js';
+import { withInjectedFault } from './kernel-fault.js';
+import { isKernelFailure, type Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
 import type { CellType, InitScheme, ModelConfig } from '../model/config.js';
@@ -27,7 +28,7 @@ import { Sampler } from '../sample/sampler.js';
 import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
-import { attempt, attemptSync, CliError, EXIT } from './errors.js';
+import { attempt, attemptSync, CliError, EXIT, kernelFailure } from './errors.js';
 import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
 import { addOptions, COMMON, readOptions, TRAIN, type Values } from './options.js';
 import { prepareOutDir } from './out-dir.js';
@@ -129,7 +130,10 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
   if (!ckpt) checkVocabSize(vocab.size);
   o.backend = chooseBackend(o.backend, given.has('backend'), ui);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
+  const kernels = withInjectedFault(
+    await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o))),
+    process.env.CHARNN_FAULT_KERNEL,
+  );
   held.kernels = kernels;
   const model = attemptSync('cannot build the model', () => {
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);
@@ -304,6 +308,12 @@ async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: 
       save(bestUnsaved);
       bestUnsaved = false;
     }
+  } catch (e) {
+    if (!isKernelFailure(e)) throw e;
+    // nothing is saved after a failed call: the weights may be half-updated
+    const kept = saved ? `the last good checkpoint is ${displayPath(latestPath)}, step ${lastSaveStep}` : ckpt ? 'the checkpoint you resumed from is unchanged' : 'no checkpoint was written';
+    const shape = `model ${modelConfig.cell} ${modelConfig.layers}x${modelConfig.hidden}, batch ${B} x seq ${T}`;
+    throw kernelFailure(e, `training stopped at step ${trainer.steps + 1}`, shape, kept);
   } finally {
     progress.stop();
     removeSignals();
