@@ -11,9 +11,10 @@ import type { Ui } from './ui.js';
 
 let told = false;
 
-/** `name` unless it is native without having been asked for explicitly and the addon does not load: then wasm. */
+/** `name`, except native when it was not asked for explicitly (a checkpoint's saved choice) and cannot load: wasm.
+ *  Whenever wasm runs by default because native cannot load, one warning says why. */
 export function chooseBackend(name: string, explicit: boolean, ui: Ui): string {
-  if (name !== 'native' || explicit) return name;
+  if (explicit || (name !== 'native' && name !== 'wasm')) return name;
   const why = nativeUnavailable();
   if (why === null) return name;
   if (!told) ui.warn(`running on the wasm backend: the native one did not load (${why}; \`npm rebuild charnn\` builds it)`);
