@@ -11,12 +11,12 @@
 namespace charnn {
 
 namespace {
-constexpr long PAR_MACS = 1 << 16;  // multiply-adds below which a product stays on the calling thread
+constexpr long PAR_MACS = 1 << 18;  // multiply-adds below which a product stays on the calling thread (~5 µs)
 constexpr long SMALL_M = 4;         // rows up to which products stream B unpacked
 constexpr long BLOCK = 4096;        // rows (columns) of A (B) packed at once: bounds the scratch to ~8 MiB
 constexpr long MC_TARGET = 144;     // rows per compute unit: its A panels (MC x kc) stay in L2
 constexpr long NC_TARGET = 512;     // columns per compute unit
-constexpr long COL_GROUP = 64;      // column granularity of the few-row products (a multiple of 4 vectors)
+constexpr long COL_GROUP = 64;      // column granularity of the few-row products (a multiple of 4 vectors and of 4)
 }  // namespace
 
 void Backend::gemm(bool aT, bool bT, float* out, const float* a, const float* b, long M, long K, long N, bool acc) {
