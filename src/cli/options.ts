@@ -81,6 +81,8 @@ export function parseDuration(raw: string): number {
 /** The backend used when --backend is not given: native (C++ kernels, 1.5-3x wasm's speed, README) wherever its
  *  addon loads, else wasm (backend-choice.ts says why, once). */
 export const DEFAULT_BACKEND: string = nativeUnavailable() === null ? 'native' : 'wasm';
+/** How --help and the README state that default (the same text wherever the addon loads or not). */
+const BACKEND_SHOWN = 'native, else wasm';
 /** Worker threads: every core the machine offers (large products split across them; small ones stay on the
  *  calling thread, so extra threads never slow a step down). */
 export const DEFAULT_THREADS = Math.max(1, availableParallelism());
@@ -153,7 +155,7 @@ export const TRAIN = {
   force: { flags: '--force', default: false, help: 'resume even on a different corpus' }, // refusing protects against silently mixing corpora
   // ---- execution
   seed: { flags: '--seed <n>', default: 1, help: 'random seed (weights, dropout, previews); same seed, same run', parse: int(0, 0xffffffff) }, // fixed: runs are reproducible unless asked otherwise
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) }, // the fastest available
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) }, // the fastest available
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
@@ -168,7 +170,7 @@ export const SAMPLE = {
   length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
   forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },
   seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed; same seed and checkpoint give the same text', parse: int(0, 0xffffffff) }, // random: two runs give two texts
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
@@ -176,7 +178,7 @@ export const SAMPLE = {
 export const EVAL = {
   batch: { flags: '--batch <n>', default: 0, show: "the checkpoint's", help: 'parallel streams', parse: int(1) }, // as in training, so the loss equals the validation loss it reported
   seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window', parse: int(1) },
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
