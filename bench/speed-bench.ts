@@ -16,6 +16,7 @@
  * Two cores shared with other processes: figures are noisy, so compare the ratios printed by one run.
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createKernels } from '../src/math/backend.js';
@@ -150,6 +151,12 @@ if (a.child) {
   const blas = torch ? chooseOpenBlasCore() : null;
   if (blas) process.stderr.write(blas.note + '\n');
   const torchEnv: NodeJS.ProcessEnv = { ...process.env, ...(blas?.coretype ? { OPENBLAS_CORETYPE: blas.coretype } : {}) };
+  // On a machine busier than its cores, OpenMP threads that spin while waiting collapse (PyTorch S measured at
+  // 0.2k chars/s spinning, 6k passive, same load): let them sleep there, and say so.
+  if (torch && loadavg()[0] > availableParallelism() && !process.env.OMP_WAIT_POLICY) {
+    torchEnv.OMP_WAIT_POLICY = 'PASSIVE';
+    process.stderr.write(`load average ${loadavg()[0].toFixed(1)} > ${availableParallelism()} cores: PyTorch runs with OMP_WAIT_POLICY=PASSIVE\n`);
+  }
   const torchThreads = Number(a.threads ?? 2);
   const withWasm = a.backend === 'native' && !a['no-wasm'];
   const productRows: string[] = [];
@@ -226,6 +233,7 @@ if (a.child) {
     'last columns: charnn / PyTorch');
   if (withWasm) console.log('wasm: the wasm backend on the same config (train/s, sample/s, RSS) and charnn-native / wasm training');
   if (blas) console.log(blas.note);
+  if (torchEnv.OMP_WAIT_POLICY) console.log(`PyTorch: OMP_WAIT_POLICY=${torchEnv.OMP_WAIT_POLICY} (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
   console.log(`\nproducts of one training step, GFLOP/s (median; ${torchThreads} threads)`);
   console.log(`${'config'.padEnd(6)} ${'product'.padEnd(18)} ${'shape M x K x N'.padEnd(22)} ${a.backend!.padStart(7)}` +
     (withWasm ? ` ${'wasm'.padStart(7)}` : '') + (torch ? ` ${'torch.mm'.padStart(9)} ${'ratio'.padStart(7)}` : ''));
