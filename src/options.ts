@@ -12,6 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES } from './math/backend.js';
+import { nativeUnavailable } from './math/native/load.js';
 import { CELL_TYPES, INIT_SCHEMES, START_STATES } from './model/config.js';
 import { OPTIMIZER_NAMES } from './train/optimizer.js';
 import { SCHEDULE_KINDS } from './train/schedule.js';
@@ -86,8 +87,11 @@ export function parseDuration(raw: string): number {
   return total;
 }
 
-/** The backend used when --backend is not given: the fastest one this build has. */
-export const DEFAULT_BACKEND: string = (['wasm', 'js', 'naive'] as const).find((b) => (BACKEND_NAMES as readonly string[]).includes(b)) ?? 'naive';
+/** The backend used when --backend is not given: native (C++ kernels, README "Speed") wherever its addon loads,
+ *  else wasm (run/backend-choice.ts says why, once). */
+export const DEFAULT_BACKEND: string = nativeUnavailable() === null ? 'native' : 'wasm';
+/** How --help and the README state that default (the same text wherever the addon loads or not). */
+const BACKEND_SHOWN = 'native, else wasm';
 /** Worker threads: every core the machine offers (large products split across them; small ones stay on the
  *  calling thread, so extra threads never slow a step down). */
 export const DEFAULT_THREADS = Math.max(1, availableParallelism());
@@ -163,7 +167,7 @@ export const TRAIN = {
   overwrite: { flags: '--overwrite', default: false, help: 'replace the run already in the output folder (else refused)' }, // refusing protects finished runs from a typo or a rerun script
   // ---- execution
   seed: { flags: '--seed <n>', default: 1, help: 'random seed (weights, dropout, previews); same seed, same run', parse: int(0, 0xffffffff) }, // fixed: runs are reproducible unless asked otherwise
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) }, // the fastest available
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) }, // the fastest available
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
@@ -185,7 +189,7 @@ export const SAMPLE = {
   json: { flags: '--json', default: false, help: 'line-mode models: one JSON object per line: text, logProb (nats), ended' },
   corpus: { flags: '--corpus <path>', default: '', show: "the checkpoint's", help: 'the training list --novel compares with', parse: nonEmpty },
   seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed, or random (printed on stderr); same seed and checkpoint give the same text', parse: seedOrRandom }, // random: two runs give two texts; the seed drawn is printed, so any sample can be repeated
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
@@ -196,7 +200,7 @@ export const SERVE = {
   maxStreams: { flags: '--max-streams <n>', default: 32, help: 'streams generating at once (all models); more get 429', parse: int(1, 4096) }, // 32: batched, 32 streams get about the total throughput of 8 on 2 cores (bench:serve), so more only slows each one
   maxLength: { flags: '--max-length <n>', default: 10000, help: 'most characters a request may ask for, prime included', parse: int(1, 10_000_000) }, // 10,000: ten times sample's default length, a few seconds of one stream
   grace: { flags: '--grace <duration>', default: 3, show: '3s', help: 'on Ctrl-C or SIGTERM, how long open streams may go on before they are cut', parse: parseDuration }, // 3 s: most streams of the default length end within it
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
@@ -206,7 +210,7 @@ export const EVAL = {
   json: { flags: '--json', default: false, help: 'print the result as one JSON object' },
   batch: { flags: '--batch <n>', default: 0, show: "1; the validation split: the checkpoint's", help: 'streams read in parallel, for speed (each starts from the zero state; every character is still counted)', parse: int(1) }, // a text: one stream, so the figure depends on no layout; the split: training's layout, so it equals the validation loss training reported
   seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window, for speed only (the state is carried across windows)', parse: int(1) },
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;

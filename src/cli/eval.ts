@@ -19,10 +19,11 @@ import { Batches, splitIds } from '../data/batches.js';
 import { readCorpus } from '../data/corpus.js';
 import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
+import { backendOptions, chooseBackend } from './backend-choice.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { attempt, attemptSync, CliError } from './errors.js';
 import { readCorpusArg } from './inputs.js';
-import { addOptions, COMMON, EVAL, readOptions, relaxedFor, type Values } from './options.js';
+import { addOptions, COMMON, EVAL, readOptions, type Values } from './options.js';
 import { evaluateLines } from './eval-lines.js';
 import { isLineModel } from '../model/config.js';
 import { evaluateText } from '../train/evaluate.js';
@@ -50,7 +51,8 @@ export function registerEval(program: Command): void {
     const T = o.seq || cfg.seq || 64;
     // the validation split as training measured it, unless a layout is asked for
     const trainingLayout = split && !given.has('batch') && !given.has('seq');
-    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
+    o.backend = chooseBackend(o.backend, given.has('backend'), ui);
+    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
     try {
       const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
       const r = attemptSync('cannot evaluate', () => {
@@ -75,7 +77,7 @@ export function registerEval(program: Command): void {
 async function evalLineModel(ckpt: Checkpoint, vocab: Vocab, path: string, textArg: string | undefined, o: Values<typeof EVAL>, ui: Ui): Promise<void> {
   const { bytes, what } = await textBytes(ckpt, textArg, ui);
   const cfg = ckpt.config as { batch?: number; seq?: number };
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
   try {
     const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
     const r = attemptSync('cannot evaluate', () => evaluateLines(model, ckpt, vocab, bytes, textArg === undefined, o.batch || cfg.batch || 32, o.seq || cfg.seq || 64));

@@ -11,12 +11,13 @@ import { loadCheckpoint } from '../checkpoint/io.js';
 import { readStream } from '../data/corpus.js';
 import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
+import { backendOptions, chooseBackend } from './backend-choice.js';
 import type { Kernels } from '../math/kernels.js';
 import { describeDropped, preparePrime, startIds } from '../sample/prime.js';
 import { Sampler } from '../sample/sampler.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
-import { addOptions, COMMON, readOptions, relaxedFor, SAMPLE } from './options.js';
+import { addOptions, COMMON, readOptions, SAMPLE } from './options.js';
 import { modelFromCheckpoint } from './run-state.js';
 import { sampleLines } from './sample-lines.js';
 import { isLineModel } from '../model/config.js';
@@ -66,7 +67,8 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     ? await attempt(`cannot read the prime ${o.primeFile === '-' ? 'from standard input' : `file ${o.primeFile}`}`, () => readPrimeFile(o.primeFile))
     : o.prime;
 
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
+  o.backend = chooseBackend(o.backend, given.has('backend'), ui);
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
   held.kernels = kernels;
   const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
 

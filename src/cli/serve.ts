@@ -12,7 +12,8 @@ import { serveModel, uniqueNames, type ServedModel } from '../serve/models.js';
 import { loadAssets } from '../serve/static.js';
 import { attempt, attemptSync, CliError, EXIT, formatError } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
-import { addOptions, COMMON, readOptions, relaxedFor, SERVE } from './options.js';
+import { addOptions, COMMON, readOptions, SERVE } from './options.js';
+import { backendOptions } from './backend-choice.js';
 import { human, Ui } from './ui.js';
 
 export function registerServe(program: Command): void {
@@ -49,7 +50,7 @@ async function serve(pathArgs: string[], cmd: Command, ui: Ui, held: { kernels?:
 
   // set up: one backend, every model on it (each loaded once, its weights shared by all its streams)
   const checkpoints = paths.map((p) => loadCheckpoint(p));
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
   held.kernels = kernels;
   const models: ServedModel[] = checkpoints.map((c, i) => attemptSync(`cannot load checkpoint ${paths[i]}`, () => serveModel(kernels, names[i], c, o.maxStreams)));
   const assets = attemptSync('cannot read the page files', () => loadAssets());

@@ -7,7 +7,7 @@
  */
 import type { DType, Kernels } from './kernels.js';
 
-export const BACKEND_NAMES = ['js', 'naive', 'wasm'] as const;
+export const BACKEND_NAMES = ['js', 'naive', 'wasm', 'native'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendOptions {
@@ -17,6 +17,8 @@ export interface BackendOptions {
   threads?: number;
   /** wasm: relaxed-SIMD fused multiply-add; true requires it, false never, unset: where the runtime can (Node 20: a V8 flag) */
   relaxed?: boolean;
+  /** native: instruction set (avx512, avx2, portable); unset: the best this CPU has */
+  isa?: string;
 }
 
 export async function createKernels(name: string, opts: BackendOptions = {}): Promise<Kernels> {
@@ -35,6 +37,14 @@ export async function createKernels(name: string, opts: BackendOptions = {}): Pr
       return createWasmKernels({
         ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
         ...(opts.relaxed !== undefined ? { relaxed: opts.relaxed } : {}),
+      });
+    }
+    case 'native': {
+      if (opts.dtype === 'float64') throw new Error('the native backend is float32 only (use --backend js for float64)');
+      const { createNativeKernels } = await import('./native/index.js');
+      return createNativeKernels({
+        ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+        ...(opts.isa ? { isa: opts.isa as 'avx512' } : {}),
       });
     }
     default:

@@ -66,7 +66,9 @@ function report(run: Run, { stopped, loss, runSec, chars }: Outcome, io: RunIo):
 }
 
 /** 'wasm backend (relaxed-simd, 2 threads)', 'js backend'. */
+/** 'native backend (avx512, 2 threads)', 'wasm backend (relaxed-simd, 2 threads)', 'js backend'. */
 function describeBackend(k: Kernels): string {
-  const parts = ['simd' in k ? String(k.simd) : '', k.threads > 1 ? `${k.threads} threads` : ''].filter(Boolean);
+  const build = 'simd' in k ? String(k.simd) : 'isa' in k ? String(k.isa) : '';
+  const parts = [build, k.threads > 1 ? `${k.threads} threads` : ''].filter(Boolean);
   return `${k.name} backend${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }

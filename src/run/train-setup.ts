@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { CorpusInfo } from '../checkpoint/schema.js';
 import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
+import { backendOptions, chooseBackend } from './backend-choice.js';
 import { withInjectedFault } from './kernel-fault.js';
 import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
@@ -88,9 +89,10 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
         ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
       };
   if (!ckpt) checkVocabSize(vocab.size);
+  o.backend = chooseBackend(o.backend, plan.given.has('backend'), ui);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
   const kernels = withInjectedFault(
-    await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) })),
+    await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o))),
     process.env.CHARNN_FAULT_KERNEL,
   );
   held.kernels = kernels;

@@ -5,6 +5,8 @@
 import type { DType, Kernels } from '../../src/math/kernels.js';
 import { createJsKernels } from '../../src/math/kernels-js.js';
 import { createNaiveKernels } from '../../src/math/kernels-naive.js';
+import { createNativeKernels, NATIVE_ISAS } from '../../src/math/native/index.js';
+import { loadNative, nativeUnavailable } from '../../src/math/native/load.js';
 import { createWasmKernels } from '../../src/math/wasm/index.js';
 
 export interface BackendEntry {
@@ -30,7 +32,31 @@ export const backends: BackendEntry[] = [
     threaded: true,
     make: (threads = 2) => createWasmKernels({ threads, relaxed: false }),
   },
+  ...nativeBackends(),
 ];
+
+/** Why the native addon did not load (its tests are skipped, saying so), or null. */
+export const nativeMissing: string | null = nativeUnavailable();
+
+/** Instruction sets of the native backend this CPU runs (each tested; CHARNN_NATIVE_ISA narrows to one). */
+export function nativeIsas(): Array<(typeof NATIVE_ISAS)[number]> {
+  const r = loadNative();
+  if ('error' in r) return [];
+  const have = NATIVE_ISAS.filter((isa) => r.addon.supported.split(', ').includes(isa));
+  const only = process.env.CHARNN_NATIVE_ISA;
+  return only ? have.filter((isa) => isa === only) : have;
+}
+
+/** The native backend once per instruction set, on 3 threads (an odd split: shares of unequal size, and more
+ *  chunks than rows in small calls), only where the addon loads. */
+function nativeBackends(): BackendEntry[] {
+  return nativeIsas().map((isa) => ({
+    name: `native-${isa}/float32`,
+    dtype: 'float32' as const,
+    threaded: true,
+    make: async (threads = 3) => createNativeKernels({ threads, isa }),
+  }));
+}
 
 /** The oracle itself, listed separately so tests that run on "every float64 backend" can include it. */
 export const naiveBackend: BackendEntry = {

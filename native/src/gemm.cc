@@ -1,0 +1,94 @@
+// Matrix products on packed panels (BLIS's loop nest, flame/blis): for each block of up to MCMAX rows and NCMAX
+// columns, for each reduction block of kc: pack that block of A into mr-row panels and of B into nr-column panels
+// (threads share the packing), then threads take (row block x column block) units of register tiles.
+// Each output element is the same chain of multiply-adds (kc block by kc block, in order) whichever unit, tile
+// edge or thread computes it, so results do not depend on the thread count.
+// Few-row products (batch-1 sampling) skip packing: packing B would cost as much as the product.
+#include <string.h>
+
+#include "backend.h"
+
+namespace charnn {
+
+namespace {
+constexpr long PAR_MACS = 1 << 18;  // multiply-adds below which a product stays on the calling thread (~5 µs)
+constexpr long SMALL_M = 4;         // rows up to which products stream B unpacked
+constexpr long BLOCK = 4096;        // rows (columns) of A (B) packed at once: bounds the scratch to ~8 MiB
+constexpr long MC_TARGET = 144;     // rows per compute unit: its A panels (MC x kc) stay in L2
+constexpr long NC_TARGET = 512;     // columns per compute unit
+constexpr long COL_GROUP = 64;      // column granularity of the few-row products (a multiple of 4 vectors and of 4)
+}  // namespace
+
+void Backend::gemm(bool aT, bool bT, float* out, const float* a, const float* b, long M, long K, long N, bool acc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!acc) memset(out, 0, sizeof(float) * M * N);
+    return;
+  }
+  const bool par = pool_.threads() > 1 && (double)M * K * N >= PAR_MACS;
+  const Ops& o = *ops_;
+
+  if (M <= SMALL_M && !(aT && bT)) {
+    const long groups = (N + COL_GROUP - 1) / COL_GROUP;
+    shares(groups, par ? chunksFor(groups, 2) : 1, [&](long lo, long hi) {
+      long j0 = lo * COL_GROUP, j1 = hi * COL_GROUP < N ? hi * COL_GROUP : N;
+      if (bT) o.rowsMmNT(out, a, b, M, K, N, j0, j1, acc);
+      else o.rowsMm(out, a, b, M, K, N, j0, j1, acc, aT);
+    });
+    return;
+  }
+
+  const long MR = o.mr, NR = o.nr, KC = o.kc;
+  const long mcMax = (BLOCK + MR - 1) / MR * MR, ncMax = BLOCK / NR * NR;
+  auto packA = aT ? o.packAT : o.packA;
+  auto packB = bT ? o.packBT : o.packB;
+  const long mpMax = (M < mcMax ? (M + MR - 1) / MR : mcMax / MR);
+  const long npMax = (N < ncMax ? (N + NR - 1) / NR : ncMax / NR);
+  float* ap = packScratch((mpMax * MR + npMax * NR) * KC);
+  float* bpBase = ap + mpMax * MR * KC;
+  const long nt = pool_.threads();
+
+  for (long jc = 0; jc < N; jc += ncMax) {
+    const long nc = N - jc < ncMax ? N - jc : ncMax, np = (nc + NR - 1) / NR;
+    for (long ic = 0; ic < M; ic += mcMax) {
+      const long mc = M - ic < mcMax ? M - ic : mcMax, mp = (mc + MR - 1) / MR;
+      // compute units: mcp row panels x ncp column panels, halved until every thread has a couple
+      long mcp = (MC_TARGET + MR - 1) / MR, ncp = (NC_TARGET + NR - 1) / NR;
+      if (mcp > mp) mcp = mp;
+      if (ncp > np) ncp = np;
+      auto units = [&] { return ((mp + mcp - 1) / mcp) * ((np + ncp - 1) / ncp); };
+      while (par && units() < 2 * nt && (mcp > 1 || ncp > 1)) {
+        if (ncp >= mcp && ncp > 1) ncp = (ncp + 1) / 2;
+        else mcp = (mcp + 1) / 2;
+      }
+      const long mb = (mp + mcp - 1) / mcp, nb = (np + ncp - 1) / ncp;
+
+      for (long pc = 0; pc < K; pc += KC) {
+        const long kc = K - pc < KC ? K - pc : KC;
+        float* bp = bpBase;
+        shares(mp + np, par ? chunksFor(mp + np, 2) : 1, [&](long lo, long hi) {
+          for (long u = lo; u < hi; u++) {
+            if (u < mp) packA(ap + u * MR * kc, a, M, K, ic + u * MR, pc, kc);
+            else packB(bp + (u - mp) * NR * kc, b, K, N, jc + (u - mp) * NR, pc, kc);
+          }
+        });
+        const int add = acc || pc > 0;
+        shares(mb * nb, par ? mb * nb : 1, [&](long lo, long hi) {
+          for (long u = lo; u < hi; u++) {
+            const long ib = u % mb, jb = u / mb;
+            const long ip1 = (ib + 1) * mcp < mp ? (ib + 1) * mcp : mp, jp1 = (jb + 1) * ncp < np ? (jb + 1) * ncp : np;
+            for (long jp = jb * ncp; jp < jp1; jp++) {
+              const long j = jc + jp * NR, nv = N - j < NR ? N - j : NR;
+              for (long ip = ib * mcp; ip < ip1; ip++) {
+                const long i = ic + ip * MR, mv = M - i < MR ? M - i : MR;
+                o.tile(kc, ap + ip * MR * kc, bp + jp * NR * kc, out + i * N + j, N, add, (int)mv, (int)nv);
+              }
+            }
+          }
+        });
+      }
+    }
+  }
+}
+
+}  // namespace charnn

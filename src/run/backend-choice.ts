@@ -1,0 +1,28 @@
+/**
+ * The backend a command runs. The default is native where its addon loads; where it does not (no compiler at
+ * install, another platform), wasm runs instead and charnn says so once, with the reason. Only an explicit
+ * `--backend native` that cannot load is an error. CHARNN_NATIVE_ISA (avx512, avx2, portable) forces the
+ * native backend's instruction set, for testing each path on one machine.
+ */
+import type { BackendOptions } from '../math/backend.js';
+import { nativeUnavailable } from '../math/native/load.js';
+import { relaxedFor, type SimdMode } from '../options.js';
+
+let told = false;
+
+/** `name`, except native when it was not asked for explicitly (a checkpoint's saved choice) and cannot load: wasm.
+ *  Whenever wasm runs by default because native cannot load, one warning says why. */
+export function chooseBackend(name: string, explicit: boolean, ui: { warn(message: string): void }): string {
+  if (explicit || (name !== 'native' && name !== 'wasm')) return name;
+  const why = nativeUnavailable();
+  if (why === null) return name;
+  if (!told) ui.warn(`running on the wasm backend: the native one did not load (${why}; \`npm rebuild charnn\` builds it)`);
+  told = true;
+  return 'wasm';
+}
+
+/** The factory's options for a command's --threads and --simd (and the environment's native ISA). */
+export function backendOptions(o: { threads: number; simd: SimdMode }): BackendOptions {
+  const isa = process.env.CHARNN_NATIVE_ISA;
+  return { threads: o.threads, relaxed: relaxedFor(o.simd), ...(isa ? { isa } : {}) };
+}
