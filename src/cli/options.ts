@@ -125,6 +125,8 @@ export const TRAIN = {
   seq: { flags: '--seq <n>', default: 64, help: 'characters per training window (BPTT length)', parse: int(1) }, // 64 (with batch 32): for 2x256 a little ahead of 50 x 50 at 5 and 10 minutes (1.559 vs 1.562, 1.504 vs 1.514)
   batch: { flags: '--batch <n>', default: 32, help: 'parallel streams per step', parse: int(1) }, // 32: more steps in the budget than 50 streams, at 5% fewer characters per second
   valFrac: { flags: '--val-frac <f>', default: 0.1, help: 'fraction of the corpus (its end) held out for validation, in [0, 1)', parse: real(0, 1, false, true) }, // 10%, as the reference
+  valWindows: { flags: '--val-windows <n>', default: 32, help: 'validation during training reads this many windows per stream at seeded places, the same every time (0: the whole split)', parse: int(0) }, // 32: measured (README, "Large corpora"): cost bounded whatever the corpus size, noise well below the gain between evaluations; small splits are read whole anyway
+  valFull: { flags: '--val-full', default: false, help: 'validate on the whole split during training (slow on a large corpus)' }, // off: a 10 MB split takes minutes per evaluation
   // ---- optimisation
   optimizer: { flags: '--optimizer <name>', default: 'adam', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}`, parse: choice(OPTIMIZER_NAMES) }, // Adam: robust without tuning
   lr: { flags: '--lr <rate>', default: 2e-3, help: 'learning rate', parse: real(0, Infinity, true) }, // 2e-3: the classic char-rnn Adam rate

@@ -4,7 +4,9 @@
  * previews; then a final validation and save, so best.json and the summary reflect the last weights.
  *
  * Ctrl-C / SIGTERM: the current step finishes, the checkpoint is saved, exit 130; a second Ctrl-C ends the
- * process at once (see "signals" below; the atomic save never leaves a partial file).
+ * process at once (see "signals" below; the atomic save never leaves a partial file). A validation pass runs one
+ * window at a time with the event loop let in, so Ctrl-C during it is handled the same way: the pass is abandoned
+ * (it records nothing), the checkpoint saved, exit 130. A pass longer than a moment shows its progress and ETA.
  */
 import { checkpointToText } from '../checkpoint/codec.js';
 import type { CharRNN } from '../model/char-rnn.js';
@@ -15,7 +17,7 @@ import { displayPath } from './inputs.js';
 import { checkpointOfRun } from './run-state.js';
 import { fraction, reached } from './train-plan.js';
 import type { Run } from './train-setup.js';
-import type { Ui } from './ui.js';
+import { duration, type ProgressFields, type Ui } from './ui.js';
 
 export interface Outcome {
   /** the signal that ended the run, or null when it reached its budget */
@@ -24,6 +26,8 @@ export interface Outcome {
   loss: number;
   /** seconds this run trained (this process only) */
   runSec: number;
+  /** of which in validation */
+  evalSec: number;
 }
 
 export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
@@ -42,6 +46,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
   // listener is removed, so a later second Ctrl-C gets the default action and ends the process immediately
   // (atomic saves leave no partial file either way).
   let stopSignal: NodeJS.Signals | null = null;
+  let evaluating = false;
   const removeSignals = () => {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -52,7 +57,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
       process.exit(EXIT.INTERRUPTED);
     }
     stopSignal = sig;
-    ui.warn(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: finishing this step and saving (press Ctrl-C again to quit at once)`);
+    ui.warn(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: finishing this ${evaluating ? 'window, leaving the validation' : 'step'} and saving (press Ctrl-C again to quit at once)`);
     setImmediate(removeSignals);
   }
   process.on('SIGINT', onSignal);
@@ -67,14 +72,44 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
   let bestUnsaved = false;
   let loss = NaN;
   let yieldAt = Date.now();
-  const evaluate = () => {
-    const r = trainer.evaluate();
+  let evalMs = 0;
+  let fields: ProgressFields | null = null;
+  const letIn = async () => {
+    // let signals and stream events in (steps and windows are synchronous)
+    if (Date.now() - yieldAt > 50) {
+      await new Promise((r) => setImmediate(r));
+      yieldAt = Date.now();
+    }
+  };
+  /** One validation pass; false when a signal abandoned it. */
+  const evaluate = async (): Promise<boolean> => {
+    const t0 = Date.now();
+    const e = trainer.beginEval();
+    evaluating = true;
+    let shownAt = t0;
+    try {
+      while (e.next()) {
+        await letIn();
+        if (stopSignal) return false;
+        const now = Date.now();
+        if (fields && now - shownAt > 500) {
+          shownAt = now;
+          const eta = ((now - t0) / e.done) * (e.total - e.done);
+          progress.update({ ...fields, note: `validating ${Math.floor((100 * e.done) / e.total)}%, ETA ${duration(eta / 1000)}` });
+        }
+      }
+    } finally {
+      evaluating = false;
+      evalMs += Date.now() - t0;
+    }
+    const r = e.finish();
     lastEvalStep = trainer.steps;
     lastVal = r.loss;
     if (r.best) bestUnsaved = true;
     progress.log(
       `step ${trainer.steps}: val ${r.loss.toFixed(4)} nats (${r.bpc.toFixed(3)} bpc)${r.best ? ui.c.green(' best') : ''}, train ${loss.toFixed(4)}`,
     );
+    return true;
   };
 
   try {
@@ -93,7 +128,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
       loss = r.loss;
       chars += B * T;
       const step = trainer.steps;
-      if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0) evaluate();
+      if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0 && !(await evaluate())) break;
       if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
         save(bestUnsaved);
         bestUnsaved = false;
@@ -103,7 +138,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
       const el = elapsed();
       const f = fraction(targets, step, trainer.epoch + trainer.window / trainer.windowsPerEpoch, el, start);
       const runSec = (Date.now() - runStart) / 1000;
-      progress.update({
+      fields = {
         step,
         epoch: trainer.epoch,
         loss,
@@ -111,15 +146,12 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
         cps: ((step - start.step) * B * T) / Math.max(runSec, 1e-3),
         fraction: f,
         etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
-      });
-      // let signals and stream events in (the step itself is synchronous)
-      if (Date.now() - yieldAt > 50) {
-        await new Promise((r) => setImmediate(r));
-        yieldAt = Date.now();
-      }
+      };
+      progress.update(fields);
+      await letIn();
     }
     // a final measurement, so best.json and the summary reflect the last weights
-    if (!stopSignal && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) evaluate();
+    if (!stopSignal && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) await evaluate();
     if (!folder.saved || trainer.steps > lastSaveStep || bestUnsaved) {
       save(bestUnsaved);
       bestUnsaved = false;
@@ -129,7 +161,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
     removeSignals();
     folder.close();
   }
-  return { stopSignal, loss, runSec: (Date.now() - runStart) / 1000 };
+  return { stopSignal, loss, runSec: (Date.now() - runStart) / 1000, evalSec: evalMs / 1000 };
 }
 
 /** A short sample for the log, from its own RNG and state so training is not disturbed. */

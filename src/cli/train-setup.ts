@@ -100,6 +100,7 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
     steps: targets.untilStep || 1, // only the cosine schedule reads it
     seed: o.seed,
     historyEvery: o.historyEvery,
+    valWindows: o.valFull ? 0 : o.valWindows,
   };
   const trainer = attemptSync('cannot set up training', () => new Trainer(model, ids, trainOptions));
   if (ckpt) attemptSync('cannot resume', () => trainer.importState(trainerStateOf(model, ckpt)));

@@ -13,7 +13,7 @@ import { addOptions, COMMON, readOptions, TRAIN } from './options.js';
 import { runLoop, type Outcome } from './train-loop.js';
 import { describeTargets, planRun } from './train-plan.js';
 import { setUpRun, type Held, type Run } from './train-setup.js';
-import { duration, human, Ui } from './ui.js';
+import { duration, human, percent, Ui } from './ui.js';
 
 export function registerTrain(program: Command): void {
   const cmd = program
@@ -53,21 +53,28 @@ function announce(run: Run, ui: Ui): void {
   ui.info(
     `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${start.step}` : 'training'}: ${c.cell} ${c.layers}x${c.hidden}, ` +
       `${model.numParams.toLocaleString('en-US')} parameters, vocabulary ${vocab.size}, ${ids.length.toLocaleString('en-US')} characters ` +
-      `(${trainer.valBatches ? `${Math.round((1 - o.valFrac) * 100)}% training` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}, ` +
+      `(${trainer.valBatches ? `${percent(1 - o.valFrac)} training, ${percent(o.valFrac)} validation, ${describeValidation(trainer)}` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}, ` +
       `${describeBackend(kernels)}; budget ${describeTargets(plan.targets, start)}; saving to ${displayPath(folder.dir)}`,
   );
 }
 
 /** The last line: where the run ended, its best validation loss, its speed, and where the checkpoints are. */
-function report(run: Run, { stopSignal, loss, runSec }: Outcome, ui: Ui): void {
+function report(run: Run, { stopSignal, loss, runSec, evalSec }: Outcome, ui: Ui): void {
   const { trainer, folder, plan } = run;
   const best = trainer.bestValLoss;
   ui.info(
     `${stopSignal ? 'interrupted' : 'done'}: step ${trainer.steps} (epoch ${trainer.epoch}), ` +
       (best !== null ? `best val ${best.toFixed(4)} nats (${(best / Math.LN2).toFixed(3)} bpc) at step ${trainer.bestValStep}, ` : `train loss ${loss.toFixed(4)}, `) +
-      `${duration(runSec)}, ${human(((trainer.steps - plan.start.step) * plan.o.batch * plan.o.seq) / Math.max(runSec, 1e-3))} chars/s; ` +
+      `${duration(runSec)} (validation ${percent(evalSec / Math.max(runSec, 1e-3))} of it), ${human(((trainer.steps - plan.start.step) * plan.o.batch * plan.o.seq) / Math.max(runSec, 1e-3))} chars/s; ` +
       `checkpoints in ${displayPath(folder.dir)}/ (latest.json${best !== null ? ', best.json' : ''})`,
   );
+}
+
+/** 'each evaluation reads 2.1% of it' (the seeded subset), 'each evaluation reads all of it'. */
+function describeValidation(trainer: Run['trainer']): string {
+  const layout = trainer.evalLayout();
+  const vb = trainer.valBatches!;
+  return layout.full ? 'each evaluation reads all of it' : `each evaluation reads ${percent((layout.steps - 1) / vb.numWindows)} of it (--val-full: all)`;
 }
 
 /** 'wasm backend (relaxed-simd, 2 threads)', 'js backend'. */

@@ -32,6 +32,8 @@ export interface ProgressFields {
   /** training characters per second */
   cps: number;
   epoch: number;
+  /** what the run is doing besides stepping, e.g. 'validating 40%, ETA 12s' */
+  note?: string;
 }
 
 export interface Progress {
@@ -114,6 +116,17 @@ export function human(n: number): string {
   return Math.round(n).toString();
 }
 
+/** 0.001 -> '0.1%', 0.1 -> '10%', 0.999 -> '99.9%', 0.9999 -> '99.99%': as few digits as show the value without
+ *  rounding it to 0% or 100%. */
+export function percent(f: number): string {
+  const v = f * 100;
+  for (let p = 2; p <= 15; p++) {
+    const s = Number(v.toPrecision(p));
+    if ((s === 0) === (v === 0) && (s === 100) === (v === 100)) return `${s}%`;
+  }
+  return `${v}%`;
+}
+
 /** seconds -> '1h02m', '3m05s', '42s' */
 export function duration(sec: number): string {
   if (!Number.isFinite(sec) || sec < 0) return '?';
@@ -131,6 +144,7 @@ function describe(f: ProgressFields, withPercent = true): string {
   const parts = [`step ${f.step}`, `epoch ${f.epoch}`, `loss ${fmtLoss(f.loss)}`, `val ${fmtLoss(f.val)}`, `${human(f.cps)} chars/s`];
   if (withPercent && f.fraction !== undefined) parts.push(`${Math.floor(f.fraction * 100)}%`);
   if (f.etaSec !== undefined) parts.push(`ETA ${duration(f.etaSec)}`);
+  if (f.note) parts.push(f.note);
   return parts.join(' | ');
 }
 
