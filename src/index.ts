@@ -18,6 +18,8 @@ export type { ScheduleKind, ScheduleOptions } from './train/schedule.js';
 export { createKernels, BACKEND_NAMES } from './math/backend.js';
 export type { BackendName, BackendOptions } from './math/backend.js';
 export { Trainer, TrainingDivergedError, resolveTrainOptions, DEFAULT_TRAIN_OPTIONS } from './train/trainer.js';
+export { evaluateText } from './train/evaluate.js';
+export type { TextLoss } from './train/evaluate.js';
 export type {
   TrainableModel,
   TrainOptions,

@@ -175,8 +175,8 @@ export const SAMPLE = {
 } satisfies Record<string, OptSpec>;
 
 export const EVAL = {
-  batch: { flags: '--batch <n>', default: 0, show: "the checkpoint's", help: 'parallel streams', parse: int(1) }, // as in training, so the loss equals the validation loss it reported
-  seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window', parse: int(1) },
+  batch: { flags: '--batch <n>', default: 0, show: "1; the validation split: the checkpoint's", help: 'streams read in parallel, for speed (each starts from the zero state; every character is still counted)', parse: int(1) }, // a text: one stream, so the figure depends on no layout; the split: training's layout, so it equals the validation loss training reported
+  seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window, for speed only (the state is carried across windows)', parse: int(1) },
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,
