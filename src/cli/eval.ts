@@ -13,7 +13,10 @@ import { loadCheckpoint } from '../checkpoint/io.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { Batches, splitIds } from '../data/batches.js';
 import { readCorpus } from '../data/corpus.js';
-import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
+import { preparationOf, type Preparation } from '../data/prepare.js';
+import { Vocab, type Ids } from '../data/vocab.js';
+import type { CorpusFile } from '../checkpoint/schema.js';
+import { encodeCorpus } from './prepared-corpus.js';
 import { createKernels } from '../math/backend.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { attempt, attemptSync, CliError } from './errors.js';
@@ -21,7 +24,7 @@ import { readCorpusArg } from './inputs.js';
 import { addOptions, COMMON, EVAL, readOptions, relaxedFor } from './options.js';
 import { evaluateText } from '../train/evaluate.js';
 import { modelFromCheckpoint } from './run-state.js';
-import { Ui } from './ui.js';
+import { human, Ui } from './ui.js';
 
 export function registerEval(program: Command): void {
   const cmd = program
@@ -37,7 +40,7 @@ export function registerEval(program: Command): void {
     const { values: o, given } = readOptions(self, EVAL);
     const ckpt = loadCheckpoint(path);
     const vocab = Vocab.fromChars(ckpt.vocab);
-    const { ids, what, split } = await textIds(ckpt, vocab, textArg, ui);
+    const { ids, what, split, docStarts } = await textIds(ckpt, vocab, textArg, ui);
     const cfg = ckpt.config as { batch?: number; seq?: number };
     const T = o.seq || cfg.seq || 64;
     // the validation split as training measured it, unless a layout is asked for
@@ -45,12 +48,15 @@ export function registerEval(program: Command): void {
     const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
     try {
       const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
+      const task = ui.task('evaluating');
+      const onWindow = (done: number, total: number) => task.update(done, total, `${human(done)} of ${human(total)} characters`);
       const r = attemptSync('cannot evaluate', () => {
-        if (trainingLayout) return evaluateLayout(model, ids, cfg.batch || 32, T);
-        const t = evaluateText(model, ids, o.batch || 1, T);
+        if (trainingLayout) return evaluateLayout(model, ids, cfg.batch || 32, T, docStarts, onWindow);
+        const t = evaluateText(model, ids, o.batch || 1, T, onWindow);
         const how = t.streams === 1 ? 'one stream from the zero state' : `${t.streams} streams from the zero state, the last one to the end`;
         return { ...t, how: `every character after the first: ${how}, windows of ${t.window} with the state carried` };
       });
+      task.stop();
       process.stdout.write(
         `${r.loss.toFixed(4)} nats/char, ${(r.loss / Math.LN2).toFixed(4)} bits/char over ${r.chars.toLocaleString('en-US')} characters of ${what} (${r.how})\n`,
       );
@@ -60,45 +66,57 @@ export function registerEval(program: Command): void {
   });
 }
 
-async function textIds(ckpt: Checkpoint, vocab: Vocab, arg: string | undefined, ui: Ui): Promise<{ ids: Ids; what: string; split: boolean }> {
-  const encode = (bytes: Uint8Array) =>
-    attemptSync('cannot evaluate the text', () => {
-      try {
-        return encodeUtf8(bytes, vocab).ids;
-      } catch (e) {
-        throw new CliError((e as Error).message, 'the model can only score characters it was trained on');
-      }
-    });
+async function textIds(ckpt: Checkpoint, vocab: Vocab, arg: string | undefined, ui: Ui): Promise<{ ids: Ids; what: string; split: boolean; docStarts: number[] }> {
+  // the text is prepared as the training corpus was (newlines, NFC, rare characters to the unknown symbol)
+  const prep = preparationOf(ckpt.corpus?.preparation ?? (ckpt.config as Partial<Preparation>));
+  const encode = (parts: Uint8Array[], files: CorpusFile[]) => {
+    try {
+      return encodeCorpus(parts, files, prep, ui, vocab);
+    } catch (e) {
+      if (e instanceof CliError && /not in the vocabulary/.test(e.message)) throw new CliError(e.message.replace(/^cannot use the corpus: /, ''), 'the model can only score characters it was trained on', 'cannot evaluate the text');
+      throw e;
+    }
+  };
   if (arg !== undefined) {
     const bytes = await attempt('cannot read the text', () => readCorpus(arg, process.stdin));
-    return { ids: encode(bytes), what: arg === '-' ? 'standard input' : arg, split: false };
+    return { ids: encode([bytes], [{ name: arg, bytes: bytes.length, sha256: '' }]).ids, what: arg === '-' ? 'standard input' : arg, split: false, docStarts: [] };
   }
   const c = ckpt.corpus;
   if (!c) throw CliError.usage('the checkpoint does not record its corpus', 'give a text to evaluate', 'cannot evaluate');
-  const corpus = await readCorpusArg(c.source, ui).catch(() => null);
+  const corpus = await readCorpusArg(c.files && c.files.length > 1 ? c.files.map((f) => f.name) : c.source, ui).catch(() => null);
   if (!corpus || corpus.sha256 !== c.sha256) {
     throw CliError.usage(`the checkpoint's corpus ${c.source} is not found here, or has changed`, 'give a text to evaluate', 'cannot evaluate');
   }
   const valFrac = Number((ckpt.config as { valFrac?: number }).valFrac ?? 0.1);
-  const val = splitIds(encode(corpus.bytes), valFrac).val;
+  const all = encode(corpus.parts, corpus.files);
+  const val = splitIds(all.ids, valFrac).val;
   if (!val) throw CliError.usage('the checkpoint was trained without a validation split', 'give a text to evaluate', 'cannot evaluate');
-  return { ids: val, what: `the validation split of ${c.source}`, split: true };
+  const ntrain = all.ids.length - val.length;
+  const docStarts = all.docStarts.filter((p) => p > ntrain).map((p) => p - ntrain);
+  return { ids: val, what: `the validation split of ${c.source}`, split: true, docStarts };
 }
 
 /** Mean loss over ids laid out as training lays out validation: B streams of T-windows from the zero state, the
  *  characters that do not fill a last window of every stream left out (B and T shrink to fit a short text). */
-function evaluateLayout(model: CharRNN, ids: Ids, B: number, T: number): { loss: number; chars: number; how: string } {
+function evaluateLayout(model: CharRNN, ids: Ids, B: number, T: number, docStarts: readonly number[], onWindow: (done: number, total: number) => void): { loss: number; chars: number; how: string } {
   if (ids.length < 2) throw new CliError(`the text has ${ids.length} character${ids.length === 1 ? '' : 's'}`, 'it needs at least 2: one to read, one to predict');
   if (ids.length - 1 < B * T) B = Math.max(1, Math.floor((ids.length - 1) / T));
   if (ids.length - 1 < B * T) T = ids.length - 1;
   const k = model.kernels;
-  const batches = new Batches(ids, B, T, 'text');
+  const batches = new Batches(ids, B, T, 'text', docStarts);
   const x = k.allocI32(B * T), y = k.allocI32(B * T); // (T*B)
   const state = model.newState(B); // (L, S, B, H)
+  const flags = new Uint8Array(B);
+  const H = model.config.hidden, rows = model.stateSize(B) / (B * H); // L*S
   let total = 0;
   for (let w = 0; w < batches.numWindows; w++) {
     batches.fill(x, y, w);
+    // a document (file) starting in this window: its stream starts from zero, as in training
+    if (batches.hasDocuments && batches.resets(flags, w)) {
+      for (let b = 0; b < B; b++) if (flags[b]) for (let r = 0; r < rows; r++) state.fill(0, (r * B + b) * H, (r * B + b + 1) * H);
+    }
     total += model.forward(x, y, T, B, state, { training: false }) * B * T;
+    onWindow((w + 1) * B * T, batches.numWindows * B * T);
   }
   const chars = batches.numWindows * B * T;
   const left = ids.length - 1 - chars;

@@ -4,27 +4,40 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, extname, join, relative, isAbsolute } from 'node:path';
-import type { CorpusInfo } from '../checkpoint/schema.js';
+import { basename, extname, join, relative, isAbsolute, resolve } from 'node:path';
+import type { CorpusFile, CorpusInfo } from '../checkpoint/schema.js';
 import { CorpusError } from '../corpus/errors.js';
 import { packageRoot } from '../corpus/registry.js';
 import { resolveCorpus } from '../corpus/resolve.js';
-import { readCorpus } from '../data/corpus.js';
-import { corpusProgress } from './corpus.js';
-import { CliError } from './errors.js';
+import { readCorpus, readCorpusFile } from '../data/corpus.js';
+import { isPrepared, type Preparation } from '../data/prepare.js';
+import { corpusProgress, humanBytes } from './corpus.js';
+import { expandCorpusArgs, isMultiFile } from './corpus-files.js';
+import { attemptSync, CliError } from './errors.js';
 import type { Ui } from './ui.js';
 
 export interface CorpusBytes {
-  bytes: Uint8Array;
+  /** the bytes of each file, in training order (one part for a single file, stdin or a registry corpus) */
+  parts: Uint8Array[];
+  /** name, size and SHA-256 of each part */
+  files: CorpusFile[];
   /** what the user passed, for the checkpoint and messages */
   source: string;
   /** short name for the default run name */
   stem: string;
+  /** of all the bytes, in order (one file: that file's) */
   sha256: string;
 }
 
-/** Read the corpus named by the command-line argument. */
-export async function readCorpusArg(arg: string | undefined, ui: Ui): Promise<CorpusBytes> {
+/** Read the corpus named by the command-line arguments: none (the default corpus), one path, '-' or registry
+ *  name, or several files, folders and globs (corpus-files.ts). Long reads show progress. */
+export async function readCorpusArg(arg: string | readonly string[] | undefined, ui: Ui): Promise<CorpusBytes> {
+  const args = arg === undefined ? [] : typeof arg === 'string' ? [arg] : [...arg];
+  if (args.length > 1 || (args.length === 1 && isMultiFile(args[0]))) return readFiles(args, ui);
+  return readOne(args[0], ui);
+}
+
+async function readOne(arg: string | undefined, ui: Ui): Promise<CorpusBytes> {
   const progress = corpusProgress();
   let path: string;
   let stem: string;
@@ -46,17 +59,67 @@ export async function readCorpusArg(arg: string | undefined, ui: Ui): Promise<Co
     progress.stop();
   }
   let bytes: Uint8Array;
+  let sha256: string;
+  const task = ui.task(`reading ${path === '-' ? 'standard input' : displayPath(resolve(path))}`);
   try {
-    bytes = await readCorpus(path, process.stdin);
+    if (path === '-') {
+      bytes = await readCorpus(path, process.stdin);
+      sha256 = createHash('sha256').update(bytes).digest('hex');
+    } else {
+      ({ bytes, sha256 } = readCorpusFile(path, (done, total) => task.update(done, total, `${humanBytes(done)} of ${humanBytes(total)}`)));
+      if (bytes.length === 0) throw new Error(`corpus file ${path} is empty (give a text file with some content)`);
+    }
   } catch (e) {
     throw new CliError((e as Error).message, undefined, 'cannot read the corpus');
+  } finally {
+    task.stop();
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { bytes, source: arg ?? stem, stem: stem.replace(/[^\w.-]+/g, '_') || 'corpus', sha256 };
+  const source = arg ?? stem;
+  return { parts: [bytes], files: [{ name: source, bytes: bytes.length, sha256 }], source, stem: safeStem(stem), sha256 };
 }
 
-export function corpusInfo(c: CorpusBytes, chars: number): CorpusInfo {
-  return { source: c.source, bytes: c.bytes.length, chars, sha256: c.sha256 };
+const safeStem = (stem: string) => stem.replace(/[^\w.-]+/g, '_') || 'corpus';
+
+/** Several files, folders or globs: read in the stated order, each hashed, and the whole too. */
+function readFiles(args: string[], ui: Ui): CorpusBytes {
+  const paths = expandCorpusArgs(args);
+  let total = 0;
+  for (const p of paths) {
+    try {
+      total += statSync(p).size;
+    } catch {
+      /* readCorpusFile says why */
+    }
+  }
+  const all = createHash('sha256');
+  const parts: Uint8Array[] = [];
+  const files: CorpusFile[] = [];
+  const task = ui.task(`reading ${paths.length} files`);
+  let before = 0;
+  try {
+    for (const p of paths) {
+      const r = attemptSync('cannot read the corpus', () =>
+        readCorpusFile(p, (done) => task.update(before + done, total, `${humanBytes(before + done)} of ${humanBytes(total)}`), all),
+      );
+      parts.push(r.bytes);
+      files.push({ name: displayPath(resolve(p)), bytes: r.bytes.length, sha256: r.sha256 });
+      before += r.bytes.length;
+    }
+  } finally {
+    task.stop();
+  }
+  if (before === 0) throw new CliError(`the corpus files (${paths.length}) are all empty`, 'give text files with some content', 'cannot read the corpus');
+  const first = args[0].replace(/[/\\]+$/, '');
+  const stem = isMultiFile(args[0]) && existsSync(first) ? basename(first) : basename(paths[0], extname(paths[0]));
+  return { parts, files, source: files.map((f) => f.name).join(' '), stem: safeStem(stem), sha256: all.digest('hex') };
+}
+
+export function corpusInfo(c: CorpusBytes, chars: number, preparation?: Preparation): CorpusInfo {
+  const bytes = c.parts.reduce((s, b) => s + b.length, 0);
+  const info: CorpusInfo = { source: c.source, bytes, chars, sha256: c.sha256 };
+  info.files = c.files;
+  if (preparation && isPrepared(preparation)) info.preparation = preparation;
+  return info;
 }
 
 /** The checkpoint `sample` uses when none is given: best.json (else latest.json) of the most recently written

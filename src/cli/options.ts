@@ -13,6 +13,7 @@ import { BACKEND_NAMES } from '../math/backend.js';
 import { CELL_TYPES, INIT_SCHEMES } from '../model/config.js';
 import { OPTIMIZER_NAMES } from '../train/optimizer.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
+import { NEWLINE_MODES, type NewlineMode } from '../data/prepare.js';
 
 /** One option: `flags` as commander spells them, the default, the help line, and a parser that validates. */
 export interface OptSpec<T = unknown> {
@@ -125,6 +126,9 @@ export const TRAIN = {
   seq: { flags: '--seq <n>', default: 64, help: 'characters per training window (BPTT length)', parse: int(1) }, // 64 (with batch 32): for 2x256 a little ahead of 50 x 50 at 5 and 10 minutes (1.559 vs 1.562, 1.504 vs 1.514)
   batch: { flags: '--batch <n>', default: 32, help: 'parallel streams per step', parse: int(1) }, // 32: more steps in the budget than 50 streams, at 5% fewer characters per second
   valFrac: { flags: '--val-frac <f>', default: 0.1, help: 'fraction of the corpus (its end) held out for validation, in [0, 1)', parse: real(0, 1, false, true) }, // 10%, as the reference
+  newline: { flags: '--newline <mode>', default: 'keep' as NewlineMode, help: 'keep: newlines as they are; lf: CRLF and lone CR become LF', parse: choice(NEWLINE_MODES) }, // keep: the text is the user's; lf makes a Windows file and a Unix one the same corpus
+  nfc: { flags: '--nfc', default: false, help: 'normalise the text to Unicode NFC (composed characters) before training' }, // off: costs a pass over the corpus, and most files are NFC already
+  minCharCount: { flags: '--min-char-count <n>', default: 1, help: 'characters seen fewer than n times become one unknown symbol (U+FFFD) (1: keep all)', parse: int(1) }, // 1: every character of the corpus can be sampled; a CJK corpus may want 5-10
   valWindows: { flags: '--val-windows <n>', default: 32, help: 'validation during training reads this many windows per stream at seeded places, the same every time (0: the whole split)', parse: int(0) }, // 32: measured (README, "Large corpora"): cost bounded whatever the corpus size, noise well below the gain between evaluations; small splits are read whole anyway
   valFull: { flags: '--val-full', default: false, help: 'validate on the whole split during training (slow on a large corpus)' }, // off: a 10 MB split takes minutes per evaluation
   // ---- optimisation

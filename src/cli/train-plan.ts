@@ -19,7 +19,7 @@ import { duration } from './ui.js';
 export type TrainValues = Values<typeof TRAIN>;
 
 /** Options that define the model or the data layout: a resumed run must keep them. */
-const LOCKED_ON_RESUME = ['cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer'] as const;
+const LOCKED_ON_RESUME = ['cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer', 'newline', 'nfc', 'minCharCount'] as const;
 
 /** Options that say what this one command does, never taken from the resumed checkpoint. */
 const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name']);

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CorpusInfo } from '../checkpoint/schema.js';
-import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
+import { UNKNOWN_CHAR, type Preparation } from '../data/prepare.js';
+import { Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
@@ -16,7 +17,8 @@ import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError } from './errors.js';
-import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
+import { corpusInfo, displayPath, readCorpusArg, type CorpusBytes } from './inputs.js';
+import { encodeCorpus } from './prepared-corpus.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
 import { relaxedFor } from './options.js';
 import { checkFolder, RunFolder, type FolderChoice } from './run-folder.js';
@@ -46,7 +48,7 @@ export interface Run {
   effective: Record<string, unknown>;
 }
 
-export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui, held: Held): Promise<Run> {
+export async function setUpRun(plan: Plan, corpusArg: readonly string[], ui: Ui, held: Held): Promise<Run> {
   const { o, ckpt, targets } = plan;
   // the folder, when the command line decides it: refused now, before any slow work, if it holds another run or
   // another writer (and again under the lock, when it is taken)
@@ -59,17 +61,13 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
 
   // ---- corpus
   const corpus = await readCorpusArg(corpusArg, ui);
-  if (ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256 && !o.force) {
-    throw new CliError(
-      `the corpus differs from the one the checkpoint was trained on (${ckpt.corpus.source}, ${ckpt.corpus.bytes} bytes, sha256 ${ckpt.corpus.sha256.slice(0, 12)}…; this one has ${corpus.bytes.length} bytes, sha256 ${corpus.sha256.slice(0, 12)}…)`,
-      'pass the same corpus, or add --force to continue training on this one',
-      'cannot resume',
-    );
-  }
+  if (ckpt?.corpus && !o.force) checkSameCorpus(ckpt.corpus, corpus);
   const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
-  const { vocab, ids } = attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
-  const info = corpusInfo(corpus, ids.length);
-  corpus.bytes = new Uint8Array(0); // the ids are all training needs: let a large corpus's bytes be collected
+  const prep: Preparation = { newline: o.newline, nfc: o.nfc, minCharCount: o.minCharCount };
+  const { vocab, ids, docStarts, unknown } = encodeCorpus(corpus.parts, corpus.files, prep, ui, ckptVocab);
+  const info = corpusInfo(corpus, ids.length, prep);
+  corpus.parts = []; // the ids are all training needs: let a large corpus's bytes be collected
+  if (unknown > 0) ui.info(`--min-char-count ${o.minCharCount}: ${unknown.toLocaleString('en-US')} characters (of rare kinds) read as the unknown symbol ${UNKNOWN_CHAR}`);
 
   // ---- model, backend, trainer
   const modelConfig: ModelConfig = ckpt
@@ -102,7 +100,7 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
     historyEvery: o.historyEvery,
     valWindows: o.valFull ? 0 : o.valWindows,
   };
-  const trainer = attemptSync('cannot set up training', () => new Trainer(model, ids, trainOptions));
+  const trainer = attemptSync('cannot set up training', () => new Trainer(model, ids, trainOptions, docStarts));
   if (ckpt) attemptSync('cannot resume', () => trainer.importState(trainerStateOf(model, ckpt)));
 
   // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
@@ -114,6 +112,30 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
 
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
   return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, effective: { ...rest, ...targets } };
+}
+
+/** A resumed run must read the same files (by content, in the same order), unless --force. */
+function checkSameCorpus(was: CorpusInfo, now: CorpusBytes): void {
+  const fail = (why: string) => {
+    throw new CliError(why, 'pass the same corpus, or add --force to continue training on this one', 'cannot resume');
+  };
+  const bytes = now.parts.reduce((s, p) => s + p.length, 0);
+  if (was.files && was.files.length > 0) {
+    const list = (fs: readonly { name: string }[]) => (fs.length > 3 ? `${fs.slice(0, 3).map((f) => f.name).join(', ')} and ${fs.length - 3} more` : fs.map((f) => f.name).join(', '));
+    if (was.files.length !== now.files.length) {
+      fail(`the checkpoint was trained on ${was.files.length} file${was.files.length === 1 ? '' : 's'} (${list(was.files)}), this corpus has ${now.files.length} (${list(now.files)})`);
+    }
+    was.files.forEach((f, i) => {
+      const g = now.files[i];
+      if (f.sha256 !== g.sha256 || f.bytes !== g.bytes) {
+        fail(`file ${i + 1} of ${was.files!.length} differs from the one the checkpoint was trained on (${f.name}, ${f.bytes} bytes, sha256 ${f.sha256.slice(0, 12)}…; here ${g.name}, ${g.bytes} bytes, sha256 ${g.sha256.slice(0, 12)}…)`);
+      }
+    });
+    return;
+  }
+  if (was.sha256 !== now.sha256) {
+    fail(`the corpus differs from the one the checkpoint was trained on (${was.source}, ${was.bytes} bytes, sha256 ${was.sha256.slice(0, 12)}…; this one has ${bytes} bytes, sha256 ${now.sha256.slice(0, 12)}…)`);
+  }
 }
 
 function runName(stem: string, c: ModelConfig): string {

@@ -19,10 +19,10 @@ export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
     .description('train a model on a text corpus; prints the checkpoint path on stdout')
-    .argument('[corpus]', "a text file, - for standard input, or a corpus name from 'charnn corpus list' (default: tinyshakespeare)");
+    .argument('[corpus...]', "text files, folders or globs (each file a document, in the order given, folders and globs sorted by path), - for standard input, or a corpus name from 'charnn corpus list' (default: tinyshakespeare)");
   addOptions(cmd, TRAIN);
   addOptions(cmd, COMMON);
-  cmd.action(async (corpusArg: string | undefined, _o: unknown, self: Command) => {
+  cmd.action(async (corpusArg: string[], _o: unknown, self: Command) => {
     const common = readOptions(self, COMMON).values;
     const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose });
     const held: Held = {};
@@ -35,7 +35,7 @@ export function registerTrain(program: Command): void {
   });
 }
 
-async function train(corpusArg: string | undefined, cmd: Command, ui: Ui, held: Held): Promise<number> {
+async function train(corpusArg: string[], cmd: Command, ui: Ui, held: Held): Promise<number> {
   const { values, given } = readOptions(cmd, TRAIN);
   const plan = planRun(values, given);
   const run = await setUpRun(plan, corpusArg, ui, held);
@@ -56,6 +56,11 @@ function announce(run: Run, ui: Ui): void {
       `(${trainer.valBatches ? `${percent(1 - o.valFrac)} training, ${percent(o.valFrac)} validation, ${describeValidation(trainer)}` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}, ` +
       `${describeBackend(kernels)}; budget ${describeTargets(plan.targets, start)}; saving to ${displayPath(folder.dir)}`,
   );
+  const files = run.corpus.files ?? [];
+  if (files.length > 1) {
+    const shown = ui.verbose || files.length <= 6 ? files : [...files.slice(0, 5), { name: `... ${files.length - 5} more (--verbose lists them)` }];
+    ui.info(`corpus: ${files.length} files, each a document (the carried state resets where one starts), in this order: ${shown.map((f) => f.name).join(', ')}`);
+  }
 }
 
 /** The last line: where the run ended, its best validation loss, its speed, and where the checkpoints are. */
