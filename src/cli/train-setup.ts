@@ -60,12 +60,15 @@ export async function setUpRun(plan: Plan, corpusArg: readonly string[], ui: Ui,
   }
 
   // ---- corpus
+  const t0 = Date.now();
   const corpus = await readCorpusArg(corpusArg, ui);
+  const t1 = Date.now();
   if (ckpt?.corpus && !o.force) checkSameCorpus(ckpt.corpus, corpus);
   const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
   const prep: Preparation = { newline: o.newline, nfc: o.nfc, minCharCount: o.minCharCount };
   const { vocab, ids, docStarts, unknown } = encodeCorpus(corpus.parts, corpus.files, prep, ui, ckptVocab);
   const info = corpusInfo(corpus, ids.length, prep);
+  ui.debug(`corpus: read in ${((t1 - t0) / 1000).toFixed(2)} s, prepared and encoded in ${((Date.now() - t1) / 1000).toFixed(2)} s`);
   corpus.parts = []; // the ids are all training needs: let a large corpus's bytes be collected
   if (unknown > 0) ui.info(`--min-char-count ${o.minCharCount}: ${unknown.toLocaleString('en-US')} characters (of rare kinds) read as the unknown symbol ${UNKNOWN_CHAR}`);
 
