@@ -3,6 +3,7 @@
  * only with --verbose. Core code throws plain Errors (or CharnnErrors with a hint); the CLI adds "what failed".
  */
 import { CharnnError } from '../errors.js';
+import { isKernelFailure } from '../math/kernels.js';
 
 export const EXIT = {
   OK: 0,
@@ -62,8 +63,20 @@ function isUserFacing(e: Error): boolean {
   return true;
 }
 
+/**
+ * A backend failure (a kernel trapped) as the user sees it: the failed call, what ran (the model's shape), what
+ * was kept, and the work-around. A bug of charnn's, not of the input, so it asks for a report.
+ */
+export function kernelFailure(e: Error, what: string, shape?: string, kept?: string): CliError {
+  const why = shape ? `${e.message} (${shape})` : e.message;
+  const err = new CliError(why, `${kept ? `${kept}; ` : ''}retry with --threads 1, and please report it`, what);
+  err.stack = e.stack;
+  return err;
+}
+
 /** The one line printed for an error (no trailing newline). */
 export function formatError(e: unknown): string {
+  if (isKernelFailure(e)) return formatError(kernelFailure(e, 'internal error'));
   if (e instanceof CharnnError) {
     const what = e.what ? `${e.what}: ` : '';
     const hint = e.hint ? ` (${e.hint})` : '';

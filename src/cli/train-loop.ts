@@ -12,7 +12,8 @@ import { checkpointToText } from '../checkpoint/codec.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import type { Vocab } from '../data/vocab.js';
 import { Sampler } from '../sample/sampler.js';
-import { CliError, EXIT } from './errors.js';
+import { isKernelFailure } from '../math/kernels.js';
+import { CliError, EXIT, kernelFailure } from './errors.js';
 import { displayPath } from './inputs.js';
 import { checkpointOfRun } from './run-state.js';
 import { fraction, reached } from './train-plan.js';
@@ -156,6 +157,13 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
       save(bestUnsaved);
       bestUnsaved = false;
     }
+  } catch (e) {
+    if (!isKernelFailure(e)) throw e;
+    // nothing is saved after a failed call: the weights may be half-updated
+    const kept = folder.saved ? `the last good checkpoint is ${displayPath(folder.latestPath)}, step ${lastSaveStep}` : ckpt ? 'the checkpoint you resumed from is unchanged' : 'no checkpoint was written';
+    const c = run.modelConfig;
+    const shape = `model ${c.cell} ${c.layers}x${c.hidden}, batch ${B} x seq ${T}`;
+    throw kernelFailure(e, `training stopped at step ${trainer.steps + 1}`, shape, kept);
   } finally {
     progress.stop();
     removeSignals();

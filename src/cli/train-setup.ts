@@ -17,6 +17,7 @@ import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError } from './errors.js';
+import { withInjectedFault } from './kernel-fault.js';
 import { corpusInfo, displayPath, readCorpusArg, type CorpusBytes } from './inputs.js';
 import { encodeCorpus } from './prepared-corpus.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
@@ -78,7 +79,10 @@ export async function setUpRun(plan: Plan, corpusArg: readonly string[], ui: Ui,
     : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
   if (!ckpt) checkVocabSize(vocab.size);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
+  const kernels = withInjectedFault(
+    await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) })),
+    process.env.CHARNN_FAULT_KERNEL,
+  );
   held.kernels = kernels;
   const model = attemptSync('cannot build the model', () => {
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);

@@ -123,3 +123,29 @@ export interface Kernels<F extends Vec = Vec> {
   /** SGD with momentum (PyTorch's): buf = mu·buf + g; p −= lr · buf. g scaled by gScale. */
   sgd(p: F, g: F, buf: F, n: number, lr: number, momentum: number, gScale: number): void;
 }
+
+/**
+ * A kernel call that failed inside a backend (a WebAssembly trap, a worker that threw): a bug in the backend,
+ * never in the caller's data. It names the call so the report can be acted on; the CLI adds the model shape
+ * and the work-around (one thread).
+ */
+export class KernelError extends Error {
+  override name = 'KernelError';
+  constructor(
+    /** backend name, e.g. 'wasm' */
+    readonly backend: string,
+    /** the kernel and where it failed, e.g. 'mmTN 65x2048x16, chunk 3 of 8' */
+    readonly call: string,
+    /** threads the backend splits calls over */
+    readonly threads: number,
+    /** what the runtime said, e.g. 'divide by zero' */
+    readonly cause_: string,
+  ) {
+    super(`${backend} kernel ${call} failed on ${threads} thread${threads === 1 ? '' : 's'}: ${cause_}`);
+  }
+}
+
+/** A backend failure rather than an error of the caller: a KernelError or a WebAssembly trap. */
+export function isKernelFailure(e: unknown): e is Error {
+  return e instanceof KernelError || (e instanceof Error && e.constructor.name === 'RuntimeError');
+}

@@ -11,7 +11,10 @@ export interface BackendEntry {
   /** label for test names, e.g. 'js/float32' */
   name: string;
   dtype: DType;
-  make(): Promise<Kernels>;
+  /** A fresh instance; `threads` only for backends that split calls (default: the entry's usual count). */
+  make(threads?: number): Promise<Kernels>;
+  /** The backend splits calls across threads: the property tests draw the thread count (1 to 4). */
+  threaded?: boolean;
 }
 
 /** Fast backends under test (compared against the naive float64 oracle). */
@@ -20,8 +23,13 @@ export const backends: BackendEntry[] = [
   { name: 'js/float64', dtype: 'float64', make: async () => createJsKernels('float64') },
   // two threads so the work split runs in every test (results do not depend on the thread count); both builds:
   // relaxed SIMD (fused multiply-add, the default where the runtime has it) and plain SIMD128 (the fallback)
-  { name: 'wasm/float32', dtype: 'float32', make: () => createWasmKernels({ threads: 2 }) },
-  { name: 'wasm-simd128/float32', dtype: 'float32', make: () => createWasmKernels({ threads: 2, relaxed: false }) },
+  { name: 'wasm/float32', dtype: 'float32', threaded: true, make: (threads = 2) => createWasmKernels({ threads }) },
+  {
+    name: 'wasm-simd128/float32',
+    dtype: 'float32',
+    threaded: true,
+    make: (threads = 2) => createWasmKernels({ threads, relaxed: false }),
+  },
 ];
 
 /** The oracle itself, listed separately so tests that run on "every float64 backend" can include it. */

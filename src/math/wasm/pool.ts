@@ -15,10 +15,11 @@
  *   SEQ    call counter, bumped when a call is published
  *   NEXT   claim word: (tag << 16) | next chunk index; tag identifies the call, 0 = closed
  *   NCHUNK chunks of the current call; OP, ARGC the export index and its argument count
- *   DONE   finished chunks; MAIN_SLEEP main thread is in Atomics.wait; ERR a worker threw
+ *   DONE   finished chunks; MAIN_SLEEP main thread is in Atomics.wait; ERR 1 + the first chunk that threw
  *   QUIT   workers leave their loop; SLEEP0 + t: worker t is in Atomics.wait
  */
 import { Worker } from 'node:worker_threads';
+import { KernelError } from '../kernels.js';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
 
 const SEQ = 0, NEXT = 1, NCHUNK = 2, OP = 3, ARGC = 4, DONE = 5, MAIN_SLEEP = 6, ERR = 7, QUIT = 8, SLEEP0 = 16;
@@ -67,7 +68,8 @@ const RUN_CHUNKS = `function runChunks(ctl, A, fns, tag) {
         default: f(c, n, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7], A[8], A[9], A[10]); break;
       }
     } catch (e) {
-      Atomics.store(ctl, ${ERR}, 1);
+      // the first failed chunk; the caller runs it again on its own thread to learn what the runtime said
+      Atomics.compareExchange(ctl, ${ERR}, 0, c + 1);
     }
     if (Atomics.add(ctl, ${DONE}, 1) + 1 === n && Atomics.load(ctl, ${MAIN_SLEEP}) !== 0) Atomics.notify(ctl, ${DONE});
   }
@@ -117,7 +119,7 @@ export class Pool {
   private soloMs = SOLO_MIN_MS;
 
   private constructor(private readonly workers: Worker[], memory: WasmMemory, ctlByte: number,
-                      exports: Record<string, unknown>, names: readonly string[]) {
+                      exports: Record<string, unknown>, private readonly names: readonly string[]) {
     this.ctl = new Int32Array(memory.buffer, ctlByte, 64);
     this.A = new Float64Array(memory.buffer, ctlByte + 256, 16);
     this.fns = names.map((n) => exports[n] as (...a: number[]) => void);
@@ -202,12 +204,24 @@ export class Pool {
     this.checkError();
   }
 
+  /**
+   * After a call: if a chunk failed (a trap), run that chunk once more here, where its error can be caught
+   * (a trap is deterministic), and throw a KernelError naming the kernel, its sizes and the chunk.
+   */
   private checkError(): void {
     const ctl = this.ctl;
-    if (ctl[ERR] !== 0) {
-      ctl[ERR] = 0;
-      throw new Error('wasm kernels: a kernel failed (memory access out of bounds?)');
+    const failed = ctl[ERR];
+    if (failed === 0) return;
+    ctl[ERR] = 0;
+    const c = failed - 1, n = ctl[NCHUNK], op = ctl[OP], argc = ctl[ARGC];
+    const args = Array.from(this.A.subarray(0, argc));
+    let cause = 'the kernel threw on another thread only';
+    try {
+      this.fns[op](c, n, ...args);
+    } catch (e) {
+      cause = (e as Error).message;
     }
+    throw new KernelError('wasm', `${this.names[op]} (chunk ${c + 1} of ${n})`, this.workers.length + 1, cause);
   }
 
   /** Stops the workers (they leave their loop, then are terminated). */

@@ -300,6 +300,9 @@ function packA(pa: usize, arB: usize, akB: usize, rows: i32, kn: i32): void {
  */
 export function gemm(out: usize, a: usize, ar: i32, ak: i32, b: usize, bT: bool, M: i32, K: i32, N: i32, acc: bool,
                      i0: i32, i1: i32, j0: i32, j1: i32): void {
+  // an empty share (more chunks than panels or strips) has nothing to do; the block arithmetic below divides
+  // by the number of row blocks, which is 0 for an empty row range
+  if (i0 >= i1 || j0 >= j1) return;
   const ok = <usize>N << 2, rs = <usize>K << 2, arB = <usize>ar << 2, akB = <usize>ak << 2;
   const blocks = (i1 - i0 + MC - 1) / MC;
   const mc = ((i1 - i0 + blocks - 1) / blocks + MR - 1) / MR * MR; // <= MC: MC is a multiple of MR
@@ -375,11 +378,12 @@ function gemmDirect(out: usize, pa: usize, arB: usize, akB: usize, pb: usize, N:
   }
 }
 
-// ---- partitioning: thread t of nt takes a contiguous share; tiles never straddle a share boundary ---------
+// ---- partitioning: chunk t of nt takes a contiguous share; tiles never straddle a share boundary ----------
 
 /**
- * Shares: by 16-column strips when rows are few and every share gets a strip (each share packs only its own
- * strips), else by whole panels of rows (each share packs only its own rows of A).
+ * Shares: by 16-column strips when rows are few and every chunk gets a whole strip (each share
+ * packs only its own strips), else by whole panels of rows (each share packs only its own rows of A). nt is
+ * the call's chunk count, which may exceed the panels or strips there are: the shares past them are empty.
  */
 function gemmPart(t: i32, nt: i32, out: usize, a: usize, ar: i32, ak: i32, b: usize, bT: bool,
                   M: i32, K: i32, N: i32, acc: bool): void {
