@@ -1,4 +1,7 @@
 /** The charnn library API. Never imports cli/. */
+export { train } from './run/train-api.js';
+export type { TrainEvent, TrainApiOptions } from './run/train-api.js';
+
 export type { Kernels, Vec, DType } from './math/kernels.js';
 export { createNaiveKernels } from './math/kernels-naive.js';
 export { createJsKernels } from './math/kernels-js.js';

@@ -16,7 +16,7 @@ import { readCorpus } from '../data/corpus.js';
 import { preparationOf, type Preparation } from '../data/prepare.js';
 import { Vocab, type Ids } from '../data/vocab.js';
 import type { CorpusFile } from '../checkpoint/schema.js';
-import { encodeCorpus } from './prepared-corpus.js';
+import { encodeCorpus } from '../run/prepared-corpus.js';
 import { createKernels } from '../math/backend.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { attempt, attemptSync, CliError } from './errors.js';
@@ -71,7 +71,7 @@ async function textIds(ckpt: Checkpoint, vocab: Vocab, arg: string | undefined, 
   const prep = preparationOf(ckpt.corpus?.preparation ?? (ckpt.config as Partial<Preparation>));
   const encode = (parts: Uint8Array[], files: CorpusFile[]) => {
     try {
-      return encodeCorpus(parts, files, prep, ui, vocab);
+      return encodeCorpus(parts, files, prep, ui.task('encoding the text'), vocab);
     } catch (e) {
       if (e instanceof CliError && /not in the vocabulary/.test(e.message)) throw new CliError(e.message.replace(/^cannot use the corpus: /, ''), 'the model can only score characters it was trained on', 'cannot evaluate the text');
       throw e;

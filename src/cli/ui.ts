@@ -8,6 +8,10 @@
  */
 import { Chalk, supportsColor, supportsColorStderr, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
+import { duration, human } from '../run/format.js';
+import type { Progress, ProgressFields, Task } from '../run/io.js';
+
+export type { Progress, ProgressFields, Task } from '../run/io.js';
 
 export interface UiOptions {
   /** false: --no-color */
@@ -18,29 +22,6 @@ export interface UiOptions {
   env?: NodeJS.ProcessEnv;
   /** which stream's abilities decide the colour (default stderr, where messages go) */
   colorFor?: 'stdout' | 'stderr';
-}
-
-export interface ProgressFields {
-  step: number;
-  /** 0..1 of the run's budget, or undefined when there is none to measure */
-  fraction?: number;
-  /** seconds left, when known */
-  etaSec?: number;
-  loss: number;
-  /** latest validation loss */
-  val?: number | null;
-  /** training characters per second */
-  cps: number;
-  epoch: number;
-  /** what the run is doing besides stepping, e.g. 'validating 40%, ETA 12s' */
-  note?: string;
-}
-
-export interface Progress {
-  update(f: ProgressFields): void;
-  /** a message line that does not tear the bar */
-  log(line: string): void;
-  stop(): void;
 }
 
 export class Ui {
@@ -123,7 +104,7 @@ export class Ui {
     return {
       update(done, total, detail) {
         const now = Date.now();
-        if (now - last < sec * 1000 && !(sec === 0)) return;
+        if (now - last < sec * 1000) return;
         last = now;
         const f = total > 0 ? Math.min(1, done / total) : 0;
         const eta = f > 0 ? ((now - t0) / 1000) * ((1 - f) / f) : undefined;
@@ -142,42 +123,7 @@ export class Ui {
   }
 }
 
-/** See Ui.task. */
-export interface Task {
-  /** `detail`: e.g. '12 of 100 MB' */
-  update(done: number, total: number, detail?: string): void;
-  /** clears the bar (call when done, or on error) */
-  stop(): void;
-}
-
-/** 12345 -> '12.3k' */
-export function human(n: number): string {
-  if (!Number.isFinite(n)) return '?';
-  if (n >= 1e6) return (n / 1e6).toFixed(1) + 'M';
-  if (n >= 1e4) return (n / 1e3).toFixed(1) + 'k';
-  return Math.round(n).toString();
-}
-
-/** 0.001 -> '0.1%', 0.1 -> '10%', 0.999 -> '99.9%', 0.9999 -> '99.99%': as few digits as show the value without
- *  rounding it to 0% or 100%. */
-export function percent(f: number): string {
-  const v = f * 100;
-  for (let p = 2; p <= 15; p++) {
-    const s = Number(v.toPrecision(p));
-    if ((s === 0) === (v === 0) && (s === 100) === (v === 100)) return `${s}%`;
-  }
-  return `${v}%`;
-}
-
-/** seconds -> '1h02m', '3m05s', '42s' */
-export function duration(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '?';
-  const s = Math.round(sec);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  if (h) return `${h}h${String(m).padStart(2, '0')}m`;
-  if (m) return `${m}m${String(r).padStart(2, '0')}s`;
-  return `${r}s`;
-}
+export { duration, human, percent } from '../run/format.js';
 
 const fmtLoss = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4));
 
@@ -198,9 +144,9 @@ function quietProgress(): Progress {
 function lineProgress(err: NodeJS.WriteStream, intervalSec: number): Progress {
   let last = 0;
   return {
-    update(f) {
+    update(f, final) {
       const now = Date.now();
-      if (now - last < intervalSec * 1000) return;
+      if (!final && now - last < intervalSec * 1000) return;
       last = now;
       err.write(describe(f) + '\n');
     },

@@ -1,19 +1,17 @@
 /**
  * From corpus bytes to ids, for train and eval alike: the preparation (newline, NFC), then the encoding (one
- * vocabulary, rare characters to the unknown symbol when --min-char-count asks), with progress on stderr for a
- * large corpus. Each file is a document: where one starts, the carried state resets (train/trainer.ts).
+ * vocabulary, rare characters to the unknown symbol when --min-char-count asks), with progress for a large
+ * corpus. Each file is a document: where one starts, the carried state resets (train/trainer.ts).
  */
 import type { CorpusFile } from '../checkpoint/schema.js';
 import { prepareBytes, UNKNOWN_CHAR, type Preparation } from '../data/prepare.js';
 import { encodeUtf8, type EncodedCorpus, type Vocab } from '../data/vocab.js';
-import { humanBytes } from './corpus.js';
 import { attemptSync } from './errors.js';
-import type { Ui } from './ui.js';
+import { humanBytes, NO_TASK, type Task } from './io.js';
 
 /** Prepares `parts` (in place where it can: the caller's bytes are consumed) and encodes them. */
-export function encodeCorpus(parts: Uint8Array[], files: readonly CorpusFile[], prep: Preparation, ui: Ui, vocab?: Vocab): EncodedCorpus {
+export function encodeCorpus(parts: Uint8Array[], files: readonly CorpusFile[], prep: Preparation, task: Task = NO_TASK, vocab?: Vocab): EncodedCorpus {
   const prepared = parts.map((p) => prepareBytes(p, prep));
-  const task = ui.task('encoding the corpus');
   try {
     return attemptSync('cannot use the corpus', () =>
       encodeUtf8(prepared, vocab, {

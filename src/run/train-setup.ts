@@ -1,10 +1,10 @@
 /**
- * Phase 2 of `charnn train`: set up what the plan needs: the corpus (checked against a resumed checkpoint's),
+ * Phase 2 of a training run: set up what the plan needs: the corpus (checked against a resumed checkpoint's),
  * its ids, the model and the compute backend (checked to fit the machine first), the trainer (with the resumed
  * state), and the output folder, created only now that every input is valid.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { CorpusInfo } from '../checkpoint/schema.js';
 import { UNKNOWN_CHAR, type Preparation } from '../data/prepare.js';
 import { Vocab, type Ids } from '../data/vocab.js';
@@ -17,16 +17,16 @@ import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError } from './errors.js';
+import { corpusInfo, displayPath, type CorpusBytes } from './corpus-input.js';
 import { withInjectedFault } from './kernel-fault.js';
-import { corpusInfo, displayPath, readCorpusArg, type CorpusBytes } from './inputs.js';
 import { encodeCorpus } from './prepared-corpus.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
-import { relaxedFor } from './options.js';
+import { relaxedFor } from '../options.js';
 import { checkFolder, RunFolder, type FolderChoice } from './run-folder.js';
 import { RunLock } from './run-lock.js';
-import { modelFromCheckpoint, trainerStateOf } from './run-state.js';
+import { modelFromCheckpoint, trainerStateOf } from '../checkpoint/run-state.js';
 import type { Plan } from './train-plan.js';
-import type { Ui } from './ui.js';
+import type { RunIo } from './io.js';
 
 /** Resources the command must release however it ends. */
 export interface Held {
@@ -45,11 +45,13 @@ export interface Run {
   model: CharRNN;
   trainer: Trainer;
   folder: RunFolder;
+  /** resumed on another corpus (--force): the saved validation losses are of another text */
+  otherCorpus: boolean;
   /** the effective configuration stored in the checkpoint: every option after defaults and resume, plus the stop targets */
   effective: Record<string, unknown>;
 }
 
-export async function setUpRun(plan: Plan, corpusArg: readonly string[], ui: Ui, held: Held): Promise<Run> {
+export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes>, ui: RunIo, held: Held): Promise<Run> {
   const { o, ckpt, targets } = plan;
   // the folder, when the command line decides it: refused now, before any slow work, if it holds another run or
   // another writer (and again under the lock, when it is taken)
@@ -62,15 +64,18 @@ export async function setUpRun(plan: Plan, corpusArg: readonly string[], ui: Ui,
 
   // ---- corpus
   const t0 = Date.now();
-  const corpus = await readCorpusArg(corpusArg, ui);
+  const corpus = await readCorpus();
   const t1 = Date.now();
   if (ckpt?.corpus && !o.force) checkSameCorpus(ckpt.corpus, corpus);
+  // --force on another corpus: the saved data position, carried state and best validation loss belong to the
+  // other text, so the data restarts at its beginning and best-validation tracking starts afresh
+  const otherCorpus = Boolean(ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256);
   const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
   const prep: Preparation = { newline: o.newline, nfc: o.nfc, minCharCount: o.minCharCount };
-  const { vocab, ids, docStarts, unknown } = encodeCorpus(corpus.parts, corpus.files, prep, ui, ckptVocab);
+  const { vocab, ids, docStarts, unknown } = encodeCorpus(corpus.parts, corpus.files, prep, ui.task?.('encoding the corpus'), ckptVocab);
   const info = corpusInfo(corpus, ids.length, prep);
-  ui.debug(`corpus: read in ${((t1 - t0) / 1000).toFixed(2)} s, prepared and encoded in ${((Date.now() - t1) / 1000).toFixed(2)} s`);
   corpus.parts = []; // the ids are all training needs: let a large corpus's bytes be collected
+  ui.debug?.(`corpus: read in ${((t1 - t0) / 1000).toFixed(2)} s, prepared and encoded in ${((Date.now() - t1) / 1000).toFixed(2)} s`);
   if (unknown > 0) ui.info(`--min-char-count ${o.minCharCount}: ${unknown.toLocaleString('en-US')} characters (of rare kinds) read as the unknown symbol ${UNKNOWN_CHAR}`);
 
   // ---- model, backend, trainer
@@ -107,8 +112,32 @@ export async function setUpRun(plan: Plan, corpusArg: readonly string[], ui: Ui,
     historyEvery: o.historyEvery,
     valWindows: o.valFull ? 0 : o.valWindows,
   };
-  const trainer = attemptSync('cannot set up training', () => new Trainer(model, ids, trainOptions, docStarts));
-  if (ckpt) attemptSync('cannot resume', () => trainer.importState(trainerStateOf(model, ckpt)));
+  const trainer = attemptSync('cannot set up training', () => {
+    try {
+      return new Trainer(model, ids, trainOptions, docStarts);
+    } catch (e) {
+      // a resumed run cannot take the usual hint (change --batch or --seq): its layout is fixed
+      const m = /^(the \w+ split is too small for batch \d+ and sequence length \d+: [^(]*)\(/.exec((e as Error).message);
+      if (ckpt && m) throw new CliError(m[1].trim(), 'a resumed run keeps its --batch and --seq: use a larger corpus, or start a new run');
+      throw e;
+    }
+  });
+  if (ckpt) {
+    const state = trainerStateOf(model, ckpt);
+    if (otherCorpus) {
+      state.window = 0;
+      state.carry = new Float32Array(state.carry.length);
+      state.bestValLoss = null;
+      state.bestValStep = null;
+    }
+    attemptSync('cannot resume', () => trainer.importState(state));
+    if (otherCorpus) {
+      ui.warn(
+        `--force: training on ${info.source} instead of the checkpoint's ${ckpt.corpus!.source}: the data restarts at its beginning, from the zero state, ` +
+          'and best.json will be the best validation loss on this corpus (the old best was measured on another text)',
+      );
+    }
+  }
 
   // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
   const folder = RunFolder.open({ ...choice, base: runName(corpus.stem, modelConfig) }, (m) => ui.warn(m));
@@ -117,8 +146,11 @@ export async function setUpRun(plan: Plan, corpusArg: readonly string[], ui: Ui,
     ui.warn(`resuming from ${displayPath(resolve(o.resume))}: ${displayPath(folder.latestPath)} will be replaced by this run's progress`);
   }
 
+  // the effective configuration: the budgets that apply (not the --time default a step budget switched off), the
+  // folder and name really used
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
-  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, effective: { ...rest, ...targets } };
+  const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...targets };
+  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
 }
 
 /** A resumed run must read the same files (by content, in the same order), unless --force. */

@@ -11,8 +11,9 @@
 import { existsSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint, removeDeadTemps, writeFileAtomic } from '../checkpoint/io.js';
+import { CheckpointError } from '../checkpoint/errors.js';
 import { CliError } from './errors.js';
-import { displayPath } from './inputs.js';
+import { displayPath } from './corpus-input.js';
 import { createUniqueDir, folderError, prepareOutDir } from './out-dir.js';
 import { RunLock } from './run-lock.js';
 
@@ -77,8 +78,8 @@ export class RunFolder {
 
   /** latest.json, and best.json too when asked (one encoding for both) */
   save(text: string, alsoBest: boolean): void {
-    writeFileAtomic(this.latestPath, text);
-    if (alsoBest) writeFileAtomic(this.bestPath, text);
+    write(this.latestPath, text);
+    if (alsoBest) write(this.bestPath, text);
     else if (this.replacing) {
       try { unlinkSync(this.bestPath); } catch { /* there was none */ }
     }
@@ -90,6 +91,16 @@ export class RunFolder {
   close(): void {
     this.lock.release();
     if (!this.saved) removeCreated(this.dir, this.createdDir);
+  }
+}
+
+/** An atomic write whose error names the file as the user would type it. */
+function write(path: string, text: string): void {
+  try {
+    writeFileAtomic(path, text);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new CheckpointError(e.why, e.hint, `cannot save checkpoint ${displayPath(path)}`);
+    throw e;
   }
 }
 
