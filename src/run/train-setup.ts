@@ -159,7 +159,7 @@ function checkSameCorpus(was: CorpusInfo, now: CorpusBytes): void {
     throw new CliError(why, 'pass the same corpus, or add --force to continue training on this one', 'cannot resume');
   };
   const bytes = now.parts.reduce((s, p) => s + p.length, 0);
-  if (was.files && was.files.length > 0) {
+  if (was.files && (was.files.length > 1 || now.files.length > 1)) {
     const list = (fs: readonly { name: string }[]) => (fs.length > 3 ? `${fs.slice(0, 3).map((f) => f.name).join(', ')} and ${fs.length - 3} more` : fs.map((f) => f.name).join(', '));
     if (was.files.length !== now.files.length) {
       fail(`the checkpoint was trained on ${was.files.length} file${was.files.length === 1 ? '' : 's'} (${list(was.files)}), this corpus has ${now.files.length} (${list(now.files)})`);
