@@ -7,6 +7,9 @@
  * as training laid it out (B streams of T-windows, the remainder left out as training leaves it), which
  * reproduces the validation loss training reported; the line says so. --batch or --seq there count every
  * character instead, as for a text.
+ * Texts and the corpus are prepared as the checkpoint's corpus was (--newline, --nfc, --min-char-count: characters
+ * the model lacks read as its unknown symbol); a corpus of several files is read again from its recorded names,
+ * each a document as in training. Reading, encoding and evaluating a large text show progress with an ETA.
  */
 import type { Command } from 'commander';
 import { loadCheckpoint } from '../checkpoint/io.js';
