@@ -10,6 +10,7 @@
  * Training defaults target a good result on a 2-core laptop in a few minutes, chosen by measurement (README,
  * "Choosing the defaults").
  */
+import { NEWLINE_MODES, type NewlineMode } from './data/prepare.js';
 import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES } from './math/backend.js';
 import { nativeUnavailable } from './math/native/load.js';
@@ -140,6 +141,11 @@ export const TRAIN = {
   lines: { flags: '--lines', default: false, help: 'each line is one example (names, titles): every line starts afresh and ends with a learned end token' }, // off: most corpora are running text
   startState: { flags: '--start-state <kind>', default: 'zero', help: `line mode: the state each line starts from: ${START_STATES.join(', ')}`, parse: choice(START_STATES) }, // zero: measured (README, "Lists"): the learned one did no better, as the first input (the end token) already gives every line a learned first state
   valFrac: { flags: '--val-frac <f>', default: 0.1, help: 'fraction of the corpus (its end) held out for validation, in [0, 1)', parse: real(0, 1, false, true) }, // 10%, as the reference
+  newline: { flags: '--newline <mode>', default: 'keep' as NewlineMode, help: 'keep: newlines as they are; lf: CRLF and lone CR become LF', parse: choice(NEWLINE_MODES) }, // keep: the text is the user's; lf makes a Windows file and a Unix one the same corpus
+  nfc: { flags: '--nfc', default: false, help: 'normalise the text to Unicode NFC (composed characters) before training' }, // off: costs a pass over the corpus, and most files are NFC already
+  minCharCount: { flags: '--min-char-count <n>', default: 1, help: 'characters seen fewer than n times become one unknown symbol (U+FFFD) (1: keep all)', parse: int(1) }, // 1: every character of the corpus can be sampled; a CJK corpus may want 5-10
+  valWindows: { flags: '--val-windows <n>', default: 32, help: 'validation during training reads this many windows per stream at seeded places, the same every time (0: the whole split)', parse: int(0) }, // 32: measured (README, "Large and many-file corpora"): 5.3% of a 1,000-step run on 100 MB, sd 0.01 nats across subsets, well below the 0.07+ nats gained between evaluations; small splits are read whole anyway
+  valFull: { flags: '--val-full', default: false, help: 'validate on the whole split during training (slow on a large corpus)' }, // off: a 10 MB split takes minutes per evaluation
   // ---- optimisation
   optimizer: { flags: '--optimizer <name>', default: 'adam', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}`, parse: choice(OPTIMIZER_NAMES) }, // Adam: robust without tuning
   lr: { flags: '--lr <rate>', default: 2e-3, help: 'learning rate', parse: real(0, Infinity, true) }, // 2e-3: the classic char-rnn Adam rate

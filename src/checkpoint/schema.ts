@@ -82,7 +82,19 @@ export interface CorpusInfo {
   path?: string;
   bytes: number;
   chars: number;
-  /** SHA-256 (hex) of the corpus bytes */
+  /** SHA-256 (hex) of the corpus bytes (several files: of all their bytes, in order) */
+  sha256: string;
+  /** the files in training order, each a document (absent in older checkpoints and for a single unprepared file) */
+  files?: CorpusFile[];
+  /** how the text was prepared before it became ids (absent: not at all); sample and eval apply it too */
+  preparation?: { newline: 'keep' | 'lf'; nfc: boolean; minCharCount: number };
+}
+
+/** One file of a corpus, as read (before preparation). */
+export interface CorpusFile {
+  /** the path as given, relative to the working folder when inside it */
+  name: string;
+  bytes: number;
   sha256: string;
 }
 

@@ -56,6 +56,15 @@ export function validateCheckpointJSON(doc: unknown): CheckpointJSON {
     if (!isObj(c) || typeof c.source !== 'string' || !(c.path === undefined || typeof c.path === 'string') || !isNat(c.bytes) || !isNat(c.chars) || typeof c.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(c.sha256)) {
       bad('field "corpus" is malformed');
     }
+    // optional (newer writers): the files, each a document, and the preparation
+    const sha = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+    if (c.files !== undefined && !(Array.isArray(c.files) && c.files.every((f) => isObj(f) && typeof f.name === 'string' && isNat(f.bytes) && sha(f.sha256)))) {
+      bad('field "corpus.files" is malformed');
+    }
+    const p = c.preparation;
+    if (p !== undefined && !(isObj(p) && (p.newline === 'keep' || p.newline === 'lf') && typeof p.nfc === 'boolean' && isNat(p.minCharCount) && (p.minCharCount as number) >= 1)) {
+      bad('field "corpus.preparation" is malformed');
+    }
   }
   checkProgress(doc.progress);
   if (!isObj(doc.rng)) bad('field "rng" is missing');

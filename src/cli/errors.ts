@@ -7,7 +7,7 @@ import { CharnnError } from '../errors.js';
 import { isKernelFailure } from '../math/kernels.js';
 import { CliError, EXIT, kernelFailure } from '../run/errors.js';
 
-export { attempt, attemptSync, CliError, EXIT } from '../run/errors.js';
+export { attempt, attemptSync, CliError, EXIT, kernelFailure } from '../run/errors.js';
 
 /** The one line printed for an error (no trailing newline). */
 export function formatError(e: unknown): string {

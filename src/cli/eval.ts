@@ -7,17 +7,24 @@
  * as training laid it out (B streams of T-windows, the remainder left out as training leaves it), which
  * reproduces the validation loss training reported; the line says so. --batch or --seq there count every
  * character instead, as for a text.
- * The corpus of the split is looked for where the checkpoint says (its source, then its absolute path) or read
- * from --corpus FILE, and must match the recorded SHA-256.
+ * The corpus of the split is looked for where the checkpoint says (its source, then its absolute path; its
+ * recorded file names for several files) or read from --corpus FILE, and must match the recorded SHA-256.
+ * Texts and the corpus are prepared as the checkpoint's corpus was (--newline, --nfc, --min-char-count: characters
+ * the model lacks read as its unknown symbol); a corpus of several files is read again from its recorded names,
+ * each a document as in training. Reading, encoding and evaluating a large text show progress with an ETA.
  */
-import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadCheckpoint } from '../checkpoint/io.js';
+import { createHash } from 'node:crypto';
 import type { Checkpoint, CorpusInfo } from '../checkpoint/schema.js';
 import { CorpusError } from '../corpus/errors.js';
 import { Batches, splitIds } from '../data/batches.js';
 import { readCorpus } from '../data/corpus.js';
-import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
+import { prepareBytes, preparationOf, type Preparation } from '../data/prepare.js';
+import { joinLineParts } from '../data/line-corpus.js';
+import { Vocab, type Ids } from '../data/vocab.js';
+import type { CorpusFile } from '../checkpoint/schema.js';
+import { encodeCorpus } from '../run/prepared-corpus.js';
 import { createKernels } from '../math/backend.js';
 import { backendOptions, chooseBackend } from './backend-choice.js';
 import type { CharRNN } from '../model/char-rnn.js';
@@ -28,7 +35,7 @@ import { evaluateLines } from './eval-lines.js';
 import { isLineModel } from '../model/config.js';
 import { evaluateText } from '../train/evaluate.js';
 import { modelFromCheckpoint } from './run-state.js';
-import { Ui } from './ui.js';
+import { human, Ui } from './ui.js';
 
 export function registerEval(program: Command): void {
   const cmd = program
@@ -45,8 +52,8 @@ export function registerEval(program: Command): void {
     if (textArg !== undefined && given.has('corpus')) throw CliError.usage('a text and --corpus both given', 'a text is scored whole; --corpus gives the validation split of the training corpus', 'cannot evaluate');
     const ckpt = loadCheckpoint(path);
     const vocab = Vocab.fromChars(ckpt.vocab);
-    if (isLineModel(ckpt.model)) return evalLineModel(ckpt, vocab, path, textArg, o, ui);
-    const { ids, what, split } = await textIds(ckpt, vocab, textArg, o.corpus || undefined, ui);
+    if (isLineModel(ckpt.model)) return evalLineModel(ckpt, vocab, path, textArg, o, given.has('backend'), ui);
+    const { ids, what, split, docStarts } = await textIds(ckpt, vocab, textArg, o.corpus || undefined, ui);
     const cfg = ckpt.config as { batch?: number; seq?: number };
     const T = o.seq || cfg.seq || 64;
     // the validation split as training measured it, unless a layout is asked for
@@ -55,12 +62,15 @@ export function registerEval(program: Command): void {
     const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
     try {
       const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
+      const task = ui.task('evaluating');
+      const onWindow = (done: number, total: number) => task.update(done, total, `${human(done)} of ${human(total)} characters`);
       const r = attemptSync('cannot evaluate', () => {
-        if (trainingLayout) return evaluateLayout(model, ids, cfg.batch || 32, T);
-        const t = evaluateText(model, ids, o.batch || 1, T);
+        if (trainingLayout) return evaluateLayout(model, ids, cfg.batch || 32, T, docStarts, onWindow);
+        const t = evaluateText(model, ids, o.batch || 1, T, onWindow);
         const how = t.streams === 1 ? 'one stream from the zero state' : `${t.streams} streams from the zero state, the last one to the end`;
         return { ...t, how: `every character after the first: ${how}, windows of ${t.window} with the state carried` };
       });
+      task.stop();
       process.stdout.write(
         o.json
           ? JSON.stringify({ checkpoint: path, text: what, nats: r.loss, bpc: r.loss / Math.LN2, chars: r.chars, how: r.how }) + '\n'
@@ -74,9 +84,10 @@ export function registerEval(program: Command): void {
 
 /** A line-mode model: the mean loss per character of lines, each from the start state, end tokens included
  *  (eval-lines.ts); --batch (lines in parallel) and --seq change only the speed. */
-async function evalLineModel(ckpt: Checkpoint, vocab: Vocab, path: string, textArg: string | undefined, o: Values<typeof EVAL>, ui: Ui): Promise<void> {
-  const { bytes, what } = await textBytes(ckpt, textArg, ui);
+async function evalLineModel(ckpt: Checkpoint, vocab: Vocab, path: string, textArg: string | undefined, o: Values<typeof EVAL>, backendGiven: boolean, ui: Ui): Promise<void> {
+  const { bytes, what } = await textBytes(ckpt, textArg, o.corpus || undefined, ui);
   const cfg = ckpt.config as { batch?: number; seq?: number };
+  o.backend = chooseBackend(o.backend, backendGiven, ui);
   const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
   try {
     const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
@@ -90,47 +101,60 @@ async function evalLineModel(ckpt: Checkpoint, vocab: Vocab, path: string, textA
   }
 }
 
-/** The bytes to evaluate: the given text, or the checkpoint's corpus (found and matching its SHA-256). */
-async function textBytes(ckpt: Checkpoint, arg: string | undefined, ui: Ui): Promise<{ bytes: Uint8Array; what: string }> {
+/** A list's bytes to evaluate, prepared as training prepared them (train --lines joins several files into one
+ *  list): the given text, or the checkpoint's corpus (found and matching its SHA-256). */
+async function textBytes(ckpt: Checkpoint, arg: string | undefined, corpusArg: string | undefined, ui: Ui): Promise<{ bytes: Uint8Array; what: string }> {
+  const prep = preparationOf(ckpt.corpus?.preparation ?? (ckpt.config as Partial<Preparation>));
+  const asList = (parts: Uint8Array[]) => joinLineParts(parts.map((p) => prepareBytes(p, prep)));
   if (arg !== undefined) {
     const bytes = await attempt('cannot read the text', () => readCorpus(arg, process.stdin));
-    return { bytes, what: arg === '-' ? 'standard input' : arg };
+    return { bytes: asList([bytes]), what: arg === '-' ? 'standard input' : arg };
   }
   const c = ckpt.corpus;
   if (!c) throw CliError.usage('the checkpoint does not record its corpus', 'give a text to evaluate', 'cannot evaluate');
-  const corpus = await readCorpusArg(c.source, ui).catch(() => null);
-  if (!corpus || corpus.sha256 !== c.sha256) {
-    throw CliError.usage(`the checkpoint's corpus ${c.source} is not found here, or has changed`, 'give a text to evaluate', 'cannot evaluate');
-  }
-  return { bytes: corpus.bytes, what: `the validation lines of ${c.source}` };
+  const found = corpusArg !== undefined ? await givenCorpus(c, corpusArg) : await recordedCorpus(c, ui);
+  return { bytes: asList(found.parts), what: `the validation lines of ${found.name}` };
 }
 
-async function textIds(ckpt: Checkpoint, vocab: Vocab, arg: string | undefined, corpusArg: string | undefined, ui: Ui): Promise<{ ids: Ids; what: string; split: boolean }> {
-  const encode = (bytes: Uint8Array) =>
-    attemptSync('cannot evaluate the text', () => {
-      try {
-        return encodeUtf8(bytes, vocab).ids;
-      } catch (e) {
-        throw new CliError((e as Error).message, 'the model can only score characters it was trained on');
-      }
-    });
+async function textIds(ckpt: Checkpoint, vocab: Vocab, arg: string | undefined, corpusArg: string | undefined, ui: Ui): Promise<{ ids: Ids; what: string; split: boolean; docStarts: number[] }> {
+  // the text is prepared as the training corpus was (newlines, NFC, rare characters to the unknown symbol)
+  const prep = preparationOf(ckpt.corpus?.preparation ?? (ckpt.config as Partial<Preparation>));
+  const encode = (parts: Uint8Array[], files: CorpusFile[]) => {
+    try {
+      return encodeCorpus(parts, files, prep, ui.task('encoding the text'), vocab);
+    } catch (e) {
+      if (e instanceof CliError && /not in the vocabulary/.test(e.message)) throw new CliError(e.message.replace(/^cannot use the corpus: /, ''), 'the model can only score characters it was trained on', 'cannot evaluate the text');
+      throw e;
+    }
+  };
   if (arg !== undefined) {
     const bytes = await attempt('cannot read the text', () => readCorpus(arg, process.stdin));
-    return { ids: encode(bytes), what: arg === '-' ? 'standard input' : arg, split: false };
+    return { ids: encode([bytes], [{ name: arg, bytes: bytes.length, sha256: '' }]).ids, what: arg === '-' ? 'standard input' : arg, split: false, docStarts: [] };
   }
   const c = ckpt.corpus;
   if (!c) throw CliError.usage('the checkpoint does not record its corpus', 'give a text to evaluate', 'cannot evaluate');
   const found = corpusArg !== undefined ? await givenCorpus(c, corpusArg) : await recordedCorpus(c, ui);
   const valFrac = Number((ckpt.config as { valFrac?: number }).valFrac ?? 0.1);
-  const val = splitIds(encode(found.bytes), valFrac).val;
+  const all = encode(found.parts, found.files);
+  const val = splitIds(all.ids, valFrac).val;
   if (!val) throw CliError.usage('the checkpoint was trained without a validation split', 'give a text to evaluate', 'cannot evaluate');
-  return { ids: val, what: `the validation split of ${found.name}`, split: true };
+  const ntrain = all.ids.length - val.length;
+  const docStarts = all.docStarts.filter((p) => p > ntrain).map((p) => p - ntrain);
+  return { ids: val, what: `the validation split of ${found.name}`, split: true, docStarts };
+}
+
+/** The training corpus as found: its files' bytes (one part per recorded file, each a document), for display a name. */
+interface FoundCorpus {
+  parts: Uint8Array[];
+  files: CorpusFile[];
+  name: string;
 }
 
 const short = (sha: string) => sha.slice(0, 12) + '…';
 
-/** --corpus FILE: any copy of the training corpus, recognised by its SHA-256. */
-async function givenCorpus(c: CorpusInfo, file: string): Promise<{ bytes: Uint8Array; name: string }> {
+/** --corpus FILE: any copy of the training corpus, recognised by its SHA-256 (of several files: their bytes end to
+ *  end, cut back into the recorded files by their sizes so each stays a document). */
+async function givenCorpus(c: CorpusInfo, file: string): Promise<FoundCorpus> {
   const bytes = await attempt(`cannot read the corpus ${file === '-' ? 'from standard input' : file}`, () => readCorpus(file, process.stdin));
   const sha = createHash('sha256').update(bytes).digest('hex');
   if (sha !== c.sha256) {
@@ -140,24 +164,34 @@ async function givenCorpus(c: CorpusInfo, file: string): Promise<{ bytes: Uint8A
       'cannot evaluate',
     );
   }
-  return { bytes, name: file === '-' ? 'standard input' : file };
+  const name = file === '-' ? 'standard input' : file;
+  const recorded = c.files ?? [];
+  if (recorded.length > 1 && recorded.reduce((s, f) => s + f.bytes, 0) === bytes.length) {
+    let at = 0;
+    const parts = recorded.map((f) => bytes.subarray(at, (at += f.bytes)));
+    return { parts, files: recorded, name };
+  }
+  return { parts: [bytes], files: [{ name, bytes: bytes.length, sha256: sha }], name };
 }
 
-/** The corpus where the checkpoint says it was: its source as given (relative to here, or a registry name), then
- *  the absolute path recorded at training time. Each miss is said, so the error explains what was tried. */
-async function recordedCorpus(c: CorpusInfo, ui: Ui): Promise<{ bytes: Uint8Array; name: string }> {
+/** The corpus where the checkpoint says it was: several files by their recorded names; one by its source as given
+ *  (relative to here, or a registry name), then the absolute path recorded at training time. Each miss is said,
+ *  so the error explains what was tried. */
+async function recordedCorpus(c: CorpusInfo, ui: Ui): Promise<FoundCorpus> {
   const tried: string[] = [];
-  const candidates = [c.source, c.path].filter((x, i, all): x is string => x !== undefined && x !== '-' && all.indexOf(x) === i);
+  const many = c.files && c.files.length > 1 ? c.files.map((f) => f.name) : null;
+  const candidates: Array<string | string[]> = many ? [many] : [c.source, c.path].filter((x, i, all): x is string => x !== undefined && x !== '-' && all.indexOf(x) === i);
   for (const cand of candidates) {
+    const label = Array.isArray(cand) ? `its ${cand.length} files` : cand;
     try {
       const r = await readCorpusArg(cand, ui);
-      if (r.sha256 === c.sha256) return { bytes: r.bytes, name: c.source };
-      tried.push(`${cand} has changed (SHA-256 ${short(r.sha256)}, trained on ${short(c.sha256)})`);
+      if (r.sha256 === c.sha256) return { parts: r.parts, files: r.files, name: c.source };
+      tried.push(`${label} ${Array.isArray(cand) ? 'have' : 'has'} changed (SHA-256 ${short(r.sha256)}, trained on ${short(c.sha256)})`);
     } catch (e) {
       const code = (e as { cause?: unknown }).cause instanceof CorpusError ? ((e as { cause: CorpusError }).cause.code) : undefined;
-      if (code === 'unavailable') tried.push(`the registry corpus ${cand} is not cached here and could not be downloaded: the network failed (offline?)`);
-      else if (code === 'not-found') tried.push(`${cand} is not found`);
-      else tried.push(`${cand}: ${(e as Error).message}`);
+      if (code === 'unavailable') tried.push(`the registry corpus ${label} is not cached here and could not be downloaded: the network failed (offline?)`);
+      else if (code === 'not-found') tried.push(`${label} is not found`);
+      else tried.push(`${label}: ${(e as Error).message}`);
     }
   }
   if (c.source === '-' && !c.path) tried.unshift('it was read from standard input');
@@ -170,18 +204,25 @@ async function recordedCorpus(c: CorpusInfo, ui: Ui): Promise<{ bytes: Uint8Arra
 
 /** Mean loss over ids laid out as training lays out validation: B streams of T-windows from the zero state, the
  *  characters that do not fill a last window of every stream left out (B and T shrink to fit a short text). */
-function evaluateLayout(model: CharRNN, ids: Ids, B: number, T: number): { loss: number; chars: number; how: string } {
+function evaluateLayout(model: CharRNN, ids: Ids, B: number, T: number, docStarts: readonly number[], onWindow: (done: number, total: number) => void): { loss: number; chars: number; how: string } {
   if (ids.length < 2) throw new CliError(`the text has ${ids.length} character${ids.length === 1 ? '' : 's'}`, 'it needs at least 2: one to read, one to predict');
   if (ids.length - 1 < B * T) B = Math.max(1, Math.floor((ids.length - 1) / T));
   if (ids.length - 1 < B * T) T = ids.length - 1;
   const k = model.kernels;
-  const batches = new Batches(ids, B, T, 'text');
+  const batches = new Batches(ids, B, T, 'text', docStarts);
   const x = k.allocI32(B * T), y = k.allocI32(B * T); // (T*B)
   const state = model.newState(B); // (L, S, B, H)
+  const flags = new Uint8Array(B);
+  const H = model.config.hidden, rows = model.stateSize(B) / (B * H); // L*S
   let total = 0;
   for (let w = 0; w < batches.numWindows; w++) {
     batches.fill(x, y, w);
+    // a document (file) starting in this window: its stream starts from zero, as in training
+    if (batches.hasDocuments && batches.resets(flags, w)) {
+      for (let b = 0; b < B; b++) if (flags[b]) for (let r = 0; r < rows; r++) state.fill(0, (r * B + b) * H, (r * B + b + 1) * H);
+    }
     total += model.forward(x, y, T, B, state, { training: false }) * B * T;
+    onWindow((w + 1) * B * T, batches.numWindows * B * T);
   }
   const chars = batches.numWindows * B * T;
   const left = ids.length - 1 - chars;

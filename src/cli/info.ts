@@ -128,6 +128,15 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
   out.push(`${key('vocabulary')}${c.vocab.length} characters: ${shown.length > 120 ? shown.slice(0, 117) + '...' : shown}`);
   if (c.corpus) {
     out.push(`${key('corpus')}${c.corpus.source}: ${n(c.corpus.chars)} characters, ${n(c.corpus.bytes)} bytes, sha256 ${c.corpus.sha256.slice(0, 16)}…`);
+    const files = c.corpus.files ?? [];
+    const prep = c.corpus.preparation;
+    const extra = [
+      files.length > 1 && `${files.length} files, each a document`,
+      prep?.newline === 'lf' && 'newlines to LF',
+      prep?.nfc && 'NFC',
+      prep && prep.minCharCount > 1 && `characters seen < ${prep.minCharCount} times as U+FFFD`,
+    ].filter(Boolean);
+    if (extra.length) out.push(`${key('')}${extra.join(', ')}`);
   }
   out.push(
     `${key('training')}step ${n(p.step)}, epoch ${epochs(c)}, ${human(p.chars)} characters, ${duration(p.elapsedMs / 1000)}` +

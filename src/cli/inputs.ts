@@ -10,7 +10,7 @@ import type { Ui } from './ui.js';
 export { corpusInfo, displayPath, type CorpusBytes } from '../run/corpus-input.js';
 
 /** Read the corpus named by the command-line argument, with download progress on stderr. */
-export async function readCorpusArg(arg: string | undefined, ui: Ui): Promise<CorpusBytes> {
+export async function readCorpusArg(arg: string | readonly string[] | undefined, ui: Ui): Promise<CorpusBytes> {
   const progress = corpusProgress();
   try {
     return await readCorpusInput(arg, {
@@ -19,6 +19,7 @@ export async function readCorpusArg(arg: string | undefined, ui: Ui): Promise<Co
       onStdin: () => {
         if (process.stdin.isTTY) ui.info('reading the corpus from the terminal; end it with Ctrl-D');
       },
+      task: (label) => ui.task(label),
     });
   } finally {
     progress.stop();

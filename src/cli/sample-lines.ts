@@ -12,7 +12,8 @@ import type { CharRNN } from '../model/char-rnn.js';
 import { LineSampler, type LineSample } from '../sample/lines.js';
 import { attemptSync, CliError, EXIT } from './errors.js';
 import { readCorpusArg } from './inputs.js';
-import { encodeLines, END, lineStrings } from '../data/line-corpus.js';
+import { encodeLines, END, joinLineParts, lineStrings } from '../data/line-corpus.js';
+import { prepareBytes, preparationOf, type Preparation } from '../data/prepare.js';
 import type { Ui } from './ui.js';
 
 /** Batches drawn at most for --novel / --unique before giving up with fewer lines (a model that only recites). */
@@ -66,17 +67,21 @@ function format(s: LineSample, json: boolean): string {
   return (json ? JSON.stringify({ text: s.text, logProb: Number(s.logProb.toFixed(6)), ended: s.ended }) : s.text) + '\n';
 }
 
-/** The lines of the list the model was trained on, for --novel. */
+/** The lines of the list the model was trained on (several files: by their recorded names, joined as training
+ *  joined them; prepared as training prepared them), for --novel. */
 async function trainingLines(ckpt: Checkpoint, corpusArg: string, ui: Ui): Promise<Set<string>> {
-  const source = corpusArg || ckpt.corpus?.source;
+  const files = ckpt.corpus?.files ?? [];
+  const source: string | string[] | undefined = corpusArg || (files.length > 1 ? files.map((f) => f.name) : ckpt.corpus?.source);
+  const shown = Array.isArray(source) ? `its ${source.length} files` : source;
   if (!source || source === '-') {
     throw new CliError('--novel needs the training list, and the checkpoint does not say where it is', 'give it with --corpus PATH', 'cannot sample');
   }
+  const prep = preparationOf(ckpt.corpus?.preparation ?? (ckpt.config as Partial<Preparation>));
   const c = await readCorpusArg(source, ui).catch((e: Error) => {
     throw new CliError(`${e.message.replace(/ \(.*\)$/, '')}`, 'give the training list with --corpus PATH', 'cannot read the training list for --novel');
   });
   if (ckpt.corpus && c.sha256 !== ckpt.corpus.sha256) {
-    ui.warn(`${source} is not the list the model was trained on (its SHA-256 differs): novel means not in this list`);
+    ui.warn(`${shown} ${Array.isArray(source) ? 'are' : 'is'} not the list the model was trained on (its SHA-256 differs): novel means not in this list`);
   }
-  return lineStrings(attemptSync('cannot use the training list', () => encodeLines(c.bytes, 2)));
+  return lineStrings(attemptSync('cannot use the training list', () => encodeLines(joinLineParts(c.parts.map((p) => prepareBytes(p, prep))), 2)));
 }

@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import { checkpointInFolder } from '../checkpoint/find.js';
 import { loadCheckpoint } from '../checkpoint/io.js';
 import { readStream } from '../data/corpus.js';
+import type { Checkpoint } from '../checkpoint/schema.js';
+import { prepareText, preparationOf, UNKNOWN_CHAR, type Preparation } from '../data/prepare.js';
 import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import { backendOptions, chooseBackend } from './backend-choice.js';
@@ -43,6 +45,17 @@ export function registerSample(program: Command): void {
   });
 }
 
+/** The prime prepared as the training corpus was (newlines, NFC; with --min-char-count, characters the model does
+ *  not have become its unknown symbol, as rare ones did in training). */
+function asTrained(prime: string, ckpt: Checkpoint, vocab: Vocab): string {
+  const prep = preparationOf(ckpt.corpus?.preparation ?? (ckpt.config as Partial<Preparation>));
+  const text = prepareText(prime, prep);
+  if (prep.minCharCount <= 1 || vocab.idOf(UNKNOWN_CHAR) < 0) return text;
+  let out = '';
+  for (const ch of text) out += vocab.idOf(ch) >= 0 ? ch : UNKNOWN_CHAR;
+  return out;
+}
+
 async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: { kernels?: Kernels }): Promise<number> {
   const { values: o, given } = readOptions(cmd, SAMPLE);
   if (given.has('prime') && given.has('primeFile')) throw CliError.usage('--prime and --prime-file both given', 'use one of them');
@@ -75,7 +88,7 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   const vocab = Vocab.fromChars(ckpt.vocab);
   const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
   const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }, 64));
-  const p = attemptSync('cannot use the prime', () => preparePrime(prime, vocab, o.skipUnknown));
+  const p = attemptSync('cannot use the prime', () => preparePrime(asTrained(prime, ckpt, vocab), vocab, o.skipUnknown));
   if (p.dropped.size) {
     const n = [...p.dropped.values()].reduce((a, b) => a + b, 0);
     ui.warn(`--skip-unknown dropped ${n} prime character${n > 1 ? 's' : ''} the model never saw: ${describeDropped(p.dropped)}`);

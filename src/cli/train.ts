@@ -19,10 +19,10 @@ export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
     .description('train a model on a text corpus; prints the checkpoint path on stdout')
-    .argument('[corpus]', "a text file, - for standard input, or a corpus name from 'charnn corpus list' (default: tinyshakespeare)");
+    .argument('[corpus...]', "text files, folders or globs (each file a document, in the order given, folders and globs sorted by path), - for standard input, or a corpus name from 'charnn corpus list' (default: tinyshakespeare)");
   addOptions(cmd, TRAIN);
   addOptions(cmd, COMMON);
-  cmd.action(async (corpusArg: string | undefined, _o: unknown, self: Command) => {
+  cmd.action(async (corpusArg: string[], _o: unknown, self: Command) => {
     const common = readOptions(self, COMMON).values;
     const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose });
     const { values, given } = readOptions(self, TRAIN);
@@ -58,7 +58,7 @@ function onSignals(stop: StopRequest, ui: Ui, held: Held): () => void {
       process.exit(EXIT.INTERRUPTED);
     }
     stop.reason = sig;
-    ui.warn(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: finishing this step and saving (press Ctrl-C again to quit at once)`);
+    ui.warn(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: finishing this ${stop.evaluating ? 'window, leaving the validation' : 'step'} and saving (press Ctrl-C again to quit at once)`);
     setImmediate(remove);
   }
   process.on('SIGINT', onSignal);

@@ -9,9 +9,9 @@
 import { Chalk, supportsColor, supportsColorStderr, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
 import { duration, human } from '../run/format.js';
-import type { Progress, ProgressFields } from '../run/io.js';
+import type { Progress, ProgressFields, Task } from '../run/io.js';
 
-export type { Progress, ProgressFields } from '../run/io.js';
+export type { Progress, ProgressFields, Task } from '../run/io.js';
 
 export interface UiOptions {
   /** false: --no-color */
@@ -87,9 +87,43 @@ export class Ui {
   stopProgress(): void {
     this.active?.stop();
   }
+
+  /**
+   * Progress of one long piece of work (reading a corpus, a full evaluation): a bar with percentage and ETA
+   * redrawn in place on a TTY, else a plain line every `intervalSec` (the first after as long, so quick work says
+   * nothing). Drawn from inside update(), so it shows during synchronous work too. CHARNN_PROGRESS_SEC sets the
+   * interval (tests use 0).
+   */
+  task(label: string, env: NodeJS.ProcessEnv = process.env): Task {
+    if (this.quiet) return { update() {}, stop() {} };
+    const sec = env.CHARNN_PROGRESS_SEC !== undefined && env.CHARNN_PROGRESS_SEC !== '' ? Number(env.CHARNN_PROGRESS_SEC) : this.isTTY ? 0.2 : 5;
+    const err = this.err, tty = this.isTTY, c = this.c;
+    const t0 = Date.now();
+    let last = t0;
+    let drawn = false;
+    return {
+      update(done, total, detail) {
+        const now = Date.now();
+        if (now - last < sec * 1000) return;
+        last = now;
+        const f = total > 0 ? Math.min(1, done / total) : 0;
+        const eta = f > 0 ? ((now - t0) / 1000) * ((1 - f) / f) : undefined;
+        const text = `${label}: ${Math.floor(f * 100)}%${detail ? ` (${detail})` : ''}${eta !== undefined ? `, ETA ${duration(eta)}` : ''}`;
+        if (tty) {
+          const width = 20, full = Math.round(f * width);
+          err.write(`\r\x1b[K${c.cyan('\u2588'.repeat(full) + '\u2591'.repeat(width - full))} ${text}`);
+          drawn = true;
+        } else err.write(`charnn: ${text}\n`);
+      },
+      stop() {
+        if (drawn) err.write('\r\x1b[K');
+        drawn = false;
+      },
+    };
+  }
 }
 
-export { duration, human } from '../run/format.js';
+export { duration, human, percent } from '../run/format.js';
 
 const fmtLoss = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4));
 
@@ -98,6 +132,7 @@ function describe(f: ProgressFields, withPercent = true): string {
   const parts = [`step ${f.step}`, `epoch ${f.epoch}`, `loss ${fmtLoss(f.loss)}`, `val ${fmtLoss(f.val)}`, `${human(f.cps)} chars/s`];
   if (withPercent && f.fraction !== undefined) parts.push(`${Math.floor(f.fraction * 100)}%`);
   if (f.etaSec !== undefined) parts.push(`ETA ${duration(f.etaSec)}`);
+  if (f.note) parts.push(f.note);
   return parts.join(' | ');
 }
 

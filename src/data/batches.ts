@@ -40,9 +40,12 @@ export class Batches {
   /** characters per stream: numWindows · T */
   readonly streamLength: number;
   private readonly ids: Ids;
+  /** sorted positions (in this split) where a new document starts; empty: one document */
+  private readonly docStarts: readonly number[];
 
-  /** `what` names the split in the too-small error ('training', 'validation'). */
-  constructor(ids: Ids, B: number, T: number, what = 'training') {
+  /** `what` names the split in the too-small error ('training', 'validation'). `docStarts`: sorted positions in
+   *  `ids` where a new document (file) begins (see `resets`). */
+  constructor(ids: Ids, B: number, T: number, what = 'training', docStarts: readonly number[] = []) {
     if (!Number.isInteger(B) || B < 1) throw new RangeError(`batch size must be a positive integer, got ${B}`);
     if (!Number.isInteger(T) || T < 1) throw new RangeError(`sequence length must be a positive integer, got ${T}`);
     const usable = ids.length - 1; // the last character has no target
@@ -53,6 +56,36 @@ export class Batches {
     this.T = T;
     this.numWindows = numWindows;
     this.streamLength = numWindows * T;
+    this.docStarts = docStarts;
+  }
+
+  /** true when the split holds more than one document, so `resets` can flag streams */
+  get hasDocuments(): boolean {
+    return this.docStarts.length > 0;
+  }
+
+  /**
+   * Document boundaries, at window granularity: flags[b] = 1 when a document starts among the inputs of stream
+   * b's window w (+ offsets[b]), so the state carried into that window is reset to zero. A boundary on the window's
+   * first character is exact; one inside it lets the new document's first characters (fewer than T) see the tail
+   * of the previous one, but nothing older. Returns the number of flagged streams.
+   */
+  resets(flags: Uint8Array, w: number, offsets?: Int32Array): number {
+    const { B, T, streamLength, docStarts } = this;
+    let n = 0;
+    for (let b = 0; b < B; b++) {
+      const base = b * streamLength + (w + (offsets ? offsets[b] : 0)) * T;
+      // first start >= base
+      let lo = 0, hi = docStarts.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (docStarts[mid] < base) lo = mid + 1;
+        else hi = mid;
+      }
+      flags[b] = lo < docStarts.length && docStarts[lo] < base + T ? 1 : 0;
+      n += flags[b];
+    }
+    return n;
   }
 
   /** Characters of predictions per window (T·B). */
@@ -60,15 +93,17 @@ export class Batches {
     return this.B * this.T;
   }
 
-  /** Writes window w (0 <= w < numWindows) into x, y (T*B), time-major. */
-  fill(x: Int32Array, y: Int32Array, w: number): void {
+  /** Writes window w (0 <= w < numWindows) into x, y (T*B), time-major. `offsets` (B): stream b reads its window
+   *  w + offsets[b] instead (a validation subset reads each stream at its own place). */
+  fill(x: Int32Array, y: Int32Array, w: number, offsets?: Int32Array): void {
     const { B, T, ids, streamLength } = this;
-    if (!Number.isInteger(w) || w < 0 || w >= this.numWindows) {
-      throw new RangeError(`window ${w} out of range [0, ${this.numWindows})`);
-    }
     if (x.length < B * T || y.length < B * T) throw new RangeError(`x and y need ${B * T} elements`);
     for (let b = 0; b < B; b++) {
-      const base = b * streamLength + w * T; // stream b starts at b·n/B
+      const wb = w + (offsets ? offsets[b] : 0);
+      if (!Number.isInteger(wb) || wb < 0 || wb >= this.numWindows) {
+        throw new RangeError(`window ${wb} out of range [0, ${this.numWindows})`);
+      }
+      const base = b * streamLength + wb * T; // stream b starts at b·n/B
       for (let t = 0; t < T; t++) {
         x[t * B + b] = ids[base + t];
         y[t * B + b] = ids[base + t + 1];

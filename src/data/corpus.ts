@@ -3,6 +3,8 @@
  * `encodeUtf8`'s job in vocab.ts), so a large corpus is never held as a JS string.
  * Errors are plain Errors with a clear message and a hint; the CLI formats them. No process.exit, no console.
  */
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 
 /** Where '-' reads from: anything async-iterable yielding byte chunks (process.stdin in the CLI). */
@@ -60,3 +62,32 @@ function describeReadError(path: string, e: unknown): string {
       return `cannot read corpus file ${path}: ${(e as Error | undefined)?.message ?? String(e)}`;
   }
 }
+
+/** A corpus file's bytes and its SHA-256. `hash` (optional) is also fed every byte, in order: the digest of a
+ *  corpus of several files. Read in pieces so `onProgress(bytesRead, size)` can report on a large file. */
+export function readCorpusFile(path: string, onProgress?: (done: number, total: number) => void, hash?: Hash): { bytes: Uint8Array; sha256: string } {
+  let fd: number | undefined;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+    fd = openSync(path, 'r');
+    const own = createHash('sha256');
+    const bytes = Buffer.allocUnsafe(st.size); // what the file holds now (one growing meanwhile is read to that size)
+    let got = 0;
+    while (got < bytes.length) {
+      const n = readSync(fd, bytes, got, Math.min(PIECE, bytes.length - got), got);
+      if (n === 0) break;
+      own.update(bytes.subarray(got, got + n));
+      hash?.update(bytes.subarray(got, got + n));
+      got += n;
+      onProgress?.(got, st.size);
+    }
+    return { bytes: bytes.subarray(0, got), sha256: own.digest('hex') };
+  } catch (e) {
+    throw new Error(describeReadError(path, e));
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const PIECE = 8 << 20;

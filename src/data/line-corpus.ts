@@ -45,3 +45,27 @@ export function lineStrings(c: LineCorpus): Set<string> {
   for (let i = 0; i < starts.length; i++) out.add(c.vocab.decode(c.ids.subarray(starts[i], starts[i] + lengths[i])));
   return out;
 }
+
+/**
+ * Several files (already prepared) as one list: end to end, a line break added after a file that does not end
+ * with one (so its last line and the next file's first stay two lines), a later file's byte-order mark dropped
+ * (encodeUtf8 strips only the first's).
+ */
+export function joinLineParts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const bom = (b: Uint8Array) => (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0);
+  const pieces: Uint8Array[] = [];
+  parts.forEach((p, i) => {
+    const body = i > 0 ? p.subarray(bom(p)) : p;
+    if (body.length === 0) return;
+    pieces.push(body);
+    if (body[body.length - 1] !== 10) pieces.push(Uint8Array.of(10));
+  });
+  const out = new Uint8Array(pieces.reduce((s, b) => s + b.length, 0));
+  let at = 0;
+  for (const b of pieces) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}

@@ -154,6 +154,22 @@ export interface EncodedCorpus {
   vocab: Vocab;
   /** (N) one id per code point */
   ids: Ids;
+  /** where each part after the first begins in ids (several parts: documents, e.g. files) */
+  docStarts: number[];
+  /** characters mapped to the unknown symbol (minCount, or `unknown` with a given vocabulary) */
+  unknown: number;
+}
+
+export interface EncodeOptions {
+  /** build the vocabulary from characters seen at least this often; the rarer ones map to `unknownChar`
+   *  (default 1: every character) */
+  minCount?: number;
+  /** the unknown symbol (U+FFFD); with a given vocabulary that has it, characters it lacks map to it */
+  unknownChar?: string;
+  /** names of the parts, for error messages */
+  names?: readonly string[];
+  /** called now and then with bytes processed so far (both passes: 2 x total) and that total */
+  onProgress?(done: number, total: number): void;
 }
 
 /**
@@ -200,72 +216,116 @@ function textStart(bytes: Uint8Array): number {
 
 /**
  * Corpus bytes -> vocabulary + ids, without building a string. Throws on invalid UTF-8, NUL bytes (binary) and
- * empty text. `vocab` given: encode with it instead (e.g. a checkpoint's), throwing on a symbol it lacks.
+ * empty text. `vocab` given: encode with it instead (e.g. a checkpoint's), throwing on a symbol it lacks (or
+ * mapping it to `unknownChar` when the vocabulary has that). Several parts (files) are one corpus: one vocabulary,
+ * ids end to end, each part's start in `docStarts`, a byte-order mark stripped from each.
  */
-export function encodeUtf8(bytes: Uint8Array, vocab?: Vocab): EncodedCorpus {
-  const start = textStart(bytes);
-  const end = bytes.length;
+export function encodeUtf8(input: Uint8Array | readonly Uint8Array[], vocab?: Vocab, o: EncodeOptions = {}): EncodedCorpus {
+  const parts = input instanceof Uint8Array ? [input] : input;
+  const minCount = o.minCount ?? 1;
+  const where = (p: number) => (parts.length > 1 || o.names ? ` of ${o.names?.[p] ?? `part ${p + 1}`}` : '');
+  const totalBytes = parts.reduce((s, b) => s + b.length, 0);
+  let doneBytes = 0;
+  const STRIDE = 1 << 24;
 
-  // pass 1: validate, count code points, mark the seen-table
-  const seen = vocab ? null : new Uint8Array(MAX_CODE_POINT + 1);
+  // pass 1: validate, count code points, count each one's uses
+  const seen = vocab ? null : new Uint32Array(MAX_CODE_POINT + 1);
   let count = 0;
-  let invalid = 0;
-  let firstInvalid = -1;
-  let firstNul = -1;
-  for (let i = start; i < end; ) {
-    const b = bytes[i];
-    if (b < 0x80) {
-      // ASCII fast path
-      if (b === 0 && firstNul < 0) firstNul = i;
-      if (seen) seen[b] = 1;
+  for (let p = 0; p < parts.length; p++) {
+    const bytes = parts[p];
+    const end = bytes.length;
+    let invalid = 0;
+    let firstInvalid = -1;
+    let firstNul = -1;
+    let report = STRIDE;
+    for (let i = textStart(bytes); i < end; ) {
+      if (i >= report && o.onProgress) {
+        o.onProgress(doneBytes + i, 2 * totalBytes);
+        report += STRIDE;
+      }
+      const b = bytes[i];
+      if (b < 0x80) {
+        // ASCII fast path
+        if (b === 0 && firstNul < 0) firstNul = i;
+        if (seen) seen[b]++;
+        count++;
+        i++;
+        continue;
+      }
+      const cp = decodeAt(bytes, i, end);
+      if (cp < 0) {
+        if (firstInvalid < 0) firstInvalid = i;
+        invalid++;
+        i++;
+        continue;
+      }
+      if (seen) seen[cp]++;
       count++;
-      i++;
-      continue;
+      i += utf8Len(cp);
     }
-    const cp = decodeAt(bytes, i, end);
-    if (cp < 0) {
-      if (firstInvalid < 0) firstInvalid = i;
-      invalid++;
-      i++;
-      continue;
+    doneBytes += end;
+    if (firstNul >= 0) {
+      throw new Error(
+        `the corpus looks binary: it has a NUL byte at byte offset ${firstNul}${where(p)} ` +
+          `(a text corpus is needed; if it is UTF-16 text, convert it with iconv -f UTF-16 -t UTF-8)`,
+      );
     }
-    if (seen) seen[cp] = 1;
-    count++;
-    i += utf8Len(cp);
-  }
-  if (firstNul >= 0) {
-    throw new Error(
-      `the corpus looks binary: it has a NUL byte at byte offset ${firstNul} ` +
-        `(a text corpus is needed; if it is UTF-16 text, convert it with iconv -f UTF-16 -t UTF-8)`,
-    );
-  }
-  if (invalid > 0) {
-    throw new Error(
-      `the corpus is not valid UTF-8: ${invalid} invalid byte${invalid === 1 ? '' : 's'}, the first at byte offset ` +
-        `${firstInvalid} (convert it to UTF-8, e.g. iconv -f LATIN1 -t UTF-8 in.txt > out.txt)`,
-    );
+    if (invalid > 0) {
+      throw new Error(
+        `the corpus is not valid UTF-8: ${invalid} invalid byte${invalid === 1 ? '' : 's'}, the first at byte offset ` +
+          `${firstInvalid}${where(p)} (convert it to UTF-8, e.g. iconv -f LATIN1 -t UTF-8 in.txt > out.txt)`,
+      );
+    }
   }
   if (count === 0) throw new Error('the corpus is empty (it has no characters)');
 
+  const unk = o.unknownChar !== undefined ? o.unknownChar.codePointAt(0)! : -1;
   let v = vocab;
   if (!v) {
+    // characters below minCount are left out; the unknown symbol stands for them (if there are any)
+    let rare = 0;
+    for (let cp = 0; cp <= MAX_CODE_POINT; cp++) if (seen![cp] > 0 && seen![cp] < minCount) rare += seen![cp];
+    if (rare > 0) {
+      if (unk < 0) throw new Error('minCount needs an unknown symbol (unknownChar)');
+      seen![unk] = Math.max(seen![unk], minCount);
+    }
     let size = 0;
-    for (let cp = 0; cp <= MAX_CODE_POINT; cp++) size += seen![cp];
+    for (let cp = 0; cp <= MAX_CODE_POINT; cp++) if (seen![cp] >= minCount && seen![cp] > 0) size++;
     const cps = new Uint32Array(size);
-    for (let cp = 0, k = 0; cp <= MAX_CODE_POINT; cp++) if (seen![cp]) cps[k++] = cp;
+    for (let cp = 0, k = 0; cp <= MAX_CODE_POINT; cp++) if (seen![cp] >= minCount && seen![cp] > 0) cps[k++] = cp;
     v = Vocab.fromCodePoints(cps);
   }
 
   // pass 2: ids (the bytes are known valid now)
   const ids = v.allocIds(count);
   const lut = v.lookup;
-  for (let i = start, k = 0; i < end; k++) {
-    const b = bytes[i];
-    const cp = b < 0x80 ? b : decodeAt(bytes, i, end);
-    const id = cp < lut.length ? lut[cp] - 1 : -1;
-    if (id < 0) throw new Error(`character ${describeCodePoint(cp)} at position ${k} is not in the vocabulary`);
-    ids[k] = id;
-    i += b < 0x80 ? 1 : utf8Len(cp);
+  const unkId = unk >= 0 && unk < lut.length ? lut[unk] - 1 : -1;
+  const docStarts: number[] = [];
+  let unknown = 0;
+  let k = 0;
+  for (let p = 0; p < parts.length; p++) {
+    const bytes = parts[p];
+    const end = bytes.length;
+    if (p > 0) docStarts.push(k);
+    let report = STRIDE;
+    for (let i = textStart(bytes); i < end; k++) {
+      if (i >= report && o.onProgress) {
+        o.onProgress(doneBytes + i, 2 * totalBytes);
+        report += STRIDE;
+      }
+      const b = bytes[i];
+      const cp = b < 0x80 ? b : decodeAt(bytes, i, end);
+      let id = cp < lut.length ? lut[cp] - 1 : -1;
+      if (id < 0) {
+        if (unkId < 0) throw new Error(`character ${describeCodePoint(cp)} at position ${k} is not in the vocabulary`);
+        id = unkId;
+        unknown++;
+      }
+      ids[k] = id;
+      i += b < 0x80 ? 1 : utf8Len(cp);
+    }
+    doneBytes += end;
   }
-  return { vocab: v, ids };
+  o.onProgress?.(2 * totalBytes, 2 * totalBytes);
+  return { vocab: v, ids, docStarts, unknown };
 }

@@ -4,31 +4,48 @@
  * a hint when stdin is a terminal, through the hooks) and the library's train().
  */
 import { createHash } from 'node:crypto';
-import { basename, extname, isAbsolute, relative } from 'node:path';
-import type { CorpusInfo } from '../checkpoint/schema.js';
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname, isAbsolute, relative, resolve } from 'node:path';
+import type { CorpusFile, CorpusInfo } from '../checkpoint/schema.js';
 import { CorpusError } from '../corpus/errors.js';
 import { resolveCorpus, type ResolveOptions } from '../corpus/resolve.js';
-import { readCorpus } from '../data/corpus.js';
-import { CliError } from './errors.js';
+import { readCorpus, readCorpusFile } from '../data/corpus.js';
+import { isPrepared, type Preparation } from '../data/prepare.js';
+import { expandCorpusArgs, isMultiFile } from './corpus-files.js';
+import { attemptSync, CliError } from './errors.js';
+import { humanBytes, NO_TASK, type Task } from './io.js';
 
 export interface CorpusBytes {
-  bytes: Uint8Array;
+  /** the bytes of each file, in training order (one part for a single file, stdin or a registry corpus) */
+  parts: Uint8Array[];
+  /** name, size and SHA-256 of each part */
+  files: CorpusFile[];
   /** what the user passed, for the checkpoint and messages */
   source: string;
   /** the absolute path read, null for stdin */
   path: string | null;
   /** short name for the default run name */
   stem: string;
+  /** of all the bytes, in order (one file: that file's) */
   sha256: string;
 }
 
 export interface CorpusHooks extends Pick<ResolveOptions, 'onStatus' | 'onProgress'> {
   /** called before reading a corpus from standard input */
   onStdin?: () => void;
+  /** progress of reading a large file */
+  task?: (label: string) => Task;
 }
 
-/** Read the corpus named by `arg` (undefined: the default registry corpus). */
-export async function readCorpusInput(arg: string | undefined, hooks: CorpusHooks = {}): Promise<CorpusBytes> {
+/** Read the corpus named by the arguments: none (the default registry corpus), one path, '-' or registry name, or
+ *  several files, folders and globs (corpus-files.ts). */
+export async function readCorpusInput(arg: string | readonly string[] | undefined, hooks: CorpusHooks = {}): Promise<CorpusBytes> {
+  const args = arg === undefined ? [] : typeof arg === 'string' ? [arg] : [...arg];
+  if (args.length > 1 || (args.length === 1 && isMultiFile(args[0]))) return readFiles(args, hooks);
+  return readOne(args[0], hooks);
+}
+
+async function readOne(arg: string | undefined, hooks: CorpusHooks): Promise<CorpusBytes> {
   let path: string;
   let stem: string;
   try {
@@ -47,18 +64,68 @@ export async function readCorpusInput(arg: string | undefined, hooks: CorpusHook
     throw e;
   }
   let bytes: Uint8Array;
+  let sha256: string;
+  const task = hooks.task?.(`reading ${path === '-' ? 'standard input' : displayPath(resolve(path))}`) ?? NO_TASK;
   try {
-    bytes = await readCorpus(path, process.stdin);
+    if (path === '-') {
+      bytes = await readCorpus(path, process.stdin);
+      sha256 = createHash('sha256').update(bytes).digest('hex');
+    } else {
+      ({ bytes, sha256 } = readCorpusFile(path, (done, total) => task.update(done, total, `${humanBytes(done)} of ${humanBytes(total)}`)));
+      if (bytes.length === 0) throw new Error(`corpus file ${path} is empty (give a text file with some content)`);
+    }
   } catch (e) {
     throw new CliError((e as Error).message, undefined, 'cannot read the corpus');
+  } finally {
+    task.stop();
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { bytes, source: arg ?? stem, path: path === '-' ? null : path, stem: stem.replace(/[^\w.-]+/g, '_') || 'corpus', sha256 };
+  const source = arg ?? stem;
+  return { parts: [bytes], files: [{ name: source, bytes: bytes.length, sha256 }], source, path: path === '-' ? null : resolve(path), stem: safeStem(stem), sha256 };
 }
 
-/** The corpus as a checkpoint records it: the absolute path too, so `eval` finds it from any folder. */
-export function corpusInfo(c: CorpusBytes, chars: number): CorpusInfo {
-  return { source: c.source, ...(c.path ? { path: c.path } : {}), bytes: c.bytes.length, chars, sha256: c.sha256 };
+const safeStem = (stem: string) => stem.replace(/[^\w.-]+/g, '_') || 'corpus';
+
+/** Several files, folders or globs: read in the stated order, each hashed, and the whole too. */
+function readFiles(args: string[], hooks: CorpusHooks): CorpusBytes {
+  const paths = expandCorpusArgs(args);
+  let total = 0;
+  for (const p of paths) {
+    try {
+      total += statSync(p).size;
+    } catch {
+      /* readCorpusFile says why */
+    }
+  }
+  const all = createHash('sha256');
+  const parts: Uint8Array[] = [];
+  const files: CorpusFile[] = [];
+  const task = hooks.task?.(`reading ${paths.length} files`) ?? NO_TASK;
+  let before = 0;
+  try {
+    for (const p of paths) {
+      const r = attemptSync('cannot read the corpus', () =>
+        readCorpusFile(p, (done) => task.update(before + done, total, `${humanBytes(before + done)} of ${humanBytes(total)}`), all),
+      );
+      parts.push(r.bytes);
+      files.push({ name: displayPath(resolve(p)), bytes: r.bytes.length, sha256: r.sha256 });
+      before += r.bytes.length;
+    }
+  } finally {
+    task.stop();
+  }
+  if (before === 0) throw new CliError(`the corpus files (${paths.length}) are all empty`, 'give text files with some content', 'cannot read the corpus');
+  const first = args[0].replace(/[/\\]+$/, '');
+  const stem = isMultiFile(args[0]) && existsSync(first) ? basename(first) : basename(paths[0], extname(paths[0]));
+  return { parts, files, source: files.map((f) => f.name).join(' '), path: null, stem: safeStem(stem), sha256: all.digest('hex') };
+}
+
+/** The corpus as a checkpoint records it: a single file's absolute path too, so `eval` finds it from any folder. */
+export function corpusInfo(c: CorpusBytes, chars: number, preparation?: Preparation): CorpusInfo {
+  const bytes = c.parts.reduce((s, b) => s + b.length, 0);
+  const info: CorpusInfo = { source: c.source, ...(c.path ? { path: c.path } : {}), bytes, chars, sha256: c.sha256 };
+  info.files = c.files;
+  if (preparation && isPrepared(preparation)) info.preparation = preparation;
+  return info;
 }
 
 /** A path as the user would type it: relative to the CWD when inside it. */

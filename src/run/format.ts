@@ -17,3 +17,14 @@ export function duration(sec: number): string {
   if (m) return `${m}m${String(r).padStart(2, '0')}s`;
   return `${r}s`;
 }
+
+/** 0.001 -> '0.1%', 0.1 -> '10%', 0.999 -> '99.9%', 0.9999 -> '99.99%': as few digits as show the value without
+ *  rounding it to 0% or 100%. */
+export function percent(f: number): string {
+  const v = f * 100;
+  for (let p = 2; p <= 15; p++) {
+    const s = Number(v.toPrecision(p));
+    if ((s === 0) === (v === 0) && (s === 100) === (v === 100)) return `${s}%`;
+  }
+  return `${v}%`;
+}

@@ -15,6 +15,8 @@ export interface ProgressFields {
   /** training characters per second */
   cps: number;
   epoch: number;
+  /** what the run is doing besides stepping, e.g. 'validating 40%, ETA 12s' */
+  note?: string;
 }
 
 export interface Progress {
@@ -33,9 +35,38 @@ export interface RunIo {
   progress(): Progress;
   /** emphasis in log lines (colour on a terminal; identity elsewhere) */
   c: { green(s: string): string; dim(s: string): string };
+  /** progress of one long piece of work (reading, encoding a large corpus); absent: none shown */
+  task?(label: string): Task;
+  /** details (the CLI shows them with --verbose) */
+  debug?(message: string): void;
+}
+
+/** Progress of one long piece of work. */
+export interface Task {
+  /** `detail`: e.g. '12 of 100 MB' */
+  update(done: number, total: number, detail?: string): void;
+  /** done, or failed: release the terminal line */
+  stop(): void;
+}
+
+export const NO_TASK: Task = { update() {}, stop() {} };
+
+/** 1115394 -> "1.1 MB" (decimal units). */
+export function humanBytes(n: number): string {
+  if (n < 1000) return `${Math.round(n)} B`;
+  const units = ['kB', 'MB', 'GB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
 /** Why the loop should stop early: set by a signal handler or an AbortSignal; the loop checks it every step. */
 export interface StopRequest {
   reason: string | null;
+  /** set by the loop while it validates (a stop then leaves the validation pass, which records nothing) */
+  evaluating?: boolean;
 }

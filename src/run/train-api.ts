@@ -81,7 +81,8 @@ function readApiOptions(opts: Record<string, unknown>): { values: TrainValues; g
 
 function callbackIo(emit: (e: TrainEvent) => void): RunIo {
   const progress: Progress = {
-    update: (f) => emit({ type: 'step', step: f.step, epoch: f.epoch, loss: f.loss, val: f.val ?? null, charsPerSec: f.cps, fraction: f.fraction, etaSec: f.etaSec }),
+    // validation progress (f.note) is not a step
+    update: (f) => void (f.note === undefined && emit({ type: 'step', step: f.step, epoch: f.epoch, loss: f.loss, val: f.val ?? null, charsPerSec: f.cps, fraction: f.fraction, etaSec: f.etaSec })),
     log: (message) => emit({ type: 'log', message }),
     stop() {},
   };

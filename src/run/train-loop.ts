@@ -3,6 +3,8 @@
  * --eval-every steps, save latest.json every --save-every steps and best.json whenever validation improves, print
  * previews; then a final validation and save, so best.json and the summary reflect the last weights.
  * A stop request (the CLI's Ctrl-C, the library's AbortSignal) ends the loop after the current step, with a save.
+ * A validation pass runs one window at a time with the event loop let in, so a stop during it is handled the same
+ * way: the pass is abandoned (it records nothing) and the run saved. A long pass shows its progress and ETA.
  */
 import { checkpointToText } from '../checkpoint/codec.js';
 import type { CharRNN } from '../model/char-rnn.js';
@@ -12,6 +14,7 @@ import { isKernelFailure } from '../math/kernels.js';
 import { LineSampler } from '../sample/lines.js';
 import { isLineModel } from '../model/config.js';
 import { CliError, kernelFailure } from './errors.js';
+import { duration } from './format.js';
 import { displayPath } from './corpus-input.js';
 import { checkpointOfRun } from '../checkpoint/run-state.js';
 import { fraction, reached } from './train-plan.js';
@@ -27,6 +30,8 @@ export interface Outcome {
   runSec: number;
   /** characters predicted in this run (line mode: lines' characters and end tokens, no padding) */
   chars: number;
+  /** of which in validation */
+  evalSec: number;
 }
 
 export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<Outcome> {
@@ -69,14 +74,43 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
       etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
     };
   };
-  const evaluate = () => {
-    const r = trainer.evaluate();
+  let evalMs = 0;
+  const letIn = async () => {
+    // let signals and stream events in (steps and windows are synchronous)
+    if (Date.now() - yieldAt > 50) {
+      await new Promise((r) => setImmediate(r));
+      yieldAt = Date.now();
+    }
+  };
+  /** One validation pass; false when a stop request abandoned it. */
+  const evaluate = async (): Promise<boolean> => {
+    const t0 = Date.now();
+    const e = trainer.beginEval();
+    stop.evaluating = true;
+    let shownAt = t0;
+    try {
+      while (e.next()) {
+        await letIn();
+        if (stop.reason) return false;
+        const now = Date.now();
+        if (trainer.steps > start.step && now - shownAt > 500) {
+          shownAt = now;
+          const eta = ((now - t0) / e.done) * (e.total - e.done);
+          progress.update({ ...fields(), note: `validating ${Math.floor((100 * e.done) / e.total)}%, ETA ${duration(eta / 1000)}` });
+        }
+      }
+    } finally {
+      stop.evaluating = false;
+      evalMs += Date.now() - t0;
+    }
+    const r = e.finish();
     lastEvalStep = trainer.steps;
     lastVal = r.loss;
     if (r.best) bestUnsaved = true;
     progress.log(
       `step ${trainer.steps}: val ${r.loss.toFixed(4)} nats (${r.bpc.toFixed(3)} bpc)${r.best ? ui.c.green(' best') : ''}, train ${loss.toFixed(4)}`,
     );
+    return true;
   };
 
   try {
@@ -90,7 +124,7 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
       loss = r.loss;
       chars += r.chars;
       const step = trainer.steps;
-      if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0) evaluate();
+      if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0 && !(await evaluate())) break;
       if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
         save(bestUnsaved);
         bestUnsaved = false;
@@ -98,16 +132,11 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
       }
       if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, step, ui));
       progress.update(fields());
-      // let signals and stream events in (the step itself is synchronous)
-      if (Date.now() - yieldAt > 50) {
-        await new Promise((r) => setImmediate(r));
-        yieldAt = Date.now();
-      }
+      await letIn();
     }
     // a final measurement, so best.json and the summary reflect the last weights
     if (!stop.reason && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) {
-      evaluate();
-      progress.update(fields(), true); // the last progress line shows that validation loss
+      if (await evaluate()) progress.update(fields(), true); // the last progress line shows that validation loss
     }
     if (!folder.saved || trainer.steps > lastSaveStep || bestUnsaved) {
       save(bestUnsaved);
@@ -122,7 +151,7 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
     progress.stop();
     folder.close();
   }
-  return { stopped: stop.reason, loss, runSec: (Date.now() - runStart) / 1000, chars: chars - chars0 };
+  return { stopped: stop.reason, loss, runSec: (Date.now() - runStart) / 1000, chars: chars - chars0, evalSec: evalMs / 1000 };
 }
 
 /** A short sample for the log, from its own RNG and state so training is not disturbed (line mode: 8 lines). */

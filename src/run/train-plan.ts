@@ -21,7 +21,9 @@ import { duration } from './format.js';
 export type TrainValues = Values<typeof TRAIN>;
 
 /** Options that define the model or the data layout: a resumed run must keep them. */
-const LOCKED_ON_RESUME = ['cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState'] as const;
+const LOCKED_ON_RESUME = [
+  'cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState', 'newline', 'nfc', 'minCharCount',
+] as const;
 
 /** Options that say what this one command does, never taken from the resumed checkpoint. */
 const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name']);
@@ -70,6 +72,10 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
   const start: Start = { step: ckpt?.progress.step ?? 0, epoch: ckpt?.progress.epoch ?? 0, ms: ckpt?.progress.elapsedMs ?? 0 };
   const targets = budgetTargets(o, given, ckpt, start);
   const budget: Budget = { steps: targets.untilStep && targets.untilStep - start.step, epochs: targets.untilEpoch && targets.untilEpoch - start.epoch, time: targets.untilMs && (targets.untilMs - start.ms) / 1000 };
+  if (o.lines && o.minCharCount > 1) {
+    // line mode encodes its list without the unknown symbol (data/line-corpus.ts): refused rather than ignored
+    throw CliError.usage('--min-char-count does not apply to a list (--lines)', 'drop --min-char-count: every character of the list is kept', 'invalid options');
+  }
   if (o.lrSchedule === 'cosine' && !targets.untilStep) {
     throw CliError.usage('the cosine schedule needs a step budget', 'add --steps N', 'invalid options');
   }

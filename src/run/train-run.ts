@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Kernels } from '../math/kernels.js';
 import type { CorpusBytes } from './corpus-input.js';
 import { displayPath } from './corpus-input.js';
-import { duration, human } from './format.js';
+import { duration, human, percent } from './format.js';
 import type { RunIo, StopRequest } from './io.js';
 import { runLoop, type Outcome } from './train-loop.js';
 import { describeTargets, planRun, type TrainValues } from './train-plan.js';
@@ -48,24 +48,34 @@ function announce(run: Run, io: RunIo): void {
   io.info(
     `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${start.step}` : 'training'}: ${c.cell} ${c.layers}x${c.hidden}, ` +
       `${model.numParams.toLocaleString('en-US')} parameters, vocabulary ${vocab.size}, ${ids.length.toLocaleString('en-US')} characters ` +
-      `(${trainer.valBatches ? `${Math.round((1 - o.valFrac) * 100)}% training` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}, ` +
+      `(${trainer.valBatches ? `${percent(1 - o.valFrac)} training, ${percent(o.valFrac)} validation, ${describeValidation(trainer)}` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}, ` +
       `${describeBackend(kernels)}; budget ${describeTargets(plan.targets, start)}; saving to ${displayPath(folder.dir)}`,
   );
+  const files = run.corpus.files ?? [];
+  if (files.length > 1) {
+    const shown = files.length <= 6 ? files : [...files.slice(0, 5), { name: `... ${files.length - 5} more (the checkpoint's corpus.files lists them all)` }];
+    io.info(`corpus: ${files.length} files, each a document (the carried state resets where one starts), in this order: ${shown.map((f) => f.name).join(', ')}`);
+  }
+}
+
+/** 'each evaluation reads 2.1% of it' (the seeded subset), 'each evaluation reads all of it'. */
+function describeValidation(trainer: Run['trainer']): string {
+  const layout = trainer.evalLayout();
+  return layout.full ? 'each evaluation reads all of it' : `each evaluation reads ${percent((layout.steps - 1) / trainer.valBatches!.numWindows)} of it (--val-full: all)`;
 }
 
 /** The last line: where the run ended, its best validation loss, its speed, and where the checkpoints are. */
-function report(run: Run, { stopped, loss, runSec, chars }: Outcome, io: RunIo): void {
+function report(run: Run, { stopped, loss, runSec, chars, evalSec }: Outcome, io: RunIo): void {
   const { trainer, folder } = run;
   const best = trainer.bestValLoss;
   io.info(
     `${stopped ? 'interrupted' : 'done'}: step ${trainer.steps} (epoch ${trainer.epoch}), ` +
       (best !== null ? `best val ${best.toFixed(4)} nats (${(best / Math.LN2).toFixed(3)} bpc) at step ${trainer.bestValStep}, ` : `train loss ${loss.toFixed(4)}, `) +
-      `${duration(runSec)}, ${human(chars / Math.max(runSec, 1e-3))} chars/s; ` +
+      `${duration(runSec)} (validation ${percent(evalSec / Math.max(runSec, 1e-3))} of it), ${human(chars / Math.max(runSec, 1e-3))} chars/s; ` +
       `checkpoints in ${displayPath(folder.dir)}/ (latest.json${best !== null ? ', best.json' : ''})`,
   );
 }
 
-/** 'wasm backend (relaxed-simd, 2 threads)', 'js backend'. */
 /** 'native backend (avx512, 2 threads)', 'wasm backend (relaxed-simd, 2 threads)', 'js backend'. */
 function describeBackend(k: Kernels): string {
   const build = 'simd' in k ? String(k.simd) : 'isa' in k ? String(k.isa) : '';

@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CorpusInfo } from '../checkpoint/schema.js';
-import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
+import { prepareBytes, UNKNOWN_CHAR, type Preparation } from '../data/prepare.js';
+import { Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import { backendOptions, chooseBackend } from './backend-choice.js';
 import { withInjectedFault } from './kernel-fault.js';
@@ -14,14 +15,14 @@ import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
 import type { CellType, InitScheme, ModelConfig, StartStateKind } from '../model/config.js';
-import { encodeLines, type LineCorpus } from '../data/line-corpus.js';
+import { encodeLines, joinLineParts, type LineCorpus } from '../data/line-corpus.js';
 import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError } from './errors.js';
 import { corpusInfo, displayPath, type CorpusBytes } from './corpus-input.js';
+import { encodeCorpus } from './prepared-corpus.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
-import { relaxedFor } from '../options.js';
 import { checkFolder, RunFolder, type FolderChoice } from './run-folder.js';
 import { RunLock } from './run-lock.js';
 import { modelFromCheckpoint, trainerStateOf } from '../checkpoint/run-state.js';
@@ -63,23 +64,27 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   }
 
   // ---- corpus
+  const t0 = Date.now();
   const corpus = await readCorpus();
-  if (ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256 && !o.force) {
-    throw new CliError(
-      `the corpus differs from the one the checkpoint was trained on (${ckpt.corpus.source}, ${ckpt.corpus.bytes} bytes, sha256 ${ckpt.corpus.sha256.slice(0, 12)}…; this one has ${corpus.bytes.length} bytes, sha256 ${corpus.sha256.slice(0, 12)}…)`,
-      'pass the same corpus, or add --force to continue training on this one',
-      'cannot resume',
-    );
-  }
+  const t1 = Date.now();
+  if (ckpt?.corpus && !o.force) checkSameCorpus(ckpt.corpus, corpus);
   // --force on another corpus: the saved data position, carried state and best validation loss belong to the
   // other text, so the data restarts at its beginning and best-validation tracking starts afresh
   const otherCorpus = Boolean(ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256);
   const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
-  const lineCorpus = o.lines ? attemptSync('cannot use the list', () => encodeLines(corpus.bytes, o.seq, ckptVocab)) : null;
-  const { vocab, ids } = lineCorpus ?? attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
+  const prep: Preparation = { newline: o.newline, nfc: o.nfc, minCharCount: o.minCharCount };
+  // line mode: the prepared files as one list (--min-char-count is refused with --lines: train-plan.ts)
+  const lineCorpus = o.lines
+    ? attemptSync('cannot use the list', () => encodeLines(joinLineParts(corpus.parts.map((p) => prepareBytes(p, prep))), o.seq, ckptVocab))
+    : null;
+  const { vocab, ids, docStarts, unknown } = lineCorpus
+    ? { ...lineCorpus, docStarts: [] as number[], unknown: 0 }
+    : encodeCorpus(corpus.parts, corpus.files, prep, ui.task?.('encoding the corpus'), ckptVocab);
   if (lineCorpus) announceLines(lineCorpus, o.seq, ui);
-  const info = corpusInfo(corpus, ids.length);
-  corpus.bytes = new Uint8Array(0); // the ids are all training needs: let a large corpus's bytes be collected
+  const info = corpusInfo(corpus, ids.length, prep);
+  corpus.parts = []; // the ids are all training needs: let a large corpus's bytes be collected
+  ui.debug?.(`corpus: read in ${((t1 - t0) / 1000).toFixed(2)} s, prepared and encoded in ${((Date.now() - t1) / 1000).toFixed(2)} s`);
+  if (unknown > 0) ui.info(`--min-char-count ${o.minCharCount}: ${unknown.toLocaleString('en-US')} characters (of rare kinds) read as the unknown symbol ${UNKNOWN_CHAR}`);
 
   // ---- model, backend, trainer
   const modelConfig: ModelConfig = ckpt
@@ -117,10 +122,11 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
     steps: targets.untilStep || 1, // only the cosine schedule reads it
     seed: o.seed,
     historyEvery: o.historyEvery,
+    valWindows: o.valFull ? 0 : o.valWindows,
   };
   const trainer = attemptSync('cannot set up training', () => {
     try {
-      return new Trainer(model, lineCorpus ? lineCorpus.lines : ids, trainOptions);
+      return new Trainer(model, lineCorpus ? lineCorpus.lines : ids, trainOptions, docStarts);
     } catch (e) {
       // a resumed run cannot take the usual hint (change --batch or --seq): its layout is fixed
       const m = /^(the \w+ split is too small for batch \d+ and sequence length \d+: [^(]*)\(/.exec((e as Error).message);
@@ -157,6 +163,30 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
   const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...targets };
   return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
+}
+
+/** A resumed run must read the same files (by content, in the same order), unless --force. */
+function checkSameCorpus(was: CorpusInfo, now: CorpusBytes): void {
+  const fail = (why: string) => {
+    throw new CliError(why, 'pass the same corpus, or add --force to continue training on this one', 'cannot resume');
+  };
+  const bytes = now.parts.reduce((s, p) => s + p.length, 0);
+  if (was.files && (was.files.length > 1 || now.files.length > 1)) {
+    const list = (fs: readonly { name: string }[]) => (fs.length > 3 ? `${fs.slice(0, 3).map((f) => f.name).join(', ')} and ${fs.length - 3} more` : fs.map((f) => f.name).join(', '));
+    if (was.files.length !== now.files.length) {
+      fail(`the checkpoint was trained on ${was.files.length} file${was.files.length === 1 ? '' : 's'} (${list(was.files)}), this corpus has ${now.files.length} (${list(now.files)})`);
+    }
+    was.files.forEach((f, i) => {
+      const g = now.files[i];
+      if (f.sha256 !== g.sha256 || f.bytes !== g.bytes) {
+        fail(`file ${i + 1} of ${was.files!.length} differs from the one the checkpoint was trained on (${f.name}, ${f.bytes} bytes, sha256 ${f.sha256.slice(0, 12)}…; here ${g.name}, ${g.bytes} bytes, sha256 ${g.sha256.slice(0, 12)}…)`);
+      }
+    });
+    return;
+  }
+  if (was.sha256 !== now.sha256) {
+    fail(`the corpus differs from the one the checkpoint was trained on (${was.source}, ${was.bytes} bytes, sha256 ${was.sha256.slice(0, 12)}…; this one has ${bytes} bytes, sha256 ${now.sha256.slice(0, 12)}…)`);
+  }
 }
 
 function runName(stem: string, c: ModelConfig): string {

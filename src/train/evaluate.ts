@@ -27,7 +27,7 @@ export interface TextLoss {
 
 /** Every character of `ids` scored (see the file comment); B and T only change the speed (and, for B > 1, the
  *  context of each stream's first characters). */
-export function evaluateText(model: TrainableModel, ids: Ids, B = 1, T = 64): TextLoss {
+export function evaluateText(model: TrainableModel, ids: Ids, B = 1, T = 64, onProgress?: (done: number, total: number) => void): TextLoss {
   const P = ids.length - 1; // predictions
   if (P < 1) throw new Error(`the text has ${ids.length} character${ids.length === 1 ? '' : 's'}: it needs at least 2, one to read and one to predict`);
   if (!(Number.isInteger(B) && B >= 1 && Number.isInteger(T) && T >= 1)) throw new RangeError(`streams and window must be positive integers, got ${B} and ${T}`);
@@ -48,6 +48,7 @@ export function evaluateText(model: TrainableModel, ids: Ids, B = 1, T = 64): Te
       }
     }
     total += model.forward(x, y, t1, B, state, { training: false }) * t1 * B;
+    onProgress?.((start + t1) * B, P);
   }
   const rest = P - B * len;
   if (rest > 0) {
@@ -61,6 +62,7 @@ export function evaluateText(model: TrainableModel, ids: Ids, B = 1, T = 64): Te
         y[t] = ids[start + t + 1];
       }
       total += model.forward(x, y, t1, 1, one, { training: false }) * t1;
+      onProgress?.(start + t1, P);
     }
   }
   return { loss: total / P, chars: P, streams: B, window: T };

@@ -20,8 +20,15 @@
  * are left out of the loss (`keep` rows), the loss is the mean per predicted character including the end token,
  * and the epoch ends after the last batch. A learned start state gets its gradient from backward's dState.
  *
- * `evaluate()` = the reference's `evaluate`: the WHOLE validation split laid out as B streams of T windows, its own
- * state carried from zero through every window, no dropout; the mean loss in nats over all predictions.
+ * `evaluate()` = the reference's `evaluate` (the validation split laid out as B streams of T windows, its own state
+ * carried from zero, no dropout; the mean loss in nats over the predictions counted), on the whole split or on a
+ * fixed, seeded subset of `valWindows` windows per stream (data/val-subset.ts), so that validation costs a bounded
+ * share of a run however large the corpus. In line mode it reads every validation line (lineLossSum's pass).
+ * `beginEval()` is the same pass one window at a time, for callers that show progress or must stop in the middle.
+ *
+ * Documents (files, stream mode): where one starts inside the data, the carried state of the stream reading it is
+ * reset to zero before that window (data/batches.ts `resets`), in training and in evaluation alike. Line mode needs
+ * no resets: every line starts from the start state.
  *
  * No console, fs or process here: progress goes out through return values and callbacks.
  * Dimension legend: B streams, T window, V vocabulary, H hidden, L layers, S state slots per layer, P parameters.
@@ -31,6 +38,7 @@ import { Rng, type RngState } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
 import { Batches, splitIds } from '../data/batches.js';
 import { LineBatches, splitLineIndices, type LineSet } from '../data/lines.js';
+import { fullLayout, subsetLayout, type EvalLayout } from '../data/val-subset.js';
 import type { Ids } from '../data/vocab.js';
 import { Optimizer, clipScale, OPTIMIZER_NAMES, type OptimizerName, type OptimizerState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleKind, type ScheduleOptions } from './schedule.js';
@@ -91,6 +99,9 @@ export interface TrainOptions {
   historyEvery?: number;
   /** guard: stop when a loss exceeds this times the first step's loss; 0 = off (default 3) */
   explodeFactor?: number;
+  /** validation reads this many windows per stream, at seeded places (the same every time); 0 = the whole split
+   *  (default 32) */
+  valWindows?: number;
 }
 
 /** The effective configuration (every default filled in): record this with a run. */
@@ -117,6 +128,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainConfig = {
   seed: 123,
   historyEvery: 100,
   explodeFactor: 3,
+  valWindows: 32,
 };
 
 /** Fills defaults (undefined fields only) and validates; throws RangeError naming the bad option. */
@@ -132,6 +144,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): TrainConfig {
   posInt(c.seq, 'seq');
   posInt(c.steps, 'steps');
   posInt(c.historyEvery, 'historyEvery');
+  if (!(Number.isInteger(c.valWindows) && c.valWindows >= 0)) throw new RangeError(`valWindows must be a whole number >= 0, got ${c.valWindows}`);
   if (!(c.lr > 0 && Number.isFinite(c.lr))) throw new RangeError(`learning rate must be a positive number, got ${c.lr}`);
   if (!(c.clip >= 0)) throw new RangeError(`clip must be >= 0 (0 turns clipping off), got ${c.clip}`);
   if (!(c.explodeFactor >= 0)) throw new RangeError(`explodeFactor must be >= 0 (0 turns the check off), got ${c.explodeFactor}`);
@@ -216,7 +229,7 @@ export interface StepResult {
 }
 
 export interface EvalResult {
-  /** mean nats per character over the whole validation split */
+  /** mean nats per character over the windows read */
   loss: number;
   /** bits per character */
   bpc: number;
@@ -224,6 +237,19 @@ export interface EvalResult {
   chars: number;
   /** true when this is the best validation loss so far */
   best: boolean;
+  /** true when the whole split was read (else the seeded subset) */
+  full: boolean;
+}
+
+/** One validation pass in progress: `next()` runs one window (false when none is left), then `finish()`. */
+export interface Evaluation {
+  /** windows to run */
+  readonly total: number;
+  /** windows run so far */
+  readonly done: number;
+  next(): boolean;
+  /** the result, recorded on the loss curve and in the best loss (throws before the last window) */
+  finish(): EvalResult;
 }
 
 export interface RunCallbacks {
@@ -282,10 +308,12 @@ export class Trainer {
   private readonly keep: Int32Array; // (T*B) line mode: the predicted rows of a window
   private dState: Vec | null = null; // (L, S, B, H) line mode, learned start state: dLoss/d(start state)
   private evalState: Vec | null = null; // (L, S, B, H)
+  private readonly resetFlags: Uint8Array; // (B)
 
   /** data: the whole corpus's ids (stream mode), or its lines (line mode); the trainer splits it (valFraction)
-   *  and lays it out (batch, seq). */
-  constructor(model: TrainableModel, data: Ids | LineSet, options: TrainOptions = {}) {
+   *  and lays it out (batch, seq). docStarts (stream mode): sorted positions in the ids where a new document
+   *  (file) begins, after the first (empty: one document). */
+  constructor(model: TrainableModel, data: Ids | LineSet, options: TrainOptions = {}, docStarts: readonly number[] = []) {
     this.model = model;
     this.kernels = model.kernels;
     this.config = resolveTrainOptions(options);
@@ -311,10 +339,12 @@ export class Trainer {
       }
     } else {
       const split = splitIds(ids, this.config.valFraction);
-      this.batches = new Batches(split.train, B, T, 'training');
+      const ntrain = split.train.length;
+      this.batches = new Batches(split.train, B, T, 'training', docStarts.filter((p) => p > 0 && p < ntrain));
       if (split.val) {
         try {
-          this.valBatches = new Batches(split.val, B, T, 'validation');
+          const valStarts = docStarts.filter((p) => p > ntrain).map((p) => p - ntrain);
+          this.valBatches = new Batches(split.val, B, T, 'validation', valStarts);
         } catch (e) {
           throw new Error(`${(e as Error).message.replace(/\)$/, '')}; or give a larger validation fraction, or 0 for none)`);
         }
@@ -336,6 +366,17 @@ export class Trainer {
     this.carryBackup = model.newState(B);
     this.keep = this.kernels.allocI32(this.lines ? B * T : 1);
     if (this.lines && model.learnsStartState) this.dState = model.newState(B);
+    this.resetFlags = new Uint8Array(B);
+  }
+
+  /** Zeroes stream b's slice of state (L, S, B, H) for each b flagged in resetFlags. */
+  private resetStreams(state: Vec, B: number): void {
+    const H = this.model.config.hidden;
+    const LS = this.model.stateSize(B) / (B * H);
+    for (let b = 0; b < B; b++) {
+      if (!this.resetFlags[b]) continue;
+      for (let ls = 0; ls < LS; ls++) this.kernels.fill(state.subarray((ls * B + b) * H, (ls * B + b + 1) * H), 0, H);
+    }
   }
 
   /** steps taken so far */
@@ -393,6 +434,7 @@ export class Trainer {
       if (lineWindow.reset) m.startState!(this.carry, B);
     } else {
       this.batches.fill(this.x, this.y, this.windowIndex);
+      if (this.batches.hasDocuments && this.batches.resets(this.resetFlags, this.windowIndex)) this.resetStreams(this.carry, B);
     }
     const chars = lineWindow ? lineWindow.count : B * T;
     m.zeroGrads();
@@ -470,31 +512,73 @@ export class Trainer {
   }
 
   /**
-   * Mean loss over the whole validation split (B streams, windows of T, state carried from zero, no dropout).
-   * Records it on the loss curve at the current step (a point before any training step is not recorded) and
-   * tracks the best. Throws when there is no validation split.
+   * Mean validation loss (B streams, windows of T, state carried from zero, no dropout) over the seeded subset of
+   * `valWindows` windows per stream, or over the whole split when `full` (or valWindows is 0). Records it on the
+   * loss curve at the current step (a point before any training step is not recorded) and tracks the best.
+   * Throws when there is no validation split.
    */
-  evaluate(): EvalResult {
+  evaluate(full = false): EvalResult {
+    const e = this.beginEval(full);
+    while (e.next());
+    return e.finish();
+  }
+
+  /** The windows a validation pass reads (the subset is seeded by the run's seed: the same on every call). */
+  evalLayout(full = false): EvalLayout {
     const vb = this.valBatches;
     if (!vb) throw new Error('there is no validation split (the validation fraction is 0)');
+    // line mode reads every validation line (a batch's windows share their lines' start, so no subset is cut)
+    if (vb instanceof LineBatches) return { steps: vb.windowsIn(0), counted: () => true, full: true };
+    return full ? fullLayout(vb) : subsetLayout(vb, this.config.valWindows, (this.config.seed ^ 0x7a15e7) >>> 0);
+  }
+
+  /** `evaluate`, one window per `next()`; abandoning it part-way records nothing. */
+  beginEval(full = false): Evaluation {
+    const vb = this.valBatches!;
+    const layout = this.evalLayout(full);
     const m = this.model, k = this.kernels;
     const { B, T } = vb;
-    const S = m.stateSize(B);
     if (!this.evalState) this.evalState = m.newState(B);
     const state = this.evalState;
-    k.fill(state, 0, S);
-    let total = 0;
-    let chars = 0;
-    if (vb instanceof LineBatches) {
-      ({ total, chars } = lineLossSum(m, vb, this.x, this.y, this.keep, state));
-    } else {
-      for (let w = 0; w < vb.numWindows; w++) {
-        vb.fill(this.x, this.y, w);
-        total += m.forward(this.x, this.y, T, B, state, { training: false }) * (T * B);
+    k.fill(state, 0, m.stateSize(B));
+    let j = 0, total = 0, chars = 0;
+    // one window of the pass: its loss sum and predictions counted (line mode: from the start state at each
+    // batch's first window, padded slots left out, as lineLossSum; stream mode: resets where a document starts)
+    const run = (): void => {
+      if (vb instanceof LineBatches) {
+        const lw = vb.fill(this.x, this.y, this.keep, 0, j);
+        if (lw.reset) m.startState!(state, B);
+        total += m.forward(this.x, this.y, lw.T, B, state, { training: false, keep: this.keep, keepCount: lw.count }) * lw.count;
+        chars += lw.count;
+        return;
       }
-      chars = vb.numWindows * T * B;
-    }
-    const loss = total / chars;
+      vb.fill(this.x, this.y, j, layout.offsets);
+      if (vb.hasDocuments && vb.resets(this.resetFlags, j, layout.offsets)) this.resetStreams(state, B);
+      const loss = m.forward(this.x, this.y, T, B, state, { training: false });
+      if (layout.counted(j)) {
+        total += loss * (T * B);
+        chars += T * B;
+      }
+    };
+    return {
+      total: layout.steps,
+      get done() {
+        return j;
+      },
+      next: () => {
+        if (j >= layout.steps) return false;
+        run();
+        j++;
+        return j < layout.steps;
+      },
+      finish: () => {
+        if (j < layout.steps) throw new Error(`the evaluation is not finished (${j} of ${layout.steps} windows)`);
+        return this.recordEval(total / chars, chars, layout.full);
+      },
+    };
+  }
+
+  private recordEval(loss: number, chars: number, full: boolean): EvalResult {
     const best = Number.isFinite(loss) && (this.bestVal === null || loss < this.bestVal);
     if (best) {
       this.bestVal = loss;
@@ -502,7 +586,7 @@ export class Trainer {
     }
     const point = this.flushPoint();
     if (point) point.val = loss;
-    return { loss, bpc: loss / Math.LN2, chars, best };
+    return { loss, bpc: loss / Math.LN2, chars, best, full };
   }
 
   /**
