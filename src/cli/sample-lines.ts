@@ -36,12 +36,14 @@ export interface LineWriter {
   write(text: string): Promise<boolean>;
 }
 
+/** `ready` is called once every input is valid (the training list for --novel read), before the first line. */
 export async function sampleLines(
-  ckpt: Checkpoint, model: CharRNN, vocab: Vocab, prime: number[], seed: number, o: LineSampleOptions, out: LineWriter, ui: Ui,
+  ckpt: Checkpoint, model: CharRNN, vocab: Vocab, prime: number[], seed: number, o: LineSampleOptions, out: LineWriter, ui: Ui, ready: () => void = () => {},
 ): Promise<number> {
   const known = o.novel ? await trainingLines(ckpt, o.corpus, ui) : null;
   const endId = vocab.idOf(END);
   const sampler = attemptSync('invalid sampling options', () => new LineSampler(model, vocab, endId, o.count, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }));
+  ready();
   const seen = new Set<string>();
   let drawn = 0, novel = 0, printed = 0;
   for (let round = 0; printed < o.count && round < (known || o.unique ? MAX_ROUNDS : 1); round++) {
