@@ -35,6 +35,8 @@ const ARENA_FLOATS = 3_500_000, ARENA_INTS = 300_000;
 const MAX_MACS = 3_000_000; // a product case's multiply-adds (the float64 oracle's time)
 const MAX_2D = 1 << 20; // elements of one matrix
 const THREADS = [1, 2, 3, 4];
+/** A property's time limit: generous, since a loaded machine stretches a few seconds of products many times. */
+const TIMEOUT_MS = 900_000;
 
 const naive = createNaiveKernels('float64');
 const unit = (dtype: string) => (dtype === 'float64' ? 2 ** -53 : 2 ** -24);
@@ -245,7 +247,7 @@ for (const entry of backends) {
         outputs: { out: scale },
         rtol: gamma(K, dtype),
       });
-    });
+    }, TIMEOUT_MS);
 
     // ---- elementwise and sums -----------------------------------------------------------------------------------
     const length = fc.oneof(
@@ -291,7 +293,7 @@ for (const entry of backends) {
           return check(threads, skew, { x }, (k, v) => k.sumSq(v.x as Vec, n), { outputs: {}, rtol, retTol: gamma(n, 'float64') * want + 1e-300 });
         }
       }
-    });
+    }, TIMEOUT_MS);
 
     // ---- row kernels ----------------------------------------------------------------------------------------------
     const rowShape = fc.tuple(dim, dim).map(([M, N]) => fit([M, N], ([m, n]) => m * n <= 250_000));
@@ -336,7 +338,7 @@ for (const entry of backends) {
           });
         }
       }
-    });
+    }, TIMEOUT_MS);
 
     // ---- recurrent cells --------------------------------------------------------------------------------------------
     const cellShape = fc.tuple(fc.oneof(fc.integer({ min: 1, max: 8 }), dim), dim).map(([B, H]) => fit([B, H], ([b, h]) => b * h <= 40_000));
@@ -359,7 +361,7 @@ for (const entry of backends) {
         outputs: alias ? { dpre: 4, dc: 2 } : { dpre: 4, dcPrev: 2 },
         rtol: pt,
       });
-    });
+    }, TIMEOUT_MS);
 
     test.prop(cellArgs, runs(60))('gruForward, gruBackward', ({ shape: [B, H], threads, skew, seed }) => {
       const d = new Draw(seed, dtype);
@@ -378,7 +380,7 @@ for (const entry of backends) {
         outputs: { dgi: 4, dgh: 4, dhPrev: 1 },
         rtol: pt,
       });
-    });
+    }, TIMEOUT_MS);
 
     test.prop(cellArgs, runs(60))('rnnForward, rnnBackward (h = pre, dpre = dh aliased too)', ({ shape: [B, H], alias, threads, skew, seed }) => {
       const d = new Draw(seed, dtype);
@@ -390,7 +392,7 @@ for (const entry of backends) {
         outputs: alias ? { dh: 1 } : { dpre: 1 },
         rtol: pt,
       });
-    });
+    }, TIMEOUT_MS);
 
     // ---- loss ------------------------------------------------------------------------------------------------------
     test.prop(
@@ -412,7 +414,7 @@ for (const entry of backends) {
         rtol: pt,
         retTol: pt * (Math.abs(want) + M * spread),
       });
-    });
+    }, TIMEOUT_MS);
 
     // ---- optimizers --------------------------------------------------------------------------------------------------
     test.prop(
@@ -432,7 +434,7 @@ for (const entry of backends) {
         return check(threads, skew, { p, g, s: v2 }, (k, v) => k.rmsprop(v.p as Vec, v.g as Vec, v.s as Vec, n, 1e-3, 0.99, 1e-8, gScale), { outputs: { p: 1, s: 1 }, rtol: pt });
       }
       return check(threads, skew, { p, g, buf: m }, (k, v) => k.sgd(v.p as Vec, v.g as Vec, v.buf as Vec, n, 0.1, 0.9, gScale), { outputs: { p: 1, buf: 1 }, rtol: pt });
-    });
+    }, TIMEOUT_MS);
   });
 }
 
