@@ -9,6 +9,7 @@ import { CliError, EXIT, exitCodeOf, formatError } from './errors.js';
 import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
 import { registerSample } from './sample.js';
+import { registerScore } from './score.js';
 import { guardStdio } from './stdio.js';
 import { registerTrain } from './train.js';
 import { Ui } from './ui.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerSample(program);
   registerInfo(program);
   registerEval(program);
+  registerScore(program);
   registerCorpusCommands(program);
   program.addHelpText(
     'after',
@@ -69,7 +71,7 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Commander's "error: option '--x <n>' argument 'y' is invalid. why" in charnn's one-line form. */
 function usageError(e: CommanderError, argv: string[]): CliError {
-  const cmd = ['train', 'sample', 'info', 'eval', 'corpus'].find((c) => argv.slice(2).includes(c));
+  const cmd = ['train', 'sample', 'info', 'eval', 'score', 'corpus'].find((c) => argv.slice(2).includes(c));
   const hint = `see charnn ${cmd ? cmd + ' ' : ''}--help`;
   const msg = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   // the option as the user knows it: its long flag ("-n, --length <n>" -> "--length")

@@ -180,6 +180,16 @@ export const EVAL = {
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
 
+/** `charnn score`: what is scored and how it is printed. */
+export const SCORE = {
+  by: { flags: '--by <unit>', default: '', show: 'line for line-mode models, else text', help: 'score each line (line) or the whole text (text)', parse: choice(['line', 'text'] as const) }, // a line-mode model is a model of lines; any other of a stream
+  perChar: { flags: '--per-char', default: false, help: "add each character's surprisal (nats)" }, // off: one short record per line
+  sort: { flags: '--sort', default: false, help: 'print the records from most to least likely (lowest nats per character first)' }, // off: input order, streamed as scored
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  threads: THREADS_OPTION,
+  simd: SIMD_OPTION,
+} satisfies Record<string, OptSpec>;
+
 export const INFO = {
   width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the loss curve', parse: int(20, 400) },
 } satisfies Record<string, OptSpec>;
