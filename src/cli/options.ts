@@ -148,6 +148,8 @@ export const TRAIN = {
   out: { flags: '--out <dir>', default: '', show: './checkpoints/<run name>/', help: 'folder for latest.json and best.json', parse: nonEmpty },
   name: { flags: '--name <run>', default: '', show: '<corpus>-<cell><layers>x<hidden>-<time>', help: 'run name (the default folder under ./checkpoints/)', parse: nonEmpty },
   resume: { flags: '--resume <checkpoint>', default: '', help: 'continue training from this checkpoint, exactly where it stopped', parse: nonEmpty },
+  initFrom: { flags: '--init-from <checkpoint>', default: '', help: "fine-tune: start from this model's weights on a new corpus, with a fresh optimizer and run folder (unlike --resume)", parse: nonEmpty },
+  vocab: { flags: '--vocab <mode>', default: 'strict', help: 'with --init-from, characters the model never saw: strict (refuse, naming them) or extend (add them)', parse: choice(['strict', 'extend'] as const) }, // strict: a silently different character mapping is how fine-tuning gives garbage
   force: { flags: '--force', default: false, help: 'resume even on a different corpus' }, // refusing protects against silently mixing corpora
   overwrite: { flags: '--overwrite', default: false, help: 'replace the run already in the output folder (else refused)' }, // refusing protects finished runs from a typo or a rerun script
   // ---- execution

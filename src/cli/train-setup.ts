@@ -5,12 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { CorpusInfo } from '../checkpoint/schema.js';
-import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
+import type { Checkpoint, CorpusInfo } from '../checkpoint/schema.js';
+import { describeCodePoint, encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
+import { extendTensors } from '../model/extend-vocab.js';
 import type { CellType, InitScheme, ModelConfig } from '../model/config.js';
 import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
@@ -66,7 +67,7 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
       'cannot resume',
     );
   }
-  const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
+  const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : plan.init ? fineTuneVocab(plan.init, corpus.bytes, o.vocab, plan.o.initFrom) : undefined;
   const { vocab, ids } = attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
   const info = corpusInfo(corpus, ids.length);
   corpus.bytes = new Uint8Array(0); // the ids are all training needs: let a large corpus's bytes be collected
@@ -74,7 +75,9 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
   // ---- model, backend, trainer
   const modelConfig: ModelConfig = ckpt
     ? ckpt.model
-    : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
+    : plan.init
+      ? { ...plan.init.model, vocabSize: vocab.size, dropout: o.dropout }
+      : { cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout };
   if (!ckpt) checkVocabSize(vocab.size);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
   const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, { threads: o.threads, relaxed: relaxedFor(o.simd) }));
@@ -83,6 +86,11 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);
     const m = new CharRNN(kernels, modelConfig);
     m.init(new Rng(o.seed), o.init as InitScheme);
+    if (plan.init) {
+      // fine-tuning: the model's weights; rows of new characters keep the init scheme's draws
+      const oldV = plan.init.model.vocabSize;
+      m.importStateDict(oldV === vocab.size ? plan.init.tensors : extendTensors(plan.init.tensors, m.exportStateDict(), oldV, vocab.size));
+    }
     return m;
   });
   const trainOptions: TrainOptions = {
@@ -113,6 +121,26 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
 
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
   return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, effective: { ...rest, ...targets } };
+}
+
+/**
+ * The vocabulary of a fine-tuning run: the model's, in its id order; with --vocab extend, the corpus's new
+ * characters follow (sorted), so every old character keeps its id. strict refuses a corpus with new characters.
+ */
+function fineTuneVocab(init: Checkpoint, bytes: Uint8Array, mode: string, from: string): Vocab {
+  const base = Vocab.fromChars(init.vocab);
+  const own = attemptSync('cannot use the corpus', () => encodeUtf8(bytes).vocab);
+  const unseen = own.chars.filter((c) => !base.has(c));
+  if (!unseen.length) return base;
+  if (mode !== 'extend') {
+    const list = unseen.slice(0, 10).map((c) => describeCodePoint(c.codePointAt(0)!)).join(', ');
+    throw new CliError(
+      `the corpus has ${unseen.length} character${unseen.length > 1 ? 's' : ''} the model ${displayPath(resolve(from))} never saw: ${list}${unseen.length > 10 ? ', …' : ''}`,
+      'add --vocab extend to give them new rows, or remove them from the corpus',
+      'cannot fine-tune',
+    );
+  }
+  return Vocab.fromChars([...base.chars, ...unseen]);
 }
 
 function runName(stem: string, c: ModelConfig): string {
