@@ -168,6 +168,8 @@ export const SAMPLE = {
   skipUnknown: { flags: '--skip-unknown', default: false, help: 'drop prime characters the model never saw instead of failing' }, // failing is the safe default: a silent drop changes the prime
   length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
   forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },
+  beam: { flags: '--beam <k>', default: 0, help: 'beam search with k beams: the most likely text, deterministic, prime included in the score (0: off; sampling)', parse: int(0, 256) }, // off: beam search finds the likeliest, hence blandest and most repetitive, text
+  ban: { flags: '--ban <string>', default: [] as string[], show: 'none', help: 'never emit this string (repeatable)', parse: (raw: string, prev?: string[]) => [...(prev ?? []), nonEmpty(raw)] },
   seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed; same seed and checkpoint give the same text', parse: int(0, 0xffffffff) }, // random: two runs give two texts
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,

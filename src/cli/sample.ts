@@ -10,7 +10,9 @@ import { loadCheckpoint } from '../checkpoint/io.js';
 import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import type { Kernels } from '../math/kernels.js';
-import { Sampler } from '../sample/sampler.js';
+import { Bans } from '../sample/ban.js';
+import { beamSearch } from '../sample/beam.js';
+import { Sampler, type StepModel } from '../sample/sampler.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
 import { addOptions, COMMON, readOptions, relaxedFor, SAMPLE } from './options.js';
@@ -41,6 +43,11 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   const { values: o, given } = readOptions(cmd, SAMPLE);
   if (given.has('prime') && given.has('primeFile')) throw CliError.usage('--prime and --prime-file both given', 'use one of them');
   const forever = o.forever || o.length === 0;
+  if (o.beam > 0) {
+    if (forever) throw CliError.usage('beam search needs a --length', 'it prints the most likely text once it is complete', 'invalid options');
+    const sampling = (['temp', 'topK', 'topP'] as const).filter((k) => given.has(k));
+    if (sampling.length) throw CliError.usage(`--beam with --${sampling.map((k) => k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())).join(', --')}`, 'beam search draws nothing: drop them', 'invalid options');
+  }
 
   let path = pathArg;
   if (!path) {
@@ -62,13 +69,16 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   ui.debug(`seed ${seed}`);
   const vocab = Vocab.fromChars(ckpt.vocab);
   const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
-  const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }, 64));
+  // a banned string with a character the model never saw can never be emitted: nothing to ban
+  const ban = new Bans(o.ban.filter((b) => [...b].every((c) => vocab.has(c))).map((b) => [...b].map((c) => vocab.idOf(c))));
+  const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed, ban }, 64));
   const primeIds = attemptSync('cannot use the prime', () => sampler.encode(prime, o.skipUnknown));
   const primeText = vocab.decode(primeIds);
   const primeLen = primeIds.length;
   if (!forever && primeLen > o.length) {
     throw CliError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
   }
+  if (o.beam > 0) return beamOut(model, vocab, primeIds, o.beam, o.length - primeLen, ban, ui);
   if (primeLen > 0) sampler.feed(primeIds);
   else {
     // no prime: start as after a line break, the most neutral context a text has (not printed)
@@ -84,6 +94,20 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     last = chunk;
   }
   if (process.stdout.isTTY && !last.endsWith('\n')) await out.write('\n');
+  return EXIT.OK;
+}
+
+/** `--beam K`: the most likely text, printed once it is complete (prime first, as sampling prints it). */
+async function beamOut(model: StepModel, vocab: Vocab, primeIds: number[], K: number, length: number, ban: Bans, ui: Ui): Promise<number> {
+  const nl = vocab.idOf('\n');
+  // no prime: start as after a line break, as sampling does (not printed, not scored)
+  const context = primeIds.length ? primeIds : nl >= 0 ? [nl] : [0];
+  const r = attemptSync('beam search failed', () => beamSearch(model, context, { width: K, length, ban }));
+  ui.debug(`beam ${K}: ${(r.logProb / Math.max(1, r.scored)).toFixed(4)} nats per character over ${r.scored} (prime included)`);
+  const text = vocab.decode(primeIds) + vocab.decode(r.ids);
+  const out = new StdoutStream(process.stdout);
+  if (text && !(await out.write(text))) return EXIT.OK;
+  if (process.stdout.isTTY && !text.endsWith('\n')) await out.write('\n');
   return EXIT.OK;
 }
 

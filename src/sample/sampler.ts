@@ -12,6 +12,7 @@ import { Rng } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
 import { describeCodePoint, type Vocab } from '../data/vocab.js';
 import { CharnnError } from '../errors.js';
+import { allBanned, type Bans } from './ban.js';
 
 /** What the sampler needs from a model (CharRNN satisfies it). */
 export interface StepModel {
@@ -32,6 +33,8 @@ export interface SampleOptions {
   seed?: number;
   /** or an existing generator */
   rng?: Rng;
+  /** strings never to emit (ban.ts) */
+  ban?: Bans;
 }
 
 export class Sampler {
@@ -48,6 +51,11 @@ export class Sampler {
   private readonly chunk: Int32Array; // code points of the chunk being built
   /** true once logits hold a prediction (after priming or a draw) */
   private ready = false;
+  // banned strings: the last ids fed (a ring of bans.memory), and the ids forbidden at this draw
+  private readonly bans: Bans | null;
+  private readonly recent: Int32Array;
+  private fed = 0;
+  private readonly banned: Uint8Array; // (V)
 
   /**
    * @param vocab the model's vocabulary (id -> code point)
@@ -77,6 +85,9 @@ export class Sampler {
     this.probs = new Float64Array(V);
     this.order = new Int32Array(V);
     this.chunk = new Int32Array(chunkSize);
+    this.bans = opts.ban && opts.ban.size ? opts.ban : null;
+    this.recent = new Int32Array(Math.max(1, this.bans?.memory ?? 0));
+    this.banned = new Uint8Array(this.bans ? V : 0);
   }
 
   /** Ids of the characters of `text`, or an error naming the characters the model never saw. With `skipUnknown`
@@ -129,24 +140,35 @@ export class Sampler {
   }
 
   private stepId(id: number): void {
+    if (this.bans) this.recent[this.fed++ % this.recent.length] = id;
     this.ids[0] = id;
     this.model.step(this.logits, this.ids, 1, this.state);
     this.ready = true;
   }
 
-  /** One draw from the current logits (1, V). */
+  /** One draw from the current logits (1, V); ids that would complete a banned string have probability 0. */
   private draw(): number {
     const { V, logits, probs } = this;
-    let best = 0;
-    for (let v = 1; v < V; v++) if (logits[v] > logits[best]) best = v;
+    const banned = this.bans ? this.markBanned() : null;
+    let best = -1;
+    for (let v = 0; v < V; v++) if (!banned?.[v] && (best < 0 || logits[v] > logits[best])) best = v;
+    if (best < 0) throw allBanned();
     if (this.temperature === 0) return best;
     const invT = 1 / this.temperature;
     const max = logits[best];
     let total = 0;
-    for (let v = 0; v < V; v++) total += probs[v] = Math.exp((logits[v] - max) * invT);
+    for (let v = 0; v < V; v++) total += probs[v] = banned?.[v] ? 0 : Math.exp((logits[v] - max) * invT);
     if (!(total > 0) || !Number.isFinite(total)) return best; // NaN/inf logits: fall back to argmax
     if ((this.topK > 0 && this.topK < V) || this.topP < 1) total = this.cut(total);
     return this.rng.categorical(probs, V, total);
+  }
+
+  /** The ids forbidden at this draw (1), from the ids fed so far. */
+  private markBanned(): Uint8Array {
+    const { banned, recent } = this;
+    banned.fill(0);
+    this.bans!.mark(banned, (k) => recent[(this.fed - k) % recent.length], Math.min(this.fed, recent.length));
+    return banned;
   }
 
   /** Zero every probability outside the top-k and the top-p nucleus; returns the remaining total. */
