@@ -1,4 +1,7 @@
 /** The charnn library API. Never imports cli/. */
+export { train } from './run/train-api.js';
+export type { TrainEvent, TrainApiOptions } from './run/train-api.js';
+
 export type { Kernels, Vec, DType } from './math/kernels.js';
 export { createNaiveKernels } from './math/kernels-naive.js';
 export { createJsKernels } from './math/kernels-js.js';
@@ -18,6 +21,8 @@ export type { ScheduleKind, ScheduleOptions } from './train/schedule.js';
 export { createKernels, BACKEND_NAMES } from './math/backend.js';
 export type { BackendName, BackendOptions } from './math/backend.js';
 export { Trainer, TrainingDivergedError, resolveTrainOptions, DEFAULT_TRAIN_OPTIONS } from './train/trainer.js';
+export { evaluateText } from './train/evaluate.js';
+export type { TextLoss } from './train/evaluate.js';
 export type {
   TrainableModel,
   TrainOptions,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SAMPLE, TRAIN, type Table } from '../src/cli/options.js';
+import { EVAL, SAMPLE, TRAIN, type Table } from '../src/cli/options.js';
 
 /** The README's option tables are the defaults table rendered; they must not drift apart. */
 function render(t: Table): string {
@@ -24,5 +24,6 @@ describe('README', () => {
     const threads = (s: string) => s.replace(/(\| `--threads <n>` \| `)\d+(`)/, '$1N$2');
     expect(threads(section(readme, 'train'))).toBe(threads(render(TRAIN)));
     expect(section(readme, 'sample')).toBe(render(SAMPLE));
+    expect(threads(section(readme, 'eval'))).toBe(threads(render(EVAL)));
   });
 });

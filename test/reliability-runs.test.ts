@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
-import { createUniqueDir } from '../src/cli/out-dir.js';
+import { createUniqueDir } from '../src/run/out-dir.js';
 import { smallText, tempDir } from './helpers/cli.js';
 import { expectOneLineFailure, listFiles, recordRow, runCharnn, startCharnn, waitUntil } from './helpers/reliability.js';
 

@@ -1,66 +1,12 @@
 /**
  * How the CLI fails: one line on stderr, `charnn: what failed: why (hint)`, a non-zero exit code, and the stack
  * only with --verbose. Core code throws plain Errors (or CharnnErrors with a hint); the CLI adds "what failed".
+ * CliError, EXIT and attempt live in src/run/errors.ts (training runs from the library throw them too).
  */
 import { CharnnError } from '../errors.js';
+import { CliError, EXIT } from '../run/errors.js';
 
-export const EXIT = {
-  OK: 0,
-  /** the command could not do its job (bad input file, failed save, diverged training) */
-  FAILURE: 1,
-  /** the command line itself is wrong (unknown option, bad value) */
-  USAGE: 2,
-  /** stopped by Ctrl-C / SIGTERM (128 + SIGINT) */
-  INTERRUPTED: 130,
-} as const;
-
-/** A CharnnError carrying the exit code. */
-export class CliError extends CharnnError {
-  override name = 'CliError';
-  exitCode: number = EXIT.FAILURE;
-
-  static usage(why: string, hint?: string, what = 'invalid usage'): CliError {
-    const e = new CliError(why, hint, what);
-    e.exitCode = EXIT.USAGE;
-    return e;
-  }
-}
-
-/**
- * Run `fn`; any error it throws gets `what` as its "what failed" (unless it already has one).
- * Plain Errors (RangeError from the core, fs errors) become CharnnErrors whose why is their message.
- */
-export async function attempt<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw withContext(e, what);
-  }
-}
-
-export function attemptSync<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw withContext(e, what);
-  }
-}
-
-function withContext(e: unknown, what: string): unknown {
-  if (e instanceof CharnnError) return e.withWhat(what);
-  if (e instanceof Error && isUserFacing(e)) {
-    const c = new CharnnError(e.message, undefined, what);
-    c.stack = e.stack;
-    return c;
-  }
-  return e;
-}
-
-/** Errors thrown on purpose with a message for the user (validation) rather than bugs. */
-function isUserFacing(e: Error): boolean {
-  if (e instanceof TypeError || e instanceof ReferenceError || e instanceof SyntaxError) return false;
-  return true;
-}
+export { attempt, attemptSync, CliError, EXIT } from '../run/errors.js';
 
 /** The one line printed for an error (no trailing newline). */
 export function formatError(e: unknown): string {

@@ -2,61 +2,29 @@
  * What the commands read: the corpus (path, '-' for stdin, or a registry name) with its SHA-256, and checkpoints
  * found implicitly (the newest under ./checkpoints/, else the model bundled with the package).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, extname, join, relative, isAbsolute } from 'node:path';
-import type { CorpusInfo } from '../checkpoint/schema.js';
-import { CorpusError } from '../corpus/errors.js';
+import { join } from 'node:path';
 import { packageRoot } from '../corpus/registry.js';
-import { resolveCorpus } from '../corpus/resolve.js';
-import { readCorpus } from '../data/corpus.js';
+import { displayPath, readCorpusInput, type CorpusBytes } from '../run/corpus-input.js';
 import { corpusProgress } from './corpus.js';
-import { CliError } from './errors.js';
 import type { Ui } from './ui.js';
 
-export interface CorpusBytes {
-  bytes: Uint8Array;
-  /** what the user passed, for the checkpoint and messages */
-  source: string;
-  /** short name for the default run name */
-  stem: string;
-  sha256: string;
-}
+export { corpusInfo, displayPath, type CorpusBytes } from '../run/corpus-input.js';
 
-/** Read the corpus named by the command-line argument. */
+/** Read the corpus named by the command-line argument, with download progress on stderr. */
 export async function readCorpusArg(arg: string | undefined, ui: Ui): Promise<CorpusBytes> {
   const progress = corpusProgress();
-  let path: string;
-  let stem: string;
   try {
-    const r = await resolveCorpus(arg, { onStatus: progress.onStatus, onProgress: progress.onProgress });
-    if (r.kind === 'stdin') {
-      if (process.stdin.isTTY) ui.info('reading the corpus from the terminal; end it with Ctrl-D');
-      path = '-';
-      stem = 'stdin';
-    } else {
-      path = r.path;
-      stem = r.origin === 'path' ? basename(r.path, extname(r.path)) : r.entry.name;
-    }
-  } catch (e) {
-    // corpus errors are already "what: why (hint)"
-    if (e instanceof CorpusError) throw new CliError(e.message);
-    throw e;
+    return await readCorpusInput(arg, {
+      onStatus: progress.onStatus,
+      onProgress: progress.onProgress,
+      onStdin: () => {
+        if (process.stdin.isTTY) ui.info('reading the corpus from the terminal; end it with Ctrl-D');
+      },
+    });
   } finally {
     progress.stop();
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readCorpus(path, process.stdin);
-  } catch (e) {
-    throw new CliError((e as Error).message, undefined, 'cannot read the corpus');
-  }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { bytes, source: arg ?? stem, stem: stem.replace(/[^\w.-]+/g, '_') || 'corpus', sha256 };
-}
-
-export function corpusInfo(c: CorpusBytes, chars: number): CorpusInfo {
-  return { source: c.source, bytes: c.bytes.length, chars, sha256: c.sha256 };
 }
 
 /** The checkpoint `sample` uses when none is given: best.json (else latest.json) of the most recently written
@@ -109,9 +77,3 @@ const isDir = (p: string) => {
     return false;
   }
 };
-
-/** A path as the user would type it: relative to the CWD when inside it. */
-export function displayPath(p: string, cwd = process.cwd()): string {
-  const rel = relative(cwd, p);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
-}

@@ -1,213 +1,27 @@
 /**
- * THE defaults table. Every command-line option of every command is one row here: its flag, its default (what
- * `--help` shows and the README documents), its parser (which also validates), and a comment saying why the
- * default is what it is. The commands' options are generated from these rows, and the effective values of a
- * training run are written into its checkpoint.
- *
- * Training defaults target a good result on a 2-core laptop in a few minutes, chosen by measurement (README,
- * "Choosing the defaults").
+ * The defaults table (src/options.ts) as commander options: every command's options are generated from its rows,
+ * and read back with which ones the user gave. The table itself lives outside cli/ so the library shares it.
  */
-import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { BACKEND_NAMES } from '../math/backend.js';
-import { CELL_TYPES, INIT_SCHEMES } from '../model/config.js';
-import { OPTIMIZER_NAMES } from '../train/optimizer.js';
-import { SCHEDULE_KINDS } from '../train/schedule.js';
+import { OptionValueError, type Table, type Values } from '../options.js';
 
-/** One option: `flags` as commander spells them, the default, the help line, and a parser that validates. */
-export interface OptSpec<T = unknown> {
-  flags: string;
-  default: T;
-  help: string;
-  /** how the default reads in --help when the value alone would mislead */
-  show?: string;
-  parse?: (raw: string) => T;
-}
-
-// ---- parsers: each throws InvalidArgumentError with the reason; commander names the option -------------------
-
-const fail = (why: string): never => {
-  throw new InvalidArgumentError(why);
-};
-
-function num(raw: string): number {
-  const s = raw.trim();
-  const v = s === '' ? NaN : Number(s);
-  if (!Number.isFinite(v)) fail('not a number');
-  return v;
-}
-const int = (lo: number, hi = Number.MAX_SAFE_INTEGER) => (raw: string): number => {
-  const v = num(raw);
-  if (!Number.isInteger(v)) fail('must be a whole number');
-  if (v < lo || v > hi) fail(hi === Number.MAX_SAFE_INTEGER ? `must be at least ${lo}` : `must be between ${lo} and ${hi}`);
-  return v;
-};
-/** a number in a range; `loOpen`/`hiOpen` exclude the bound */
-const real = (lo: number, hi: number, loOpen = false, hiOpen = false) => (raw: string): number => {
-  const v = num(raw);
-  const okLo = loOpen ? v > lo : v >= lo;
-  const okHi = hiOpen ? v < hi : v <= hi;
-  if (!okLo || !okHi) {
-    if (hi === Infinity) fail(`must be ${loOpen ? 'greater than' : 'at least'} ${lo}`);
-    fail(`must be in ${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}`);
-  }
-  return v;
-};
-const choice = <T extends string>(list: readonly T[]) => (raw: string): T => {
-  if (!list.includes(raw as T)) fail(`must be one of ${list.join(', ')}`);
-  return raw as T;
-};
-const text = (raw: string): string => raw;
-const nonEmpty = (raw: string): string => (raw.trim() === '' ? fail('must not be empty') : raw);
-
-/** '10m', '90s', '1h30m', '1.5h', '45' (seconds) -> seconds; '0' = no limit. */
-export function parseDuration(raw: string): number {
-  const s = raw.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
-  const unit: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
-  let total = 0;
-  let consumed = 0;
-  for (const m of s.matchAll(re)) {
-    if (m.index !== consumed) break;
-    total += Number(m[1]) * unit[m[2]];
-    consumed += m[0].length;
-  }
-  if (consumed === 0 || consumed !== s.length) fail('must be a duration such as 90s, 10m, 1h30m');
-  return total;
-}
-
-/** The backend used when --backend is not given: the fastest one this build has. */
-export const DEFAULT_BACKEND: string = (['wasm', 'js', 'naive'] as const).find((b) => (BACKEND_NAMES as readonly string[]).includes(b)) ?? 'naive';
-/** Worker threads: every core the machine offers (large products split across them; small ones stay on the
- *  calling thread, so extra threads never slow a step down). */
-export const DEFAULT_THREADS = Math.max(1, availableParallelism());
-
-/** wasm builds: auto = relaxed SIMD (fused multiply-add) where the runtime can run it, else SIMD128. */
-export const SIMD_MODES = ['auto', 'relaxed', 'simd128'] as const;
-export type SimdMode = (typeof SIMD_MODES)[number];
-/** The backend factory's `relaxed` option for a --simd value. */
-export function relaxedFor(mode: SimdMode): boolean | undefined {
-  return mode === 'auto' ? undefined : mode === 'relaxed';
-}
-/** Shared by train, sample and eval: large products split across this many threads (the batch-1 products of a
- *  2x512 model run 1.8x faster on 2 than on 1, bench:kernels); products below ~128k multiply-adds stay on the
- *  calling thread anyway. */
-const THREADS_OPTION = {
-  flags: '--threads <n>', default: DEFAULT_THREADS, show: "the machine's cores", parse: int(1, 64),
-  help: 'worker threads for backends that use them',
-} satisfies OptSpec<number>;
-
-/** One row shared by train, sample and eval. auto: fused multiply-add makes products 1.3-1.5x faster (README, Speed);
- *  simd128 gives results that do not depend on whether the CPU fuses (the two agree to float32 rounding). */
-const SIMD_OPTION = {
-  flags: '--simd <build>', default: 'auto' as SimdMode, parse: choice(SIMD_MODES),
-  help: 'wasm backend build: auto (fused multiply-add where the runtime has it), relaxed (require it), simd128 (never)',
-} satisfies OptSpec<SimdMode>;
-
-// ---- the tables ------------------------------------------------------------------------------------------------
-
-/** Options every command has. */
-export const COMMON = {
-  verbose: { flags: '--verbose', default: false, help: 'more detail on stderr, and stack traces on errors' }, // off: errors are one line
-  quiet: { flags: '-q, --quiet', default: false, help: 'only errors and warnings on stderr' }, // off: progress is what a terminal user wants
-  color: { flags: '--no-color', default: true, help: 'no colour on stderr (NO_COLOR=1 too)' }, // colour only where stderr supports it
-} satisfies Record<string, OptSpec>;
-
-export const TRAIN = {
-  // ---- model
-  cell: { flags: '--cell <type>', default: 'gru', help: `recurrent cell: ${CELL_TYPES.join(', ')}`, parse: choice(CELL_TYPES) }, // GRU: measured (README, "Choosing the defaults"): lowest validation loss in 5 minutes; it learns faster per character than an LSTM and costs 3/4 as much
-  layers: { flags: '--layers <n>', default: 2, help: 'stacked recurrent layers', parse: int(1, 64) }, // 2 layers: clearly better than 1 on characters; 3 costs half as much again per character
-  hidden: { flags: '--hidden <n>', default: 256, help: 'hidden units per layer', parse: int(1, 16384) }, // 256 (with dropout 0.2): measured (README, "Choosing the defaults") best at 5 and 10 minutes on 2 cores with the FMA kernels: 1.559 and 1.504 nats, against 1.578 and 1.603 for 2x128, which overfits by then
-  dropout: { flags: '--dropout <p>', default: 0.2, help: 'dropout between layers, in [0, 1)', parse: real(0, 1, false, true) }, // 0.2: a 2x256 model sees tiny Shakespeare several times in minutes; without dropout it overfits as 2x128 does
-  init: { flags: '--init <scheme>', default: 'pytorch', help: `weight initialisation: ${INIT_SCHEMES.join(', ')}`, parse: choice(INIT_SCHEMES) }, // PyTorch's uniform ±1/sqrt(H) beat char-rnn's ±0.08 in the reference runs
-  // ---- data
-  seq: { flags: '--seq <n>', default: 64, help: 'characters per training window (BPTT length)', parse: int(1) }, // 64 (with batch 32): for 2x256 a little ahead of 50 x 50 at 5 and 10 minutes (1.559 vs 1.562, 1.504 vs 1.514)
-  batch: { flags: '--batch <n>', default: 32, help: 'parallel streams per step', parse: int(1) }, // 32: more steps in the budget than 50 streams, at 5% fewer characters per second
-  valFrac: { flags: '--val-frac <f>', default: 0.1, help: 'fraction of the corpus (its end) held out for validation, in [0, 1)', parse: real(0, 1, false, true) }, // 10%, as the reference
-  // ---- optimisation
-  optimizer: { flags: '--optimizer <name>', default: 'adam', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}`, parse: choice(OPTIMIZER_NAMES) }, // Adam: robust without tuning
-  lr: { flags: '--lr <rate>', default: 2e-3, help: 'learning rate', parse: real(0, Infinity, true) }, // 2e-3: the classic char-rnn Adam rate
-  lrSchedule: { flags: '--lr-schedule <kind>', default: 'constant', help: `learning-rate schedule: ${SCHEDULE_KINDS.join(', ')} (cosine needs --steps)`, parse: choice(SCHEDULE_KINDS) }, // constant: runs are budgeted by time, so there is no horizon to decay towards
-  warmup: { flags: '--warmup <steps>', default: 0, help: 'linear learning-rate warm-up steps', parse: int(0) }, // 0: Adam with clipping starts fine
-  lrEvery: { flags: '--lr-every <steps>', default: 1000, help: 'step schedule: decay every this many steps', parse: int(1) },
-  lrFactor: { flags: '--lr-factor <f>', default: 0.5, help: 'step schedule: decay factor in (0, 1]', parse: real(0, 1, true) },
-  lrMin: { flags: '--lr-min <rate>', default: 0, help: 'cosine schedule: final learning rate', parse: real(0, Infinity) },
-  clip: { flags: '--clip <norm>', default: 5, help: 'clip the global gradient norm to this (0: off)', parse: real(0, Infinity) }, // 5: the char-rnn value; stops rare spikes, never bites otherwise
-  // ---- budget (the first one reached ends the run)
-  steps: { flags: '--steps <n>', default: 0, help: 'stop after this many steps (0: no limit)', parse: int(0) },
-  epochs: { flags: '--epochs <n>', default: 0, help: 'stop after this many passes over the corpus (0: no limit)', parse: int(0) },
-  time: { flags: '--time <duration>', default: 300, show: '5m when no --steps or --epochs', help: 'stop after this much wall-clock time, e.g. 90s, 10m, 1h30m (0: no limit)', parse: parseDuration }, // 5 minutes: a useful model without waiting long
-  // ---- during the run
-  evalEvery: { flags: '--eval-every <steps>', default: 200, help: 'measure the validation loss every this many steps (0: only at the end)', parse: int(0) }, // ~1 s of evaluation per ~10 s of training on Shakespeare
-  saveEvery: { flags: '--save-every <steps>', default: 200, help: 'write latest.json every this many steps (0: only at the end)', parse: int(0) }, // at most ~10 s of work lost to a crash
-  sampleEvery: { flags: '--sample-every <steps>', default: 0, help: 'print a short preview sample on stderr every this many steps (0: never)', parse: int(0) }, // off: keeps the log compact
-  sampleLength: { flags: '--sample-length <n>', default: 200, help: 'characters per preview sample', parse: int(1) },
-  historyEvery: { flags: '--history-every <steps>', default: 50, help: 'loss curve resolution: one point per this many steps', parse: int(1) }, // 50: a few dozen points for a minutes-long run
-  // ---- output and resuming
-  out: { flags: '--out <dir>', default: '', show: './checkpoints/<run name>/', help: 'folder for latest.json and best.json', parse: nonEmpty },
-  name: { flags: '--name <run>', default: '', show: '<corpus>-<cell><layers>x<hidden>-<time>', help: 'run name (the default folder under ./checkpoints/)', parse: nonEmpty },
-  resume: { flags: '--resume <checkpoint>', default: '', help: 'continue training from this checkpoint, exactly where it stopped', parse: nonEmpty },
-  initFrom: { flags: '--init-from <checkpoint>', default: '', help: "fine-tune: start from this model's weights on a new corpus, with a fresh optimizer and run folder (unlike --resume)", parse: nonEmpty },
-  vocab: { flags: '--vocab <mode>', default: 'strict', help: 'with --init-from, characters the model never saw: strict (refuse, naming them) or extend (add them)', parse: choice(['strict', 'extend'] as const) }, // strict: a silently different character mapping is how fine-tuning gives garbage
-  force: { flags: '--force', default: false, help: 'resume even on a different corpus' }, // refusing protects against silently mixing corpora
-  overwrite: { flags: '--overwrite', default: false, help: 'replace the run already in the output folder (else refused)' }, // refusing protects finished runs from a typo or a rerun script
-  // ---- execution
-  seed: { flags: '--seed <n>', default: 1, help: 'random seed (weights, dropout, previews); same seed, same run', parse: int(0, 0xffffffff) }, // fixed: runs are reproducible unless asked otherwise
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) }, // the fastest available
-  threads: THREADS_OPTION,
-  simd: SIMD_OPTION,
-} satisfies Record<string, OptSpec>;
-
-export const SAMPLE = {
-  temp: { flags: '--temp <t>', default: 0.8, help: 'temperature: lower is safer, higher is wilder; 0 always takes the most likely character', parse: real(0, Infinity) }, // 0.8: fluent with some variety
-  topK: { flags: '--top-k <k>', default: 0, help: 'draw only among the k most likely characters (0: off)', parse: int(0) },
-  topP: { flags: '--top-p <p>', default: 1, help: 'draw only among the most likely characters totalling p, in (0, 1] (1: off)', parse: real(0, 1, true) },
-  prime: { flags: '--prime <text>', default: '', help: 'text to start from (printed first)', parse: text },
-  primeFile: { flags: '--prime-file <path>', default: '', help: 'read the prime text from a file', parse: nonEmpty },
-  skipUnknown: { flags: '--skip-unknown', default: false, help: 'drop prime characters the model never saw instead of failing' }, // failing is the safe default: a silent drop changes the prime
-  length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
-  forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },
-  beam: { flags: '--beam <k>', default: 0, help: 'beam search with k beams: the most likely text, deterministic, prime included in the score (0: off; sampling)', parse: int(0, 256) }, // off: beam search finds the likeliest, hence blandest and most repetitive, text
-  ban: { flags: '--ban <string>', default: [] as string[], show: 'none', help: 'never emit this string (repeatable)', parse: (raw: string, prev?: string[]) => [...(prev ?? []), nonEmpty(raw)] },
-  seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed; same seed and checkpoint give the same text', parse: int(0, 0xffffffff) }, // random: two runs give two texts
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
-  threads: THREADS_OPTION,
-  simd: SIMD_OPTION,
-} satisfies Record<string, OptSpec>;
-
-export const EVAL = {
-  batch: { flags: '--batch <n>', default: 0, show: "the checkpoint's", help: 'parallel streams', parse: int(1) }, // as in training, so the loss equals the validation loss it reported
-  seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window', parse: int(1) },
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
-  threads: THREADS_OPTION,
-  simd: SIMD_OPTION,
-} satisfies Record<string, OptSpec>;
-
-/** `charnn score`: what is scored and how it is printed. */
-export const SCORE = {
-  by: { flags: '--by <unit>', default: '', show: 'line for line-mode models, else text', help: 'score each line (line) or the whole text (text)', parse: choice(['line', 'text'] as const) }, // a line-mode model is a model of lines; any other of a stream
-  perChar: { flags: '--per-char', default: false, help: "add each character's surprisal (nats)" }, // off: one short record per line
-  sort: { flags: '--sort', default: false, help: 'print the records from most to least likely (lowest nats per character first)' }, // off: input order, streamed as scored
-  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
-  threads: THREADS_OPTION,
-  simd: SIMD_OPTION,
-} satisfies Record<string, OptSpec>;
-
-export const INFO = {
-  width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the loss curve', parse: int(20, 400) },
-} satisfies Record<string, OptSpec>;
-
-export type Table = Record<string, OptSpec>;
-/** The parsed values of a table: each key typed as its default. */
-export type Values<T extends Table> = { [K in keyof T]: T[K]['default'] };
+export * from '../options.js';
 
 /** Add a table's options to a command. The table key must be commander's attribute name for the flag. */
 export function addOptions(cmd: Command, table: Table): Command {
   for (const [key, spec] of Object.entries(table)) {
     const o = new Option(spec.flags, spec.help);
     if (o.attributeName() !== key) throw new Error(`options table: key ${key} does not match flag ${spec.flags}`);
-    if (spec.parse) o.argParser(spec.parse as (v: string, prev: unknown) => unknown);
+    const parse = spec.parse;
+    if (parse) {
+      o.argParser((v: string, previous: unknown) => {
+        try {
+          return parse(v, previous);
+        } catch (e) {
+          throw e instanceof OptionValueError ? new InvalidArgumentError(e.message) : e; // commander names the option
+        }
+      });
+    }
     // empty and false defaults are not worth a "(default: ...)" in --help; readOptions fills them in
     if (spec.show !== undefined) o.default(spec.default, spec.show);
     else if (!(o.negate || spec.default === '' || spec.default === false)) o.default(spec.default);

@@ -8,6 +8,10 @@
  */
 import { Chalk, supportsColor, supportsColorStderr, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
+import { duration, human } from '../run/format.js';
+import type { Progress, ProgressFields } from '../run/io.js';
+
+export type { Progress, ProgressFields } from '../run/io.js';
 
 export interface UiOptions {
   /** false: --no-color */
@@ -18,27 +22,6 @@ export interface UiOptions {
   env?: NodeJS.ProcessEnv;
   /** which stream's abilities decide the colour (default stderr, where messages go) */
   colorFor?: 'stdout' | 'stderr';
-}
-
-export interface ProgressFields {
-  step: number;
-  /** 0..1 of the run's budget, or undefined when there is none to measure */
-  fraction?: number;
-  /** seconds left, when known */
-  etaSec?: number;
-  loss: number;
-  /** latest validation loss */
-  val?: number | null;
-  /** training characters per second */
-  cps: number;
-  epoch: number;
-}
-
-export interface Progress {
-  update(f: ProgressFields): void;
-  /** a message line that does not tear the bar */
-  log(line: string): void;
-  stop(): void;
 }
 
 export class Ui {
@@ -106,23 +89,7 @@ export class Ui {
   }
 }
 
-/** 12345 -> '12.3k' */
-export function human(n: number): string {
-  if (!Number.isFinite(n)) return '?';
-  if (n >= 1e6) return (n / 1e6).toFixed(1) + 'M';
-  if (n >= 1e4) return (n / 1e3).toFixed(1) + 'k';
-  return Math.round(n).toString();
-}
-
-/** seconds -> '1h02m', '3m05s', '42s' */
-export function duration(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '?';
-  const s = Math.round(sec);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  if (h) return `${h}h${String(m).padStart(2, '0')}m`;
-  if (m) return `${m}m${String(r).padStart(2, '0')}s`;
-  return `${r}s`;
-}
+export { duration, human } from '../run/format.js';
 
 const fmtLoss = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4));
 
@@ -142,9 +109,9 @@ function quietProgress(): Progress {
 function lineProgress(err: NodeJS.WriteStream, intervalSec: number): Progress {
   let last = 0;
   return {
-    update(f) {
+    update(f, final) {
       const now = Date.now();
-      if (now - last < intervalSec * 1000) return;
+      if (!final && now - last < intervalSec * 1000) return;
       last = now;
       err.write(describe(f) + '\n');
     },

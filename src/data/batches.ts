@@ -85,11 +85,14 @@ function tooSmallMessage(len: number, B: number, T: number, what: string): strin
   const fits: string[] = [];
   if (maxB >= 1) fits.push(`--batch ${maxB} with --seq ${T}`);
   if (maxT >= 1) fits.push(`--seq ${maxT} with --batch ${B}`);
+  // none fits with either kept: batch x seq must come down to the predictions there are (`usable`)
   const hint = fits.length
     ? `reduce --batch or --seq: at most ${fits.join(', or ')}`
-    : `the ${what} split needs at least 2 characters; use a larger corpus`;
+    : usable >= 1
+      ? `reduce --batch and --seq: batch x seq must be at most ${usable}, e.g. --batch 1 --seq ${usable}`
+      : `the ${what} split needs at least 2 characters; use a larger corpus`;
   return (
-    `the ${what} split is too small for batch ${B} and sequence length ${T}: it has ${len} characters, ` +
+    `the ${what} split is too small for batch ${B} and sequence length ${T}: it has ${len} character${len === 1 ? '' : 's'}, ` +
     `one window needs ${B * T + 1} (${hint})`
   );
 }

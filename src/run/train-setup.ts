@@ -1,10 +1,10 @@
 /**
- * Phase 2 of `charnn train`: set up what the plan needs: the corpus (checked against a resumed checkpoint's),
+ * Phase 2 of a training run: set up what the plan needs: the corpus (checked against a resumed checkpoint's),
  * its ids, the model and the compute backend (checked to fit the machine first), the trainer (with the resumed
  * state), and the output folder, created only now that every input is valid.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Checkpoint, CorpusInfo } from '../checkpoint/schema.js';
 import { describeCodePoint, encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
@@ -17,14 +17,14 @@ import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
 import { Trainer, type TrainOptions } from '../train/trainer.js';
 import { attempt, attemptSync, CliError } from './errors.js';
-import { corpusInfo, displayPath, readCorpusArg } from './inputs.js';
+import { corpusInfo, displayPath, type CorpusBytes } from './corpus-input.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
-import { relaxedFor } from './options.js';
+import { relaxedFor } from '../options.js';
 import { checkFolder, RunFolder, type FolderChoice } from './run-folder.js';
 import { RunLock } from './run-lock.js';
-import { modelFromCheckpoint, trainerStateOf } from './run-state.js';
+import { modelFromCheckpoint, trainerStateOf } from '../checkpoint/run-state.js';
 import type { Plan } from './train-plan.js';
-import type { Ui } from './ui.js';
+import type { RunIo } from './io.js';
 
 /** Resources the command must release however it ends. */
 export interface Held {
@@ -43,11 +43,13 @@ export interface Run {
   model: CharRNN;
   trainer: Trainer;
   folder: RunFolder;
+  /** resumed on another corpus (--force): the saved validation losses are of another text */
+  otherCorpus: boolean;
   /** the effective configuration stored in the checkpoint: every option after defaults and resume, plus the stop targets */
   effective: Record<string, unknown>;
 }
 
-export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui, held: Held): Promise<Run> {
+export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes>, ui: RunIo, held: Held): Promise<Run> {
   const { o, ckpt, targets } = plan;
   // the folder, when the command line decides it: refused now, before any slow work, if it holds another run or
   // another writer (and again under the lock, when it is taken)
@@ -59,7 +61,7 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
   }
 
   // ---- corpus
-  const corpus = await readCorpusArg(corpusArg, ui);
+  const corpus = await readCorpus();
   if (ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256 && !o.force) {
     throw new CliError(
       `the corpus differs from the one the checkpoint was trained on (${ckpt.corpus.source}, ${ckpt.corpus.bytes} bytes, sha256 ${ckpt.corpus.sha256.slice(0, 12)}…; this one has ${corpus.bytes.length} bytes, sha256 ${corpus.sha256.slice(0, 12)}…)`,
@@ -67,6 +69,9 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
       'cannot resume',
     );
   }
+  // --force on another corpus: the saved data position, carried state and best validation loss belong to the
+  // other text, so the data restarts at its beginning and best-validation tracking starts afresh
+  const otherCorpus = Boolean(ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256);
   const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : plan.init ? fineTuneVocab(plan.init, corpus.bytes, o.vocab, plan.o.initFrom) : undefined;
   const { vocab, ids } = attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
   const info = corpusInfo(corpus, ids.length);
@@ -109,8 +114,32 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
     seed: o.seed,
     historyEvery: o.historyEvery,
   };
-  const trainer = attemptSync('cannot set up training', () => new Trainer(model, ids, trainOptions));
-  if (ckpt) attemptSync('cannot resume', () => trainer.importState(trainerStateOf(model, ckpt)));
+  const trainer = attemptSync('cannot set up training', () => {
+    try {
+      return new Trainer(model, ids, trainOptions);
+    } catch (e) {
+      // a resumed run cannot take the usual hint (change --batch or --seq): its layout is fixed
+      const m = /^(the \w+ split is too small for batch \d+ and sequence length \d+: [^(]*)\(/.exec((e as Error).message);
+      if (ckpt && m) throw new CliError(m[1].trim(), 'a resumed run keeps its --batch and --seq: use a larger corpus, or start a new run');
+      throw e;
+    }
+  });
+  if (ckpt) {
+    const state = trainerStateOf(model, ckpt);
+    if (otherCorpus) {
+      state.window = 0;
+      state.carry = new Float32Array(state.carry.length);
+      state.bestValLoss = null;
+      state.bestValStep = null;
+    }
+    attemptSync('cannot resume', () => trainer.importState(state));
+    if (otherCorpus) {
+      ui.warn(
+        `--force: training on ${info.source} instead of the checkpoint's ${ckpt.corpus!.source}: the data restarts at its beginning, from the zero state, ` +
+          'and best.json will be the best validation loss on this corpus (the old best was measured on another text)',
+      );
+    }
+  }
 
   // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
   const folder = RunFolder.open({ ...choice, base: runName(corpus.stem, modelConfig) }, (m) => ui.warn(m));
@@ -119,8 +148,11 @@ export async function setUpRun(plan: Plan, corpusArg: string | undefined, ui: Ui
     ui.warn(`resuming from ${displayPath(resolve(o.resume))}: ${displayPath(folder.latestPath)} will be replaced by this run's progress`);
   }
 
+  // the effective configuration: the budgets that apply (not the --time default a step budget switched off), the
+  // folder and name really used
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
-  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, effective: { ...rest, ...targets } };
+  const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...targets };
+  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
 }
 
 /**

@@ -12,7 +12,7 @@ import { existsSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint, removeDeadTemps, writeFileAtomic } from '../checkpoint/io.js';
 import { CliError } from './errors.js';
-import { displayPath } from './inputs.js';
+import { displayPath } from './corpus-input.js';
 import { createUniqueDir, folderError, prepareOutDir } from './out-dir.js';
 import { RunLock } from './run-lock.js';
 

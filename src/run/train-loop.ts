@@ -1,32 +1,30 @@
 /**
- * Phase 3 of `charnn train`: the loop. Step until a target is reached or a signal arrives; validate every
+ * Phase 3 of a training run: the loop. Step until a target is reached or a signal arrives; validate every
  * --eval-every steps, save latest.json every --save-every steps and best.json whenever validation improves, print
  * previews; then a final validation and save, so best.json and the summary reflect the last weights.
- *
- * Ctrl-C / SIGTERM: the current step finishes, the checkpoint is saved, exit 130; a second Ctrl-C ends the
- * process at once (see "signals" below; the atomic save never leaves a partial file).
+ * A stop request (the CLI's Ctrl-C, the library's AbortSignal) ends the loop after the current step, with a save.
  */
 import { checkpointToText } from '../checkpoint/codec.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import type { Vocab } from '../data/vocab.js';
 import { Sampler } from '../sample/sampler.js';
-import { CliError, EXIT } from './errors.js';
-import { displayPath } from './inputs.js';
-import { checkpointOfRun } from './run-state.js';
+import { CliError } from './errors.js';
+import { displayPath } from './corpus-input.js';
+import { checkpointOfRun } from '../checkpoint/run-state.js';
 import { fraction, reached } from './train-plan.js';
 import type { Run } from './train-setup.js';
-import type { Ui } from './ui.js';
+import type { ProgressFields, RunIo, StopRequest } from './io.js';
 
 export interface Outcome {
-  /** the signal that ended the run, or null when it reached its budget */
-  stopSignal: NodeJS.Signals | null;
+  /** why the run stopped early (the caller's StopRequest: a signal, an abort), or null when it reached its budget */
+  stopped: string | null;
   /** the last training loss */
   loss: number;
   /** seconds this run trained (this process only) */
   runSec: number;
 }
 
-export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
+export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<Outcome> {
   const { plan, model, vocab, trainer, folder } = run;
   const { o, ckpt, targets, start } = plan;
   let chars = ckpt?.progress.chars ?? 0;
@@ -36,37 +34,29 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
     folder.save(checkpointToText(checkpointOfRun(model, vocab, trainer, { chars, elapsedMs: elapsed() }, run.corpus, run.effective)), alsoBest);
   };
 
-  // ---- signals
-  // The first signal asks the loop to stop after the current step. Our listener stays one event-loop turn, so a
-  // second signal that arrived during the same (synchronous) step is seen and quits at once; after that the
-  // listener is removed, so a later second Ctrl-C gets the default action and ends the process immediately
-  // (atomic saves leave no partial file either way).
-  let stopSignal: NodeJS.Signals | null = null;
-  const removeSignals = () => {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  };
-  function onSignal(sig: NodeJS.Signals): void {
-    if (stopSignal) {
-      folder.close();
-      process.exit(EXIT.INTERRUPTED);
-    }
-    stopSignal = sig;
-    ui.warn(`${sig === 'SIGINT' ? 'Ctrl-C' : sig}: finishing this step and saving (press Ctrl-C again to quit at once)`);
-    setImmediate(removeSignals);
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
   const B = o.batch, T = o.seq;
   const progress = ui.progress();
   let lastVal: number | null = null;
-  for (const p of ckpt?.progress.lossHistory ?? []) if (p.val !== undefined) lastVal = p.val;
+  if (!run.otherCorpus) for (const p of ckpt?.progress.lossHistory ?? []) if (p.val !== undefined) lastVal = p.val;
   let lastEvalStep = -1;
   let lastSaveStep = start.step;
   let bestUnsaved = false;
   let loss = NaN;
   let yieldAt = Date.now();
+  const fields = (): ProgressFields => {
+    const step = trainer.steps;
+    const f = fraction(targets, step, trainer.epoch + trainer.window / trainer.windowsPerEpoch, elapsed(), start);
+    const runSec = (Date.now() - runStart) / 1000;
+    return {
+      step,
+      epoch: trainer.epoch,
+      loss,
+      val: lastVal,
+      cps: ((step - start.step) * B * T) / Math.max(runSec, 1e-3),
+      fraction: f,
+      etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
+    };
+  };
   const evaluate = () => {
     const r = trainer.evaluate();
     lastEvalStep = trainer.steps;
@@ -79,7 +69,7 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
 
   try {
     for (;;) {
-      if (stopSignal || reached(targets, trainer.steps, trainer.epoch, elapsed())) break;
+      if (stop.reason || reached(targets, trainer.steps, trainer.epoch, elapsed())) break;
       const r = trainer.step();
       if (!r.ok) {
         progress.stop();
@@ -99,19 +89,8 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
         bestUnsaved = false;
         lastSaveStep = step;
       }
-      if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, ui));
-      const el = elapsed();
-      const f = fraction(targets, step, trainer.epoch + trainer.window / trainer.windowsPerEpoch, el, start);
-      const runSec = (Date.now() - runStart) / 1000;
-      progress.update({
-        step,
-        epoch: trainer.epoch,
-        loss,
-        val: lastVal,
-        cps: ((step - start.step) * B * T) / Math.max(runSec, 1e-3),
-        fraction: f,
-        etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
-      });
+      if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, step, ui));
+      progress.update(fields());
       // let signals and stream events in (the step itself is synchronous)
       if (Date.now() - yieldAt > 50) {
         await new Promise((r) => setImmediate(r));
@@ -119,24 +98,26 @@ export async function runLoop(run: Run, ui: Ui): Promise<Outcome> {
       }
     }
     // a final measurement, so best.json and the summary reflect the last weights
-    if (!stopSignal && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) evaluate();
+    if (!stop.reason && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) {
+      evaluate();
+      progress.update(fields(), true); // the last progress line shows that validation loss
+    }
     if (!folder.saved || trainer.steps > lastSaveStep || bestUnsaved) {
       save(bestUnsaved);
       bestUnsaved = false;
     }
   } finally {
     progress.stop();
-    removeSignals();
     folder.close();
   }
-  return { stopSignal, loss, runSec: (Date.now() - runStart) / 1000 };
+  return { stopped: stop.reason, loss, runSec: (Date.now() - runStart) / 1000 };
 }
 
 /** A short sample for the log, from its own RNG and state so training is not disturbed. */
-function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, ui: Ui): string {
+function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: RunIo): string {
   const s = new Sampler(model, vocab, { temperature: 0.8, seed }, 64);
   const nl = vocab.idOf('\n');
   if (nl >= 0) s.feed([nl]);
   const text = [...s.generate(length)].join('');
-  return ui.c.dim('--- sample ---\n') + text + ui.c.dim('\n--------------');
+  return ui.c.dim(`--- sample at step ${step} ---\n`) + text + ui.c.dim('\n--------------');
 }

@@ -1,20 +1,22 @@
 /**
- * Phase 1 of `charnn train`: the plan of a run, from the command line and the checkpoint it resumes (if any):
+ * Phase 1 of a training run (`charnn train`, the library's train()): the plan of a run, from the command line and the checkpoint it resumes (if any):
  * the effective options (a resumed run keeps its model and data layout, and takes every option not given again
  * from its checkpoint), where it starts, and the stop targets.
  *
- * Budgets: --steps, --epochs and --time count from where this run starts; the first reached ends the run. With
- * none given, a fresh run trains for 5 minutes, and a resumed run continues towards the targets it was started
- * with (so Ctrl-C then --resume finishes the original plan).
+ * Budgets: --steps, --epochs and --time count from where this run starts; the first reached ends the run. 0 means
+ * "no limit of that kind", and `--steps 0` / `--epochs 0` are the same as not giving them: a fresh run without a
+ * step or epoch budget trains for --time, 5 minutes by default; only an explicit `--time 0` trains until Ctrl-C.
+ * A resumed run given no budget continues towards the targets it was started with (so Ctrl-C then --resume
+ * finishes the original plan); given one, the budgets it was not given are off.
  */
 import { resolve } from 'node:path';
 import { loadCheckpoint } from '../checkpoint/io.js';
 import { isSamplingOnly } from '../checkpoint/sampling-only.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { CliError } from './errors.js';
-import { displayPath } from './inputs.js';
-import { TRAIN, type Values } from './options.js';
-import { duration } from './ui.js';
+import { displayPath } from './corpus-input.js';
+import { TRAIN, type Values } from '../options.js';
+import { duration } from './format.js';
 
 export type TrainValues = Values<typeof TRAIN>;
 
@@ -42,6 +44,14 @@ export interface Start {
   ms: number;
 }
 
+/** This run's own budgets (0 = none), as the checkpoint's config records them. */
+export interface Budget {
+  steps: number;
+  epochs: number;
+  /** seconds */
+  time: number;
+}
+
 export interface Plan {
   /** the effective options: defaults, then the resumed checkpoint's, then the command line's */
   o: TrainValues;
@@ -52,6 +62,7 @@ export interface Plan {
   init: Checkpoint | null;
   start: Start;
   targets: Targets;
+  budget: Budget;
 }
 
 export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Plan {
@@ -70,6 +81,7 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
   }
   const start: Start = { step: ckpt?.progress.step ?? 0, epoch: ckpt?.progress.epoch ?? 0, ms: ckpt?.progress.elapsedMs ?? 0 };
   const targets = budgetTargets(o, given, ckpt, start);
+  const budget: Budget = { steps: targets.untilStep && targets.untilStep - start.step, epochs: targets.untilEpoch && targets.untilEpoch - start.epoch, time: targets.untilMs && (targets.untilMs - start.ms) / 1000 };
   if (o.lrSchedule === 'cosine' && !targets.untilStep) {
     throw CliError.usage('the cosine schedule needs a step budget', 'add --steps N', 'invalid options');
   }
@@ -80,7 +92,7 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
       'nothing to train',
     );
   }
-  return { o, given, ckpt, init, start, targets };
+  return { o, given, ckpt, init, start, targets, budget };
 }
 
 /** The options of a resumed run: the checkpoint decides the model and the data layout. */
@@ -140,16 +152,19 @@ function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Ch
 
 /** Stop targets for this run (see the file comment). */
 function budgetTargets(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Checkpoint | null, s: Start): Targets {
-  const anyGiven = given.has('steps') || given.has('epochs') || given.has('time');
+  // `--steps 0` and `--epochs 0` are no budget; an explicit --time is one, even 0 (train until Ctrl-C)
+  const steps = given.has('steps') ? o.steps : 0;
+  const epochs = given.has('epochs') ? o.epochs : 0;
+  const anyGiven = steps > 0 || epochs > 0 || given.has('time');
   if (ckpt && !anyGiven) {
     const c = ckpt.config;
     const num = (v: unknown) => (typeof v === 'number' && v >= 0 ? v : 0);
     return { untilStep: num(c.untilStep), untilEpoch: num(c.untilEpoch), untilMs: num(c.untilMs) };
   }
-  const time = anyGiven ? (given.has('time') ? o.time : 0) : o.time;
+  const time = given.has('time') ? o.time : anyGiven ? 0 : TRAIN.time.default;
   return {
-    untilStep: o.steps ? s.step + o.steps : 0,
-    untilEpoch: o.epochs ? s.epoch + o.epochs : 0,
+    untilStep: steps ? s.step + steps : 0,
+    untilEpoch: epochs ? s.epoch + epochs : 0,
     untilMs: time ? s.ms + Math.round(time * 1000) : 0,
   };
 }
@@ -169,10 +184,11 @@ export function fraction(t: Targets, step: number, epoch: number, ms: number, s:
 
 export function describeTargets(t: Targets, s: Start): string {
   const parts: string[] = [];
-  if (t.untilStep) parts.push(`${t.untilStep - s.step} steps`);
-  if (t.untilEpoch) parts.push(`${t.untilEpoch - s.epoch} epochs`);
+  if (t.untilStep) parts.push(plural(t.untilStep - s.step, 'step'));
+  if (t.untilEpoch) parts.push(plural(t.untilEpoch - s.epoch, 'epoch'));
   if (t.untilMs) parts.push(duration((t.untilMs - s.ms) / 1000));
   return parts.length ? parts.join(' or ') : 'none (until Ctrl-C)';
 }
 
+const plural = (n: number, what: string) => `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 const kebab = (k: string) => k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());

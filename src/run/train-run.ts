@@ -1,0 +1,72 @@
+/**
+ * A training run, start to end, as its phases: plan (train-plan.ts: options, resumed checkpoint, budget), set up
+ * (train-setup.ts: corpus, model, backend, trainer, output folder), the loop (train-loop.ts), and the report.
+ * `charnn train` (src/cli/train.ts) and the library's train() (train-api.ts) are thin callers of runTraining:
+ * they differ only in where messages go and what asks the loop to stop.
+ */
+import { resolve } from 'node:path';
+import type { Kernels } from '../math/kernels.js';
+import type { CorpusBytes } from './corpus-input.js';
+import { displayPath } from './corpus-input.js';
+import { duration, human } from './format.js';
+import type { RunIo, StopRequest } from './io.js';
+import { runLoop, type Outcome } from './train-loop.js';
+import { describeTargets, planRun, type TrainValues } from './train-plan.js';
+import { setUpRun, type Held, type Run } from './train-setup.js';
+
+export type { Held } from './train-setup.js';
+
+export interface Finished extends Outcome {
+  /** absolute path of the run's latest.json */
+  latestPath: string;
+  /** absolute path of its best.json, or null when the run has none (no validation split) */
+  bestPath: string | null;
+}
+
+/** Run one training to its end. `held` collects what the caller must release however it ends (kernels, the
+ *  folder's lock). */
+export async function runTraining(
+  values: TrainValues,
+  given: Set<keyof TrainValues>,
+  readCorpus: () => Promise<CorpusBytes>,
+  io: RunIo,
+  stop: StopRequest,
+  held: Held,
+): Promise<Finished> {
+  const plan = planRun(values, given);
+  const run = await setUpRun(plan, readCorpus, io, held);
+  announce(run, io);
+  const outcome = await runLoop(run, io, stop);
+  report(run, outcome, io);
+  return { ...outcome, latestPath: run.folder.latestPath, bestPath: run.trainer.bestValLoss !== null ? run.folder.bestPath : null };
+}
+
+/** The first line: what is trained on what, how, for how long, and where it is saved. */
+function announce(run: Run, io: RunIo): void {
+  const { plan, modelConfig: c, model, vocab, ids, trainer, kernels, folder } = run;
+  const { o, ckpt, start } = plan;
+  io.info(
+    `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${start.step}` : plan.init ? `fine-tuning ${displayPath(resolve(o.initFrom))}` : 'training'}: ${c.cell} ${c.layers}x${c.hidden}, ` +
+      `${model.numParams.toLocaleString('en-US')} parameters, vocabulary ${vocab.size}${plan.init && vocab.size > plan.init.model.vocabSize ? ` (${vocab.size - plan.init.model.vocabSize} new)` : ''}, ${ids.length.toLocaleString('en-US')} characters ` +
+      `(${trainer.valBatches ? `${Math.round((1 - o.valFrac) * 100)}% training` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}, ` +
+      `${describeBackend(kernels)}; budget ${describeTargets(plan.targets, start)}; saving to ${displayPath(folder.dir)}`,
+  );
+}
+
+/** The last line: where the run ended, its best validation loss, its speed, and where the checkpoints are. */
+function report(run: Run, { stopped, loss, runSec }: Outcome, io: RunIo): void {
+  const { trainer, folder, plan } = run;
+  const best = trainer.bestValLoss;
+  io.info(
+    `${stopped ? 'interrupted' : 'done'}: step ${trainer.steps} (epoch ${trainer.epoch}), ` +
+      (best !== null ? `best val ${best.toFixed(4)} nats (${(best / Math.LN2).toFixed(3)} bpc) at step ${trainer.bestValStep}, ` : `train loss ${loss.toFixed(4)}, `) +
+      `${duration(runSec)}, ${human(((trainer.steps - plan.start.step) * plan.o.batch * plan.o.seq) / Math.max(runSec, 1e-3))} chars/s; ` +
+      `checkpoints in ${displayPath(folder.dir)}/ (latest.json${best !== null ? ', best.json' : ''})`,
+  );
+}
+
+/** 'wasm backend (relaxed-simd, 2 threads)', 'js backend'. */
+function describeBackend(k: Kernels): string {
+  const parts = ['simd' in k ? String(k.simd) : '', k.threads > 1 ? `${k.threads} threads` : ''].filter(Boolean);
+  return `${k.name} backend${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
