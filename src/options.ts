@@ -142,6 +142,9 @@ export const TRAIN = {
   lrFactor: { flags: '--lr-factor <f>', default: 0.5, help: 'step schedule: decay factor in (0, 1]', parse: real(0, 1, true) },
   lrMin: { flags: '--lr-min <rate>', default: 0, help: 'cosine schedule: final learning rate', parse: real(0, Infinity) },
   clip: { flags: '--clip <norm>', default: 5, help: 'clip the global gradient norm to this (0: off)', parse: real(0, Infinity) }, // 5: the char-rnn value; stops rare spikes, never bites otherwise
+  onDiverge: { flags: '--on-diverge <action>', default: 'rollback', help: 'when the loss explodes or turns NaN: rollback (to the last saved state, with the learning rate cut) or stop', parse: choice(['rollback', 'stop'] as const) }, // rollback: a long run should not die of one spike (char-rnn #169)
+  divergeFactor: { flags: '--diverge-factor <f>', default: 0.5, help: 'rollback: multiply the learning rate by this, in (0, 1)', parse: real(0, 1, true, true) }, // halving: the usual remedy, repeated if needed
+  divergeRetries: { flags: '--diverge-retries <n>', default: 3, help: 'rollback: at most this many rollbacks per run, then stop', parse: int(0) }, // 3: lr / 8 at most; a run that still diverges needs a person
   // ---- budget (the first one reached ends the run)
   steps: { flags: '--steps <n>', default: 0, help: 'stop after this many steps (0: no step limit, as if not given)', parse: int(0) },
   epochs: { flags: '--epochs <n>', default: 0, help: 'stop after this many passes over the corpus (0: no epoch limit, as if not given)', parse: int(0) },

@@ -67,10 +67,34 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
     );
   };
 
+  // divergence recovery: the last saved state (or this run's start) in memory, to roll back to
+  let good = snapshot(model, trainer, chars);
+  const divergences = ((ckpt?.config.divergences as Divergence[] | undefined) ?? []).slice(); // a resumed run's too
+  let rollbacks = 0;
+
   try {
     for (;;) {
       if (stop.reason || reached(targets, trainer.steps, trainer.epoch, elapsed())) break;
       const r = trainer.step();
+      if (!r.ok && o.onDiverge === 'rollback' && rollbacks < o.divergeRetries) {
+        rollbacks++;
+        const from = trainer.lr;
+        model.params.set(good.params);
+        trainer.importState(good.state);
+        chars = good.chars;
+        trainer.scaleLearningRate(o.divergeFactor);
+        const d: Divergence = { step: r.step + 1, why: r.error!.message.replace(/^training stopped at step \d+: /, '').replace(/ \(.*\)$/, ''), rolledBackTo: good.state.step, lrFrom: from, lrTo: trainer.lr };
+        divergences.push(d);
+        run.effective.divergences = divergences;
+        run.effective.lr = (run.effective.lr as number) * o.divergeFactor; // a resume continues at the cut rate
+        run.effective.lrMin = (run.effective.lrMin as number) * o.divergeFactor;
+        progress.log(
+          `diverged at step ${d.step}: ${d.why}; rolled back to step ${d.rolledBackTo}, learning rate ${fmtLr(d.lrFrom)} -> ${fmtLr(d.lrTo)} ` +
+            `(rollback ${rollbacks} of ${o.divergeRetries}; --on-diverge stop to stop instead)`,
+        );
+        lastSaveStep = Math.min(lastSaveStep, trainer.steps);
+        continue;
+      }
       if (!r.ok) {
         progress.stop();
         const kept = folder.saved
@@ -78,7 +102,8 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
           : ckpt
             ? `the checkpoint you resumed from is unchanged`
             : 'no checkpoint was written';
-        throw new CliError(r.error!.message.replace(/^training stopped at step \d+: /, ''), kept, `training stopped at step ${r.step + 1}`);
+        const tried = rollbacks ? `; ${rollbacks} rollback${rollbacks > 1 ? 's' : ''} did not help` : '';
+        throw new CliError(r.error!.message.replace(/^training stopped at step \d+: /, '') + tried, kept, `training stopped at step ${r.step + 1}`);
       }
       loss = r.loss;
       chars += B * T;
@@ -88,6 +113,7 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
         save(bestUnsaved);
         bestUnsaved = false;
         lastSaveStep = step;
+        good = snapshot(model, trainer, chars);
       }
       if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, step, ui));
       progress.update(fields());
@@ -112,6 +138,22 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
   }
   return { stopped: stop.reason, loss, runSec: (Date.now() - runStart) / 1000 };
 }
+
+/** One rollback: where the run diverged and why, where it went back to, the learning rate before and after. */
+interface Divergence {
+  step: number;
+  why: string;
+  rolledBackTo: number;
+  lrFrom: number;
+  lrTo: number;
+}
+
+/** What a rollback restores: the weights and the trainer's whole state (position, carry, optimizer, RNG, history). */
+function snapshot(model: CharRNN, trainer: Run['trainer'], chars: number) {
+  return { params: model.params.slice(), state: trainer.exportState(), chars };
+}
+
+const fmtLr = (x: number) => Number(x.toPrecision(4)).toString();
 
 /** A short sample for the log, from its own RNG and state so training is not disturbed. */
 function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: RunIo): string {
