@@ -152,6 +152,7 @@ export const TRAIN = {
   // ---- during the run
   evalEvery: { flags: '--eval-every <steps>', default: 200, help: 'measure the validation loss every this many steps (0: only at the end)', parse: int(0) }, // ~1 s of evaluation per ~10 s of training on Shakespeare
   saveEvery: { flags: '--save-every <steps>', default: 200, help: 'write latest.json every this many steps (0: only at the end)', parse: int(0) }, // at most ~10 s of work lost to a crash
+  keep: { flags: '--keep <n>', default: 0, help: 'also keep the last n checkpoints as numbered snapshots (step-00000200.json) beside latest.json (0: none)', parse: int(0) }, // off: latest and best are what most runs need; snapshots cost a checkpoint's size each
   sampleEvery: { flags: '--sample-every <steps>', default: 0, help: 'print a short preview sample on stderr every this many steps (0: never)', parse: int(0) }, // off: keeps the log compact
   sampleLength: { flags: '--sample-length <n>', default: 200, help: 'characters per preview sample', parse: int(1) },
   historyEvery: { flags: '--history-every <steps>', default: 50, help: 'loss curve resolution: one point per this many steps', parse: int(1) }, // 50: a few dozen points for a minutes-long run

@@ -31,7 +31,9 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
   const runStart = Date.now();
   const elapsed = () => start.ms + (Date.now() - runStart);
   const save = (alsoBest: boolean) => {
-    folder.save(checkpointToText(checkpointOfRun(model, vocab, trainer, { chars, elapsedMs: elapsed() }, run.corpus, run.effective)), alsoBest);
+    const text = checkpointToText(checkpointOfRun(model, vocab, trainer, { chars, elapsedMs: elapsed() }, run.corpus, run.effective));
+    folder.save(text, alsoBest);
+    if (o.keep > 0) folder.snapshot(text, trainer.steps, o.keep);
   };
 
   const B = o.batch, T = o.seq;
@@ -109,7 +111,15 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
       chars += B * T;
       const step = trainer.steps;
       if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0) evaluate();
-      if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
+      if (stop.saveNow) {
+        // SIGUSR1: a checkpoint now, and training goes on
+        stop.saveNow = false;
+        save(bestUnsaved);
+        bestUnsaved = false;
+        lastSaveStep = step;
+        good = snapshot(model, trainer, chars);
+        progress.log(`saved ${displayPath(folder.latestPath)} at step ${step} (SIGUSR1); training goes on`);
+      } else if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
         save(bestUnsaved);
         bestUnsaved = false;
         lastSaveStep = step;
