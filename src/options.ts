@@ -206,6 +206,20 @@ export const SCORE = {
   simd: SIMD_OPTION,
 } satisfies Record<string, OptSpec>;
 
+/** `charnn inspect`: which unit to show, or which units to find, and where the picture goes. */
+export const INSPECT = {
+  layer: { flags: '--layer <l>', default: 0, help: 'layer of the unit to show (0: the bottom layer)', parse: int(0) }, // 0, as PyTorch numbers layers (weight_ih_l0)
+  unit: { flags: '--unit <n>', default: 0, help: 'hidden unit to show (0 to hidden-1)', parse: int(0) },
+  top: { flags: '--top <k>', default: 0, help: 'list the k units whose activation correlates most with --pattern (0: off)', parse: int(0) },
+  pattern: { flags: '--pattern <regex>', default: '', help: 'with --top: the characters a unit should follow, as a JavaScript regex (e.g. \'"[^"]*"\' inside quotes)', parse: nonEmpty },
+  probs: { flags: '--probs', default: false, help: "the model's top 5 guesses and their probabilities at each position (JSON lines; in the HTML's tooltips)" },
+  html: { flags: '--html <file>', default: '', help: 'write a self-contained HTML page of the coloured text (prints its path)', parse: nonEmpty },
+  ansi: { flags: '--ansi', default: false, help: 'ANSI colours even when stdout is not a terminal (else JSON lines of activations there)' }, // a pipe gets data, not escape codes, unless asked
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  threads: THREADS_OPTION,
+  simd: SIMD_OPTION,
+} satisfies Record<string, OptSpec>;
+
 export const INFO = {
   width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the loss curve', parse: int(20, 400) },
 } satisfies Record<string, OptSpec>;

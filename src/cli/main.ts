@@ -8,6 +8,7 @@ import { registerCorpusCommands } from './corpus.js';
 import { CliError, EXIT, exitCodeOf, formatError } from './errors.js';
 import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
+import { registerInspect } from './inspect.js';
 import { registerSample } from './sample.js';
 import { registerScore } from './score.js';
 import { guardStdio } from './stdio.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerEval(program);
   registerScore(program);
+  registerInspect(program);
   registerCorpusCommands(program);
   program.addHelpText(
     'after',
@@ -71,7 +73,7 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Commander's "error: option '--x <n>' argument 'y' is invalid. why" in charnn's one-line form. */
 function usageError(e: CommanderError, argv: string[]): CliError {
-  const cmd = ['train', 'sample', 'info', 'eval', 'score', 'corpus'].find((c) => argv.slice(2).includes(c));
+  const cmd = ['train', 'sample', 'info', 'eval', 'score', 'inspect', 'corpus'].find((c) => argv.slice(2).includes(c));
   const hint = `see charnn ${cmd ? cmd + ' ' : ''}--help`;
   const msg = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   // the option as the user knows it: its long flag ("-n, --length <n>" -> "--length")

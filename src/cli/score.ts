@@ -109,7 +109,7 @@ function lineUnits(text: string, vocab: Vocab): Unit[] {
 }
 
 /** Ids of the characters of `text`, or an error naming the characters the model never saw and where. */
-function encode(text: string, vocab: Vocab, where: (index: number) => string): number[] {
+export function encode(text: string, vocab: Vocab, where: (index: number) => string): number[] {
   const ids: number[] = [];
   const unknown = new Map<string, string>(); // character -> where first seen
   let i = 0;
