@@ -33,6 +33,7 @@ export function registerScore(program: Command): void {
     const vocab = Vocab.fromChars(ckpt.vocab);
     const bytes = await attempt('cannot read the text', () => readCorpus(textArg, process.stdin));
     const text = attemptSync('cannot read the text', () => new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    // a line-mode model (train --lines) is a model of lines: each starts from its start state after a line break
     const byLine = o.by ? o.by === 'line' : (ckpt.config as { lines?: unknown }).lines === true;
     const units = byLine ? lineUnits(text, vocab) : [textUnit(text, vocab)];
 
@@ -40,7 +41,8 @@ export function registerScore(program: Command): void {
     try {
       const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
       const scorer = new Scorer(model);
-      const score = (u: Unit) => record(u, scorer.surprisals(u.context, u.ids), vocab, o.perChar);
+      const lineModel = (ckpt.config as { lines?: unknown }).lines === true;
+      const score = (u: Unit) => record(u, scorer.surprisals(u.context, u.ids, lineModel && u.line !== undefined), vocab, o.perChar);
       if (o.sort) {
         const all = units.map(score).sort((a, b) => a.nats_per_char - b.nats_per_char || (a.line ?? 0) - (b.line ?? 0));
         for (const r of all) if (!(await writeLine(r))) return;

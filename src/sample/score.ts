@@ -35,13 +35,16 @@ export class Scorer {
 
   /**
    * Surprisals (nats) of each of `ids` given `context` (at least one id), from a zero state: out[i] =
-   * −log p(ids[i] | context, ids[0..i)).
+   * −log p(ids[i] | context, ids[0..i)). `lineStart`: from the model's own start state where it has one (a
+   * line-mode model's learned start, `startState`), as its lines begin.
    */
-  surprisals(context: ArrayLike<number>, ids: ArrayLike<number>): Float64Array {
+  surprisals(context: ArrayLike<number>, ids: ArrayLike<number>, lineStart = false): Float64Array {
     if (context.length < 1) throw new RangeError('scoring needs at least one context character to predict from');
     const { model, state, logits } = this;
     const V = model.config.vocabSize;
     state.fill(0);
+    const starts = model as StepModel & { startState?(state: Vec, B: number): void };
+    if (lineStart && typeof starts.startState === 'function') starts.startState(state, 1);
     for (let i = 0; i < context.length; i++) this.step(context[i]);
     const out = new Float64Array(ids.length);
     for (let i = 0; i < ids.length; i++) {
