@@ -23,7 +23,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'charnn-table-'));
 const file = join(dir, 'rows.jsonl');
 try {
-  const r = spawnSync('npx', ['vitest', 'run', 'test/reliability-input.test.ts', 'test/reliability-faults.test.ts', 'test/reliability-runs.test.ts'], {
+  const r = spawnSync('npx', ['vitest', 'run', 'test/reliability-input.test.ts', 'test/reliability-faults.test.ts', 'test/reliability-runs.test.ts', 'test/eval-count.test.ts'], {
     cwd: root,
     env: { ...process.env, CHARNN_RELIABILITY_TABLE: file },
     stdio: ['ignore', 'ignore', 'inherit'],

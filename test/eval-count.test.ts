@@ -57,7 +57,7 @@ describe.concurrent('eval counts every character', () => {
   it('by default: one stream, 1,999 characters of a 2,000-character text, equal to a one-pass reference', async () => {
     expect(readFileSync(join(dir, 'text.txt'), 'utf8')).toHaveLength(2000);
     const r = await runCharnn(['eval', join('run', 'latest.json'), 'text.txt', '--backend', 'js'], { cwd: dir });
-    recordRow('eval', 'eval of a 2,000-character text', { ...r, stderr: r.stdout }, 'stdout: every character after the first counted');
+    recordRow('eval', 'eval of a 2,000-character text', r, `stdout: ${r.stdout.trim().replace(/^[\d.]+ nats\/char, [\d.]+ bits\/char /, '')}; equal to a one-pass reference`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/over 1,999 characters of text\.txt \(every character after the first: one stream from the zero state, windows of 16 with the state carried\)\n$/);
     const ref = onePass(0, text.length - 1) / (text.length - 1);
@@ -76,7 +76,7 @@ describe.concurrent('eval counts every character', () => {
 
   it('--batch 3 --seq 100: the remainder is counted; equal to its reference (streams from zero, the last one to the end)', async () => {
     const r = await runCharnn(['eval', join('run', 'latest.json'), 'text.txt', '--backend', 'js', '--batch', '3', '--seq', '100'], { cwd: dir });
-    recordRow('eval', 'eval --batch 3 --seq 100 of the same text', { ...r, stderr: r.stdout }, 'stdout: the remainder still counted');
+    recordRow('eval', 'eval --batch 3 --seq 100 of the same text', r, `stdout: ${r.stdout.trim().replace(/^[\d.]+ nats\/char, [\d.]+ bits\/char /, '')}`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/over 1,999 characters of text\.txt \(every character after the first: 3 streams from the zero state, the last one to the end, windows of 100/);
     const P = text.length - 1, len = Math.floor(P / 3); // 666, 666, 667
@@ -87,7 +87,7 @@ describe.concurrent('eval counts every character', () => {
   it('without a text: the validation split in the training layout, equal to the validation loss training reported, and it says so', async () => {
     const c = loadCheckpoint(join(dir, 'run', 'latest.json'));
     const r = await runCharnn(['eval', join('run', 'latest.json'), '--backend', 'js'], { cwd: dir });
-    recordRow('eval', 'eval without a text (the validation split)', { ...r, stderr: r.stdout }, 'stdout');
+    recordRow('eval', 'eval without a text (the validation split)', r, `stdout: ${r.stdout.trim().replace(/^[\d.]+ nats\/char, [\d.]+ bits\/char /, '')}; equal to the validation loss training reported`);
     expect(r.code, r.stderr).toBe(0);
     const val = c.progress.lossHistory.filter((p) => p.val !== undefined).at(-1)!.val!;
     expect(r.stdout).toMatch(new RegExp(`^${val.toFixed(4)} nats/char, .* characters of the validation split of corpus\\.txt \\(the training layout, 4 streams x 16, as training measured it; the last \\d+ left out, as in training\\)\\n$`));

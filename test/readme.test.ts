@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EVAL, SAMPLE, TRAIN, type Table } from '../src/cli/options.js';
 
@@ -25,5 +25,20 @@ describe('README', () => {
     expect(threads(section(readme, 'train'))).toBe(threads(render(TRAIN)));
     expect(section(readme, 'sample')).toBe(render(SAMPLE));
     expect(threads(section(readme, 'eval'))).toBe(threads(render(EVAL)));
+  });
+
+  it('lists every named case of the reliability tests in its reliability table', () => {
+    const m = /<!-- reliability -->\n([\s\S]*?)\n<!-- \/reliability -->/.exec(readme);
+    expect(m, 'README has no reliability table').not.toBeNull();
+    const dir = new URL('./', import.meta.url);
+    const files = readdirSync(dir).filter((f) => /^(reliability-.*|eval-count)\.test\.ts$/.test(f));
+    let named = 0;
+    for (const f of files) {
+      for (const c of readFileSync(new URL(f, dir), 'utf8').matchAll(/recordRow\('([^']+)', '([^']+)'/g)) {
+        expect(m![1], `${f}: ${c[2]}`).toContain(`| ${c[1]} | ${c[2].replace(/\|/g, '\\|')} |`);
+        named++;
+      }
+    }
+    expect(named).toBeGreaterThan(10);
   });
 });

@@ -11,6 +11,7 @@
 import { existsSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint, removeDeadTemps, writeFileAtomic } from '../checkpoint/io.js';
+import { CheckpointError } from '../checkpoint/errors.js';
 import { CliError } from './errors.js';
 import { displayPath } from './corpus-input.js';
 import { createUniqueDir, folderError, prepareOutDir } from './out-dir.js';
@@ -80,8 +81,8 @@ export class RunFolder {
 
   /** latest.json, and best.json too when asked (one encoding for both) */
   save(text: string, alsoBest: boolean): void {
-    writeFileAtomic(this.latestPath, text);
-    if (alsoBest) writeFileAtomic(this.bestPath, text);
+    write(this.latestPath, text);
+    if (alsoBest) write(this.bestPath, text);
     else if (this.replacing) {
       try { unlinkSync(this.bestPath); } catch { /* there was none */ }
     }
@@ -104,6 +105,16 @@ export class RunFolder {
   close(): void {
     this.lock.release();
     if (!this.saved) removeCreated(this.dir, this.createdDir);
+  }
+}
+
+/** An atomic write whose error names the file as the user would type it. */
+function write(path: string, text: string): void {
+  try {
+    writeFileAtomic(path, text);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new CheckpointError(e.why, e.hint, `cannot save checkpoint ${displayPath(path)}`);
+    throw e;
   }
 }
 
