@@ -51,18 +51,21 @@ describe('charnn score (real binary)', () => {
   afterAll(() => cleanup());
   const records = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l));
 
-  it('whole text: agrees with eval on the same text (one stream, one window)', async () => {
+  it('whole text: agrees with eval on the same text (every character after the first, one stream)', async () => {
     const s = await runCli(['score', 'run/latest.json', 'probe.txt', '--by', 'text'], { cwd: dir });
     expect(s.code).toBe(0);
     expect(s.stderr).toBe('');
     const [r] = records(s.stdout);
     expect(r.text).toBe(probe);
     expect(r.characters).toBe([...probe].length - 1);
-    const e = await runCli(['eval', 'run/latest.json', 'probe.txt', '--batch', '1', '--seq', String(r.characters)], { cwd: dir });
-    const m = /^(\d+\.\d+) nats\/char, (\d+\.\d+) bits\/char over (\d+) characters/.exec(e.stdout)!;
-    expect(Number(m[3])).toBe(r.characters);
-    expect(r.nats_per_char).toBeCloseTo(Number(m[1]), 3);
-    expect(r.bits_per_char).toBeCloseTo(Number(m[2]), 3);
+    // eval's own layout (windows with the state carried) and one window for the whole text
+    for (const layout of [[], ['--batch', '1', '--seq', String(r.characters)]]) {
+      const e = await runCli(['eval', 'run/latest.json', 'probe.txt', ...layout], { cwd: dir });
+      const m = /^(\d+\.\d+) nats\/char, (\d+\.\d+) bits\/char over (\d+) characters/.exec(e.stdout)!;
+      expect(Number(m[3])).toBe(r.characters);
+      expect(r.nats_per_char).toBeCloseTo(Number(m[1]), 3);
+      expect(r.bits_per_char).toBeCloseTo(Number(m[2]), 3);
+    }
     expect(r.nats_per_char).toBeCloseTo(r.nats / r.characters, 5);
     expect(r.perplexity).toBeCloseTo(Math.exp(r.nats_per_char), 4);
     // stdin and the default argument read the same text
