@@ -41,6 +41,23 @@ describe('train: divergence recovery (real binary)', () => {
     expect(c.progress.bestValLoss!).toBeLessThan(Math.log(c.vocab.length)); // it learnt something after all
   });
 
+  it('mid-run: back to the last save; diverging again before the next save goes one save further back', async () => {
+    // warm-up to lr 5 over 40 steps: the first saves are healthy, the damage comes later
+    const r = await runCli(['train', 'corpus.txt', ...TINY, '--lr', '5', '--warmup', '40', '--steps', '80', '--save-every', '5', '--eval-every', '0', '--out', 'mid'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const back = [...r.stderr.matchAll(/^diverged at step (\d+): .*; rolled back to step (\d+), learning rate ([\d.]+) -> ([\d.]+) /gm)].map((m) => m.slice(1).map(Number));
+    expect(back.length).toBeGreaterThanOrEqual(2);
+    const [[failed, to], [failed2, to2]] = back;
+    expect(to).toBeGreaterThan(0); // a saved state, not the start
+    expect(to % 5).toBe(0);
+    expect(failed).toBeGreaterThan(to);
+    expect(failed2).toBe(failed); // the saved state was already damaged: its next step explodes at any rate
+    expect(to2).toBeLessThan(to); // so the second rollback goes to an older one
+    expect(back[0].slice(2)).toEqual([5, 2.5]);
+    expect(back[1][2]).toBe(2.5);
+    expect(loadCheckpoint(join(dir, 'mid', 'latest.json')).progress.step).toBe(80);
+  });
+
   it('--on-diverge stop stops at the first explosion, as before, writing nothing', async () => {
     const r = await runCli(['train', 'corpus.txt', ...TINY, '--lr', '5', '--steps', '60', '--on-diverge', 'stop', '--out', 'stopped'], { cwd: dir });
     expect(r.code).toBe(1);

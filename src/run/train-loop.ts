@@ -69,8 +69,15 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
     );
   };
 
-  // divergence recovery: the last saved state (or this run's start) in memory, to roll back to
-  let good = snapshot(model, trainer, chars);
+  // divergence recovery: the last few saved states (and this run's start) in memory, newest last. A rollback goes
+  // to the newest; diverging again before the next save means that state was already damaged (its next forward
+  // explodes whatever the rate), so the one before it is tried next.
+  const goods = [snapshot(model, trainer, chars)];
+  const keepGood = (g: Snapshot) => {
+    goods.push(g);
+    if (goods.length > KEEP_GOOD) goods.splice(1, 1); // the run's start always stays
+  };
+  let rolledBack = false; // diverged since the last save
   const divergences = ((ckpt?.config.divergences as Divergence[] | undefined) ?? []).slice(); // a resumed run's too
   let rollbacks = 0;
 
@@ -80,12 +87,15 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
       const r = trainer.step();
       if (!r.ok && o.onDiverge === 'rollback' && rollbacks < o.divergeRetries) {
         rollbacks++;
-        const from = trainer.lr;
+        const from = trainer.config.lr; // the base rate (the schedule's), which the cut scales
+        if (rolledBack && goods.length > 1) goods.pop();
+        rolledBack = true;
+        const good = goods[goods.length - 1];
         model.params.set(good.params);
         trainer.importState(good.state);
         chars = good.chars;
         trainer.scaleLearningRate(o.divergeFactor);
-        const d: Divergence = { step: r.step + 1, why: r.error!.message.replace(/^training stopped at step \d+: /, '').replace(/ \(.*\)$/, ''), rolledBackTo: good.state.step, lrFrom: from, lrTo: trainer.lr };
+        const d: Divergence = { step: r.step + 1, why: r.error!.message.replace(/^training stopped at step \d+: /, '').replace(/ \(.*\)$/, ''), rolledBackTo: good.state.step, lrFrom: from, lrTo: trainer.config.lr };
         divergences.push(d);
         run.effective.divergences = divergences;
         run.effective.lr = (run.effective.lr as number) * o.divergeFactor; // a resume continues at the cut rate
@@ -117,13 +127,15 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
         save(bestUnsaved);
         bestUnsaved = false;
         lastSaveStep = step;
-        good = snapshot(model, trainer, chars);
+        keepGood(snapshot(model, trainer, chars));
+        rolledBack = false;
         progress.log(`saved ${displayPath(folder.latestPath)} at step ${step} (SIGUSR1); training goes on`);
       } else if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
         save(bestUnsaved);
         bestUnsaved = false;
         lastSaveStep = step;
-        good = snapshot(model, trainer, chars);
+        keepGood(snapshot(model, trainer, chars));
+        rolledBack = false;
       }
       if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, step, ui));
       progress.update(fields());
@@ -158,8 +170,17 @@ interface Divergence {
   lrTo: number;
 }
 
+/** Saved states kept in memory for rollbacks (each about 3 copies of the parameters with Adam). */
+const KEEP_GOOD = 4;
+
 /** What a rollback restores: the weights and the trainer's whole state (position, carry, optimizer, RNG, history). */
-function snapshot(model: CharRNN, trainer: Run['trainer'], chars: number) {
+interface Snapshot {
+  params: Float32Array | Float64Array;
+  state: ReturnType<Run['trainer']['exportState']>;
+  chars: number;
+}
+
+function snapshot(model: CharRNN, trainer: Run['trainer'], chars: number): Snapshot {
   return { params: model.params.slice(), state: trainer.exportState(), chars };
 }
 
