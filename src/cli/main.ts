@@ -37,7 +37,9 @@ Examples:
   charnn sample --temp 0.5 --length 500     sample from the newest checkpoint under ./checkpoints/
   cat a.txt b.txt | charnn train -          train on standard input
   charnn sample ckpt.json --forever | head -c 1000
-  charnn info checkpoints/<run>/best.json   config, progress and loss curve`,
+  charnn info checkpoints/<run>/best.json   config, progress and loss curve
+  charnn score ckpt.json lines.txt --by line --sort   rank lines by likelihood (JSON lines)
+  charnn inspect ckpt.json text.txt --layer 1 --unit 20 --html unit.html`,
   );
   return program;
 }
