@@ -73,8 +73,9 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
   // to the newest; diverging again before the next save means that state was already damaged (its next forward
   // explodes whatever the rate), so the one before it is tried next.
   const goods = [snapshot(model, trainer, chars)];
-  const keepGood = (g: Snapshot) => {
-    goods.push(g);
+  const keepGood = (g: () => Snapshot) => {
+    if (o.onDiverge !== 'rollback') return; // --on-diverge stop: nothing to roll back to, no copies
+    goods.push(g());
     if (goods.length > KEEP_GOOD) goods.splice(1, 1); // the run's start always stays
   };
   let rolledBack = false; // diverged since the last save
@@ -127,14 +128,14 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
         save(bestUnsaved);
         bestUnsaved = false;
         lastSaveStep = step;
-        keepGood(snapshot(model, trainer, chars));
+        keepGood(() => snapshot(model, trainer, chars));
         rolledBack = false;
         progress.log(`saved ${displayPath(folder.latestPath)} at step ${step} (SIGUSR1); training goes on`);
       } else if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
         save(bestUnsaved);
         bestUnsaved = false;
         lastSaveStep = step;
-        keepGood(snapshot(model, trainer, chars));
+        keepGood(() => snapshot(model, trainer, chars));
         rolledBack = false;
       }
       if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, step, ui));
