@@ -38,4 +38,6 @@ export interface RunIo {
 /** Why the loop should stop early: set by a signal handler or an AbortSignal; the loop checks it every step. */
 export interface StopRequest {
   reason: string | null;
+  /** set (by SIGUSR1 in the CLI) to save a checkpoint after the current step and go on training */
+  saveNow?: boolean;
 }

@@ -5,14 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { CorpusInfo } from '../checkpoint/schema.js';
-import { encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
+import type { Checkpoint, CorpusInfo } from '../checkpoint/schema.js';
+import { describeCodePoint, encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import { backendOptions, chooseBackend } from './backend-choice.js';
 import { withInjectedFault } from './kernel-fault.js';
 import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
+import { extendTensors } from '../model/extend-vocab.js';
 import type { CellType, InitScheme, ModelConfig, StartStateKind } from '../model/config.js';
 import { encodeLines, type LineCorpus } from '../data/line-corpus.js';
 import type { OptimizerName } from '../train/optimizer.js';
@@ -74,7 +75,7 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   // --force on another corpus: the saved data position, carried state and best validation loss belong to the
   // other text, so the data restarts at its beginning and best-validation tracking starts afresh
   const otherCorpus = Boolean(ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256);
-  const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
+  const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : plan.init ? fineTuneVocab(plan.init, corpus.bytes, o.vocab, plan.o.initFrom) : undefined;
   const lineCorpus = o.lines ? attemptSync('cannot use the list', () => encodeLines(corpus.bytes, o.seq, ckptVocab)) : null;
   const { vocab, ids } = lineCorpus ?? attemptSync('cannot use the corpus', () => encodeUtf8(corpus.bytes, ckptVocab));
   if (lineCorpus) announceLines(lineCorpus, o.seq, ui);
@@ -84,10 +85,12 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   // ---- model, backend, trainer
   const modelConfig: ModelConfig = ckpt
     ? ckpt.model
-    : {
-        cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout,
-        ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
-      };
+    : plan.init
+      ? { ...plan.init.model, vocabSize: vocab.size, dropout: o.dropout }
+      : {
+          cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout,
+          ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
+        };
   if (!ckpt) checkVocabSize(vocab.size);
   o.backend = chooseBackend(o.backend, plan.given.has('backend'), ui);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
@@ -100,6 +103,11 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);
     const m = new CharRNN(kernels, modelConfig);
     m.init(new Rng(o.seed), o.init as InitScheme);
+    if (plan.init) {
+      // fine-tuning: the model's weights; rows of new characters keep the init scheme's draws
+      const oldV = plan.init.model.vocabSize;
+      m.importStateDict(oldV === vocab.size ? plan.init.tensors : extendTensors(plan.init.tensors, m.exportStateDict(), oldV, vocab.size));
+    }
     return m;
   });
   const trainOptions: TrainOptions = {
@@ -157,6 +165,26 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
   const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...targets };
   return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
+}
+
+/**
+ * The vocabulary of a fine-tuning run: the model's, in its id order; with --vocab extend, the corpus's new
+ * characters follow (sorted), so every old character keeps its id. strict refuses a corpus with new characters.
+ */
+function fineTuneVocab(init: Checkpoint, bytes: Uint8Array, mode: string, from: string): Vocab {
+  const base = Vocab.fromChars(init.vocab);
+  const own = attemptSync('cannot use the corpus', () => encodeUtf8(bytes).vocab);
+  const unseen = own.chars.filter((c) => !base.has(c));
+  if (!unseen.length) return base;
+  if (mode !== 'extend') {
+    const list = unseen.slice(0, 10).map((c) => describeCodePoint(c.codePointAt(0)!)).join(', ');
+    throw new CliError(
+      `the corpus has ${unseen.length} character${unseen.length > 1 ? 's' : ''} the model ${displayPath(resolve(from))} never saw: ${list}${unseen.length > 10 ? ', …' : ''}`,
+      'add --vocab extend to give them new rows, or remove them from the corpus',
+      'cannot fine-tune',
+    );
+  }
+  return Vocab.fromChars([...base.chars, ...unseen]);
 }
 
 function runName(stem: string, c: ModelConfig): string {
