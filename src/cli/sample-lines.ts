@@ -37,10 +37,13 @@ export interface LineWriter {
 
 export async function sampleLines(
   ckpt: Checkpoint, model: CharRNN, vocab: Vocab, prime: number[], seed: number, o: LineSampleOptions, out: LineWriter, ui: Ui,
+  /** says the seed on stderr (a random one), called once every input is valid */
+  tellSeed: () => void = () => {},
 ): Promise<number> {
   const known = o.novel ? await trainingLines(ckpt, o.corpus, ui) : null;
   const endId = vocab.idOf(END);
   const sampler = attemptSync('invalid sampling options', () => new LineSampler(model, vocab, endId, o.count, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }));
+  tellSeed();
   const seen = new Set<string>();
   let drawn = 0, novel = 0, printed = 0;
   for (let round = 0; printed < o.count && round < (known || o.unique ? MAX_ROUNDS : 1); round++) {

@@ -99,8 +99,7 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   };
   if (isLineModel(model.config)) {
     if (given.has('stopAt') || given.has('forever')) throw CliError.usage(`${given.has('stopAt') ? '--stop-at' : '--forever'} is for stream models; this one samples lines`, 'drop it: every line stops at its end token or --length');
-    tellSeed();
-    return sampleLines(ckpt, model, vocab, primeIds, seed, o, new StdoutStream(process.stdout), ui);
+    return sampleLines(ckpt, model, vocab, primeIds, seed, o, new StdoutStream(process.stdout), ui, tellSeed);
   }
   for (const flag of ['count', 'novel', 'unique', 'json', 'corpus'] as const) {
     if (given.has(flag)) throw CliError.usage(`--${flag} needs a line-mode model (train one with --lines); this one samples a stream`, 'drop it, or use --stop-at to end a sample');
