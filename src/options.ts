@@ -25,7 +25,8 @@ export interface OptSpec<T = unknown> {
   help: string;
   /** how the default reads in --help when the value alone would mislead */
   show?: string;
-  parse?: (raw: string) => T;
+  /** `previous`: the value so far, for repeatable options (the default at the first occurrence) */
+  parse?(raw: string, previous?: T): T; // method syntax: a table of specs of any T is a Table
 }
 
 // ---- parsers: each throws OptionValueError with the reason; the CLI hands it to commander, which names the option
@@ -155,6 +156,9 @@ export const TRAIN = {
   lrFactor: { flags: '--lr-factor <f>', default: 0.5, help: 'step schedule: decay factor in (0, 1]', parse: real(0, 1, true) },
   lrMin: { flags: '--lr-min <rate>', default: 0, help: 'cosine schedule: final learning rate', parse: real(0, Infinity) },
   clip: { flags: '--clip <norm>', default: 5, help: 'clip the global gradient norm to this (0: off)', parse: real(0, Infinity) }, // 5: the char-rnn value; stops rare spikes, never bites otherwise
+  onDiverge: { flags: '--on-diverge <action>', default: 'rollback', help: 'when the loss explodes or turns NaN: rollback (to the last saved state, with the learning rate cut) or stop', parse: choice(['rollback', 'stop'] as const) }, // rollback: a long run should not die of one spike (char-rnn #169)
+  divergeFactor: { flags: '--diverge-factor <f>', default: 0.5, help: 'rollback: multiply the learning rate by this, in (0, 1)', parse: real(0, 1, true, true) }, // halving: the usual remedy, repeated if needed
+  divergeRetries: { flags: '--diverge-retries <n>', default: 3, help: 'rollback: at most this many rollbacks per run, then stop', parse: int(0) }, // 3: lr / 8 at most; a run that still diverges needs a person
   // ---- budget (the first one reached ends the run)
   steps: { flags: '--steps <n>', default: 0, help: 'stop after this many steps (0: no step limit, as if not given)', parse: int(0) },
   epochs: { flags: '--epochs <n>', default: 0, help: 'stop after this many passes over the corpus (0: no epoch limit, as if not given)', parse: int(0) },
@@ -162,6 +166,7 @@ export const TRAIN = {
   // ---- during the run
   evalEvery: { flags: '--eval-every <steps>', default: 200, help: 'measure the validation loss every this many steps (0: only at the end)', parse: int(0) }, // ~1 s of evaluation per ~10 s of training on Shakespeare
   saveEvery: { flags: '--save-every <steps>', default: 200, help: 'write latest.json every this many steps (0: only at the end)', parse: int(0) }, // at most ~10 s of work lost to a crash
+  keep: { flags: '--keep <n>', default: 0, help: 'also keep the last n checkpoints as numbered snapshots (step-00000200.json) beside latest.json (0: none)', parse: int(0) }, // off: latest and best are what most runs need; snapshots cost a checkpoint's size each
   sampleEvery: { flags: '--sample-every <steps>', default: 0, help: 'print a short preview sample on stderr every this many steps (0: never)', parse: int(0) }, // off: keeps the log compact
   sampleLength: { flags: '--sample-length <n>', default: 200, help: 'characters per preview sample', parse: int(1) },
   historyEvery: { flags: '--history-every <steps>', default: 50, help: 'loss curve resolution: one point per this many steps', parse: int(1) }, // 50: a few dozen points for a minutes-long run
@@ -169,6 +174,8 @@ export const TRAIN = {
   out: { flags: '--out <dir>', default: '', show: './checkpoints/<run name>/', help: 'folder for latest.json and best.json', parse: nonEmpty },
   name: { flags: '--name <run>', default: '', show: '<corpus>-<cell><layers>x<hidden>-<time>', help: 'run name (the default folder under ./checkpoints/)', parse: nonEmpty },
   resume: { flags: '--resume <checkpoint>', default: '', help: 'continue training from this checkpoint, exactly where it stopped', parse: nonEmpty },
+  initFrom: { flags: '--init-from <checkpoint>', default: '', help: "fine-tune: start from this model's weights on a new corpus, with a fresh optimizer and run folder (unlike --resume)", parse: nonEmpty },
+  vocab: { flags: '--vocab <mode>', default: 'strict', help: 'with --init-from, characters the model never saw: strict (refuse, naming them) or extend (add them)', parse: choice(['strict', 'extend'] as const) }, // strict: a silently different character mapping is how fine-tuning gives garbage
   force: { flags: '--force', default: false, help: 'resume even on a different corpus' }, // refusing protects against silently mixing corpora
   overwrite: { flags: '--overwrite', default: false, help: 'replace the run already in the output folder (else refused)' }, // refusing protects finished runs from a typo or a rerun script
   // ---- execution
@@ -194,6 +201,8 @@ export const SAMPLE = {
   unique: { flags: '--unique', default: false, help: 'line-mode models: no line twice' },
   json: { flags: '--json', default: false, help: 'line-mode models: one JSON object per line: text, logProb (nats), ended' },
   corpus: { flags: '--corpus <path>', default: '', show: "the checkpoint's", help: 'the training list --novel compares with', parse: nonEmpty },
+  beam: { flags: '--beam <k>', default: 0, help: 'beam search with k beams: the most likely text, deterministic, prime included in the score (0: off; sampling)', parse: int(0, 256) }, // off: beam search finds the likeliest, hence blandest and most repetitive, text
+  ban: { flags: '--ban <string>', default: [] as string[], show: 'none', help: 'never emit this string (repeatable)', parse: (raw: string, prev?: string[]) => [...(prev ?? []), nonEmpty(raw)] },
   seed: { flags: '--seed <n>', default: -1, show: 'random', help: 'random seed, or random (printed on stderr); same seed and checkpoint give the same text', parse: seedOrRandom }, // random: two runs give two texts; the seed drawn is printed, so any sample can be repeated
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
@@ -216,6 +225,30 @@ export const EVAL = {
   json: { flags: '--json', default: false, help: 'print the result as one JSON object' },
   batch: { flags: '--batch <n>', default: 0, show: "1; the validation split: the checkpoint's", help: 'streams read in parallel, for speed (each starts from the zero state; every character is still counted)', parse: int(1) }, // a text: one stream, so the figure depends on no layout; the split: training's layout, so it equals the validation loss training reported
   seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window, for speed only (the state is carried across windows)', parse: int(1) },
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  threads: THREADS_OPTION,
+  simd: SIMD_OPTION,
+} satisfies Record<string, OptSpec>;
+
+/** `charnn score`: what is scored and how it is printed. */
+export const SCORE = {
+  by: { flags: '--by <unit>', default: '', show: 'line for line-mode models, else text', help: 'score each line (line) or the whole text (text)', parse: choice(['line', 'text'] as const) }, // a line-mode model is a model of lines; any other of a stream
+  perChar: { flags: '--per-char', default: false, help: "add each character's surprisal (nats)" }, // off: one short record per line
+  sort: { flags: '--sort', default: false, help: 'print the records from most to least likely (lowest nats per character first)' }, // off: input order, streamed as scored
+  backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
+  threads: THREADS_OPTION,
+  simd: SIMD_OPTION,
+} satisfies Record<string, OptSpec>;
+
+/** `charnn inspect`: which unit to show, or which units to find, and where the picture goes. */
+export const INSPECT = {
+  layer: { flags: '--layer <l>', default: 0, help: 'layer of the unit to show (0: the bottom layer)', parse: int(0) }, // 0, as PyTorch numbers layers (weight_ih_l0)
+  unit: { flags: '--unit <n>', default: 0, help: 'hidden unit to show (0 to hidden-1)', parse: int(0) },
+  top: { flags: '--top <k>', default: 0, help: 'list the k units whose activation correlates most with --pattern (0: off)', parse: int(0) },
+  pattern: { flags: '--pattern <regex>', default: '', help: 'with --top: the characters a unit should follow, as a JavaScript regex (e.g. \'"[^"]*"\' inside quotes)', parse: nonEmpty },
+  probs: { flags: '--probs', default: false, help: "the model's top 5 guesses and their probabilities at each position (JSON lines; in the HTML's tooltips)" },
+  html: { flags: '--html <file>', default: '', help: 'write a self-contained HTML page of the coloured text (prints its path)', parse: nonEmpty },
+  ansi: { flags: '--ansi', default: false, help: 'ANSI colours even when stdout is not a terminal (else JSON lines of activations there)' }, // a pipe gets data, not escape codes, unless asked
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,

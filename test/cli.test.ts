@@ -247,7 +247,7 @@ describe('command-line errors', () => {
 
 describe('divergence', () => {
   it('an exploding loss stops training with a message, and a run that saved nothing leaves no folder', async () => {
-    const r = await runCli(['train', 'corpus.txt', ...TINY, '--hidden', '32', '--lr', '50', '--clip', '0', '--steps', '50', '--out', 'diverged/run'], { cwd: dir });
+    const r = await runCli(['train', 'corpus.txt', ...TINY, '--hidden', '32', '--lr', '50', '--clip', '0', '--steps', '50', '--on-diverge', 'stop', '--out', 'diverged/run'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^charnn: training stopped at step \d+: the loss .* exceeds 3 times the first loss .*\(no checkpoint was written\)$/m);

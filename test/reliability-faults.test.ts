@@ -225,7 +225,7 @@ describe.concurrent('faults while saving', () => {
 
   it('an exploding loss stops training with a message and keeps the last good checkpoint', async () => {
     const dir = caseDir();
-    const r = await runCharnn(['train', 'corpus.txt', ...TINY, '--lr', '1e6', '--clip', '0', '--steps', '50', '--save-every', '1', '--eval-every', '0', '--out', 'run', '-q'], { cwd: dir });
+    const r = await runCharnn(['train', 'corpus.txt', ...TINY, '--lr', '1e6', '--clip', '0', '--steps', '50', '--on-diverge', 'stop', '--save-every', '1', '--eval-every', '0', '--out', 'run', '-q'], { cwd: dir });
     recordRow('faults', 'exploding loss (--lr 1e6 --clip 0)', r);
     expectOneLineFailure(r, 1, /^charnn: training stopped at step (\d+): the loss .* (exceeds 3 times the first loss|is NaN).* \(the last good checkpoint is run\/latest\.json, step (\d+)\)$/);
     const [, failed, kept] = /step (\d+):.*step (\d+)\)$/.exec(r.errLines[0])!;
@@ -237,7 +237,7 @@ describe.concurrent('faults while saving', () => {
 
   it('a NaN loss before any save says that no checkpoint was written', async () => {
     const dir = caseDir();
-    const r = await runCharnn(['train', 'corpus.txt', ...TINY, '--lr', '1e30', '--clip', '0', '--steps', '50', '--eval-every', '0', '--out', 'run', '-q'], { cwd: dir });
+    const r = await runCharnn(['train', 'corpus.txt', ...TINY, '--lr', '1e30', '--clip', '0', '--steps', '50', '--on-diverge', 'stop', '--eval-every', '0', '--out', 'run', '-q'], { cwd: dir });
     recordRow('faults', 'diverging before the first save (--lr 1e30)', r);
     expectOneLineFailure(r, 1, /^charnn: training stopped at step \d+: .*\(no checkpoint was written\)$/);
     expect(existsSync(join(dir, 'run', 'latest.json'))).toBe(false);

@@ -9,8 +9,10 @@ import { CliError, EXIT, exitCodeOf, formatError } from './errors.js';
 import { registerEval } from './eval.js';
 import { registerExport, registerImport } from './export.js';
 import { registerInfo } from './info.js';
+import { registerInspect } from './inspect.js';
 import { addOptions, COMMON } from './options.js';
 import { registerSample } from './sample.js';
+import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
 import { guardStdio } from './stdio.js';
 import { registerTrain } from './train.js';
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerServe(program);
   registerInfo(program);
   registerEval(program);
+  registerScore(program);
+  registerInspect(program);
   registerCorpusCommands(program);
   registerExport(program);
   registerImport(program);
@@ -40,7 +44,9 @@ Examples:
   charnn sample --temp 0.5 --length 500     sample from the newest checkpoint under ./checkpoints/
   cat a.txt b.txt | charnn train -          train on standard input
   charnn sample ckpt.json --forever | head -c 1000
-  charnn info checkpoints/<run>/best.json   config, progress and loss curve`,
+  charnn info checkpoints/<run>/best.json   config, progress and loss curve
+  charnn score ckpt.json lines.txt --by line --sort   rank lines by likelihood (JSON lines)
+  charnn inspect ckpt.json text.txt --layer 1 --unit 20 --html unit.html`,
   );
   return program;
 }
@@ -76,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Commander's "error: option '--x <n>' argument 'y' is invalid. why" in charnn's one-line form. */
 function usageError(e: CommanderError, argv: string[]): CliError {
-  const cmd = ['train', 'sample', 'serve', 'info', 'eval', 'corpus', 'export', 'import'].find((c) => argv.slice(2).includes(c));
+  const cmd = ['train', 'sample', 'serve', 'info', 'eval', 'score', 'inspect', 'corpus', 'export', 'import'].find((c) => argv.slice(2).includes(c));
   const hint = `see charnn ${cmd ? cmd + ' ' : ''}--help`;
   const msg = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   // the option as the user knows it: its long flag ("-n, --length <n>" -> "--length")

@@ -14,9 +14,9 @@ export function addOptions(cmd: Command, table: Table): Command {
     if (o.attributeName() !== key) throw new Error(`options table: key ${key} does not match flag ${spec.flags}`);
     const parse = spec.parse;
     if (parse) {
-      o.argParser((v: string) => {
+      o.argParser((v: string, previous: unknown) => {
         try {
-          return parse(v);
+          return parse(v, previous);
         } catch (e) {
           throw e instanceof OptionValueError ? new InvalidArgumentError(e.message) : e; // commander names the option
         }

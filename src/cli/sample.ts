@@ -15,8 +15,10 @@ import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import { backendOptions, chooseBackend } from './backend-choice.js';
 import type { Kernels } from '../math/kernels.js';
+import { Bans } from '../sample/ban.js';
+import { beamSearch } from '../sample/beam.js';
 import { describeDropped, preparePrime, startIds } from '../sample/prime.js';
-import { Sampler } from '../sample/sampler.js';
+import { Sampler, type StepModel } from '../sample/sampler.js';
 import { attempt, attemptSync, CliError, EXIT } from './errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
 import { addOptions, COMMON, readOptions, SAMPLE } from './options.js';
@@ -60,6 +62,11 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   const { values: o, given } = readOptions(cmd, SAMPLE);
   if (given.has('prime') && given.has('primeFile')) throw CliError.usage('--prime and --prime-file both given', 'use one of them');
   const forever = o.forever || o.length === 0;
+  if (o.beam > 0) {
+    if (forever) throw CliError.usage('beam search needs a --length', 'it prints the most likely text once it is complete', 'invalid options');
+    const sampling = (['temp', 'topK', 'topP'] as const).filter((k) => given.has(k));
+    if (sampling.length) throw CliError.usage(`--beam with --${sampling.map((k) => k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())).join(', --')}`, 'beam search draws nothing: drop them', 'invalid options');
+  }
 
   let path = pathArg;
   if (!path) {
@@ -87,7 +94,9 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
 
   const vocab = Vocab.fromChars(ckpt.vocab);
   const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
-  const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed }, 64));
+  // a banned string with a character the model never saw can never be emitted: nothing to ban
+  const ban = new Bans(o.ban.filter((b) => [...b].every((c) => vocab.has(c))).map((b) => [...b].map((c) => vocab.idOf(c))));
+  const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: o.temp, topK: o.topK, topP: o.topP, seed, ban }, 64));
   const p = attemptSync('cannot use the prime', () => preparePrime(asTrained(prime, ckpt, vocab), vocab, o.skipUnknown));
   if (p.dropped.size) {
     const n = [...p.dropped.values()].reduce((a, b) => a + b, 0);
@@ -111,6 +120,7 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
   if (!forever && primeLen > o.length) {
     throw CliError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
   }
+  if (o.beam > 0) return beamOut(model, vocab, primeIds, o.beam, o.length - primeLen, ban, ui);
   sampler.feed(startIds(primeIds, vocab));
   tellSeed();
 
@@ -144,6 +154,20 @@ class StopAt {
     this.tail = this.text.length > 1 ? hay.slice(-(this.text.length - 1)) : '';
     return -1;
   }
+}
+
+/** `--beam K`: the most likely text, printed once it is complete (prime first, as sampling prints it). */
+async function beamOut(model: StepModel, vocab: Vocab, primeIds: number[], K: number, length: number, ban: Bans, ui: Ui): Promise<number> {
+  const nl = vocab.idOf('\n');
+  // no prime: start as after a line break, as sampling does (not printed, not scored)
+  const context = primeIds.length ? primeIds : nl >= 0 ? [nl] : [0];
+  const r = attemptSync('beam search failed', () => beamSearch(model, context, { width: K, length, ban }));
+  ui.debug(`beam ${K}: ${(r.logProb / Math.max(1, r.scored)).toFixed(4)} nats per character over ${r.scored} (prime included)`);
+  const text = vocab.decode(primeIds) + vocab.decode(r.ids);
+  const out = new StdoutStream(process.stdout);
+  if (text && !(await out.write(text))) return EXIT.OK;
+  if (process.stdout.isTTY && !text.endsWith('\n')) await out.write('\n');
+  return EXIT.OK;
 }
 
 /** The prime file's text ('-': standard input). BOM and line ends are preparePrime's job. */

@@ -63,5 +63,14 @@ function onSignals(stop: StopRequest, ui: Ui, held: Held): () => void {
   }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return remove;
+  // kill -USR1 PID: save a checkpoint after this step and go on (a listener also keeps Node's inspector from
+  // starting on SIGUSR1, its default action)
+  const onUsr1 = () => {
+    stop.saveNow = true;
+  };
+  process.on('SIGUSR1', onUsr1);
+  return () => {
+    remove();
+    process.removeListener('SIGUSR1', onUsr1);
+  };
 }

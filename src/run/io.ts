@@ -69,4 +69,6 @@ export interface StopRequest {
   reason: string | null;
   /** set by the loop while it validates (a stop then leaves the validation pass, which records nothing) */
   evaluating?: boolean;
+  /** set (by SIGUSR1 in the CLI) to save a checkpoint after the current step and go on training */
+  saveNow?: boolean;
 }

@@ -8,7 +8,7 @@
  * - The folder is locked while the run writes (run-lock.ts); temporary files of dead writers are removed.
  * - It is created only once every input is valid, and removed again if the run ends before saving anything.
  */
-import { existsSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadCheckpoint, removeDeadTemps, writeFileAtomic } from '../checkpoint/io.js';
 import { CheckpointError } from '../checkpoint/errors.js';
@@ -26,6 +26,9 @@ export interface FolderChoice {
   resume?: string;
   overwrite: boolean;
 }
+
+/** Numbered snapshots (--keep) */
+const SNAPSHOT = /^step-\d{8,}\.json$/;
 
 export class RunFolder {
   readonly latestPath: string;
@@ -85,6 +88,17 @@ export class RunFolder {
     }
     this.replacing = false;
     this.saved = true;
+  }
+
+  /** A numbered snapshot, step-00000200.json, beside latest.json; then only the newest `keep` of them stay. */
+  snapshot(text: string, step: number, keep: number): string {
+    const path = join(this.dir, `step-${String(step).padStart(8, '0')}.json`);
+    writeFileAtomic(path, text);
+    const numbered = readdirSync(this.dir).filter((f) => SNAPSHOT.test(f)).sort(); // zero-padded: name order is step order
+    for (const old of numbered.slice(0, Math.max(0, numbered.length - keep))) {
+      try { unlinkSync(join(this.dir, old)); } catch { /* already gone */ }
+    }
+    return path;
   }
 
   /** Release the lock, and remove the folders this run created if it saved nothing. Idempotent. */

@@ -42,7 +42,9 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
   const runStart = Date.now();
   const elapsed = () => start.ms + (Date.now() - runStart);
   const save = (alsoBest: boolean) => {
-    folder.save(checkpointToText(checkpointOfRun(model, vocab, trainer, { chars, elapsedMs: elapsed() }, run.corpus, run.effective)), alsoBest);
+    const text = checkpointToText(checkpointOfRun(model, vocab, trainer, { chars, elapsedMs: elapsed() }, run.corpus, run.effective));
+    folder.save(text, alsoBest);
+    if (o.keep > 0) folder.snapshot(text, trainer.steps, o.keep);
   };
 
   const progress = ui.progress();
@@ -113,22 +115,69 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
     return true;
   };
 
+  // divergence recovery: the last few saved states (and this run's start) in memory, newest last. A rollback goes
+  // to the newest; diverging again before the next save means that state was already damaged (its next forward
+  // explodes whatever the rate), so the one before it is tried next.
+  const goods = [snapshot(model, trainer, chars)];
+  const keepGood = (g: () => Snapshot) => {
+    if (o.onDiverge !== 'rollback') return; // --on-diverge stop: nothing to roll back to, no copies
+    goods.push(g());
+    if (goods.length > KEEP_GOOD) goods.splice(1, 1); // the run's start always stays
+  };
+  let rolledBack = false; // diverged since the last save
+  const divergences = ((ckpt?.config.divergences as Divergence[] | undefined) ?? []).slice(); // a resumed run's too
+  let rollbacks = 0;
+
   try {
     for (;;) {
       if (stop.reason || reached(targets, trainer.steps, trainer.epoch, elapsed())) break;
       const r = trainer.step();
+      if (!r.ok && o.onDiverge === 'rollback' && rollbacks < o.divergeRetries) {
+        rollbacks++;
+        const from = trainer.config.lr; // the base rate (the schedule's), which the cut scales
+        if (rolledBack && goods.length > 1) goods.pop();
+        rolledBack = true;
+        const good = goods[goods.length - 1];
+        model.params.set(good.params);
+        trainer.importState(good.state);
+        chars = good.chars;
+        trainer.scaleLearningRate(o.divergeFactor);
+        const d: Divergence = { step: r.step + 1, why: r.error!.message.replace(/^training stopped at step \d+: /, '').replace(/ \(.*\)$/, ''), rolledBackTo: good.state.step, lrFrom: from, lrTo: trainer.config.lr };
+        divergences.push(d);
+        run.effective.divergences = divergences;
+        run.effective.lr = (run.effective.lr as number) * o.divergeFactor; // a resume continues at the cut rate
+        run.effective.lrMin = (run.effective.lrMin as number) * o.divergeFactor;
+        progress.log(
+          `diverged at step ${d.step}: ${d.why}; rolled back to step ${d.rolledBackTo}, learning rate ${fmtLr(d.lrFrom)} -> ${fmtLr(d.lrTo)} ` +
+            `(rollback ${rollbacks} of ${o.divergeRetries}; --on-diverge stop to stop instead)`,
+        );
+        lastSaveStep = Math.min(lastSaveStep, trainer.steps);
+        continue;
+      }
       if (!r.ok) {
         progress.stop();
-        throw new CliError(r.error!.message.replace(/^training stopped at step \d+: /, ''), kept(), `training stopped at step ${r.step + 1}`);
+        const tried = rollbacks ? `; ${rollbacks} rollback${rollbacks > 1 ? 's' : ''} did not help` : '';
+        throw new CliError(r.error!.message.replace(/^training stopped at step \d+: /, '') + tried, kept(), `training stopped at step ${r.step + 1}`);
       }
       loss = r.loss;
       chars += r.chars;
       const step = trainer.steps;
       if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0 && !(await evaluate())) break;
-      if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
+      if (stop.saveNow) {
+        // SIGUSR1: a checkpoint now, and training goes on
+        stop.saveNow = false;
         save(bestUnsaved);
         bestUnsaved = false;
         lastSaveStep = step;
+        keepGood(() => snapshot(model, trainer, chars));
+        rolledBack = false;
+        progress.log(`saved ${displayPath(folder.latestPath)} at step ${step} (SIGUSR1); training goes on`);
+      } else if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
+        save(bestUnsaved);
+        bestUnsaved = false;
+        lastSaveStep = step;
+        keepGood(() => snapshot(model, trainer, chars));
+        rolledBack = false;
       }
       if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, step, ui));
       progress.update(fields());
@@ -153,6 +202,31 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
   }
   return { stopped: stop.reason, loss, runSec: (Date.now() - runStart) / 1000, chars: chars - chars0, evalSec: evalMs / 1000 };
 }
+
+/** One rollback: where the run diverged and why, where it went back to, the learning rate before and after. */
+interface Divergence {
+  step: number;
+  why: string;
+  rolledBackTo: number;
+  lrFrom: number;
+  lrTo: number;
+}
+
+/** Saved states kept in memory for rollbacks (each about 3 copies of the parameters with Adam). */
+const KEEP_GOOD = 4;
+
+/** What a rollback restores: the weights and the trainer's whole state (position, carry, optimizer, RNG, history). */
+interface Snapshot {
+  params: Float32Array | Float64Array;
+  state: ReturnType<Run['trainer']['exportState']>;
+  chars: number;
+}
+
+function snapshot(model: CharRNN, trainer: Run['trainer'], chars: number): Snapshot {
+  return { params: model.params.slice(), state: trainer.exportState(), chars };
+}
+
+const fmtLr = (x: number) => Number(x.toPrecision(4)).toString();
 
 /** A short sample for the log, from its own RNG and state so training is not disturbed (line mode: 8 lines). */
 function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: RunIo): string {

@@ -26,7 +26,10 @@ const LOCKED_ON_RESUME = [
 ] as const;
 
 /** Options that say what this one command does, never taken from the resumed checkpoint. */
-const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name']);
+const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name', 'initFrom', 'vocab']);
+
+/** Options that define the model's shape: fine-tuning (--init-from) takes them from the model. */
+const SHAPE = ['cell', 'layers', 'hidden'] as const;
 
 /** Where the run stops, in totals over all resumed runs (0 = no limit). Stored in the checkpoint's config. */
 export interface Targets {
@@ -57,6 +60,8 @@ export interface Plan {
   given: Set<keyof TrainValues>;
   /** the checkpoint this run resumes, or null for a fresh run */
   ckpt: Checkpoint | null;
+  /** the model a fine-tuning run (--init-from) starts from, or null */
+  init: Checkpoint | null;
   start: Start;
   targets: Targets;
   budget: Budget;
@@ -65,9 +70,16 @@ export interface Plan {
 export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Plan {
   let o: TrainValues = { ...values };
   let ckpt: Checkpoint | null = null;
+  let init: Checkpoint | null = null;
+  if (o.resume && o.initFrom) throw CliError.usage('--resume and --init-from both given', '--resume continues a run; --init-from starts a new one from its weights', 'invalid options');
+  if (!o.initFrom && given.has('vocab')) throw CliError.usage('--vocab without --init-from', 'it says how a fine-tuning run treats new characters', 'invalid options');
   if (o.resume) {
     ckpt = loadCheckpoint(o.resume);
     o = resumedOptions(o, given, ckpt);
+  }
+  if (o.initFrom) {
+    init = loadCheckpoint(o.initFrom);
+    o = fineTuneOptions(o, given, init);
   }
   const start: Start = { step: ckpt?.progress.step ?? 0, epoch: ckpt?.progress.epoch ?? 0, ms: ckpt?.progress.elapsedMs ?? 0 };
   const targets = budgetTargets(o, given, ckpt, start);
@@ -86,7 +98,7 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
       'nothing to train',
     );
   }
-  return { o, given, ckpt, start, targets, budget };
+  return { o, given, ckpt, init, start, targets, budget };
 }
 
 /** The options of a resumed run: the checkpoint decides the model and the data layout. */
@@ -121,6 +133,30 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
     }
   }
   return { ...out, ...fromModel };
+}
+
+/** The options of a fine-tuning run: the model's shape (and, unless given, its dropout and init scheme) come
+ *  from the model it starts from; everything else is this run's own. */
+function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Checkpoint): TrainValues {
+  const m = init.model;
+  for (const key of SHAPE) {
+    if (given.has(key) && o[key] !== m[key]) {
+      throw CliError.usage(
+        `--${key} ${o[key]} differs from the model's ${m[key]}`,
+        'fine-tuning keeps the model\'s shape; drop the option, or train a new model',
+        'cannot fine-tune',
+      );
+    }
+  }
+  const saved = init.config as Partial<TrainValues>;
+  return {
+    ...o,
+    cell: m.cell,
+    layers: m.layers,
+    hidden: m.hidden,
+    dropout: given.has('dropout') ? o.dropout : m.dropout,
+    init: given.has('init') || typeof saved.init !== 'string' ? o.init : saved.init,
+  };
 }
 
 /** Stop targets for this run (see the file comment). */

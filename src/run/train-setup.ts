@@ -5,15 +5,16 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { CorpusInfo } from '../checkpoint/schema.js';
+import type { Checkpoint, CorpusInfo } from '../checkpoint/schema.js';
 import { prepareBytes, UNKNOWN_CHAR, type Preparation } from '../data/prepare.js';
-import { Vocab, type Ids } from '../data/vocab.js';
+import { describeCodePoint, encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import { backendOptions, chooseBackend } from './backend-choice.js';
 import { withInjectedFault } from './kernel-fault.js';
 import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
+import { extendTensors } from '../model/extend-vocab.js';
 import type { CellType, InitScheme, ModelConfig, StartStateKind } from '../model/config.js';
 import { encodeLines, joinLineParts, type LineCorpus } from '../data/line-corpus.js';
 import type { OptimizerName } from '../train/optimizer.js';
@@ -71,8 +72,13 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   // --force on another corpus: the saved data position, carried state and best validation loss belong to the
   // other text, so the data restarts at its beginning and best-validation tracking starts afresh
   const otherCorpus = Boolean(ckpt?.corpus && ckpt.corpus.sha256 !== corpus.sha256);
-  const ckptVocab = ckpt ? Vocab.fromChars(ckpt.vocab) : undefined;
   const prep: Preparation = { newline: o.newline, nfc: o.nfc, minCharCount: o.minCharCount };
+  // fine-tuning: the model's vocabulary (extended with the corpus's new characters, or refusing them)
+  const ckptVocab = ckpt
+    ? Vocab.fromChars(ckpt.vocab)
+    : plan.init
+      ? fineTuneVocab(plan.init, Buffer.concat(corpus.parts.map((p) => prepareBytes(p, prep))), o.vocab, plan.o.initFrom)
+      : undefined;
   // line mode: the prepared files as one list (--min-char-count is refused with --lines: train-plan.ts)
   const lineCorpus = o.lines
     ? attemptSync('cannot use the list', () => encodeLines(joinLineParts(corpus.parts.map((p) => prepareBytes(p, prep))), o.seq, ckptVocab))
@@ -89,10 +95,12 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   // ---- model, backend, trainer
   const modelConfig: ModelConfig = ckpt
     ? ckpt.model
-    : {
-        cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout,
-        ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
-      };
+    : plan.init
+      ? { ...plan.init.model, vocabSize: vocab.size, dropout: o.dropout }
+      : {
+          cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout,
+          ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
+        };
   if (!ckpt) checkVocabSize(vocab.size);
   o.backend = chooseBackend(o.backend, plan.given.has('backend'), ui);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
@@ -105,6 +113,11 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);
     const m = new CharRNN(kernels, modelConfig);
     m.init(new Rng(o.seed), o.init as InitScheme);
+    if (plan.init) {
+      // fine-tuning: the model's weights; rows of new characters keep the init scheme's draws
+      const oldV = plan.init.model.vocabSize;
+      m.importStateDict(oldV === vocab.size ? plan.init.tensors : extendTensors(plan.init.tensors, m.exportStateDict(), oldV, vocab.size));
+    }
     return m;
   });
   const trainOptions: TrainOptions = {
@@ -187,6 +200,26 @@ function checkSameCorpus(was: CorpusInfo, now: CorpusBytes): void {
   if (was.sha256 !== now.sha256) {
     fail(`the corpus differs from the one the checkpoint was trained on (${was.source}, ${was.bytes} bytes, sha256 ${was.sha256.slice(0, 12)}…; this one has ${bytes} bytes, sha256 ${now.sha256.slice(0, 12)}…)`);
   }
+}
+
+/**
+ * The vocabulary of a fine-tuning run: the model's, in its id order; with --vocab extend, the corpus's new
+ * characters follow (sorted), so every old character keeps its id. strict refuses a corpus with new characters.
+ */
+function fineTuneVocab(init: Checkpoint, bytes: Uint8Array, mode: string, from: string): Vocab {
+  const base = Vocab.fromChars(init.vocab);
+  const own = attemptSync('cannot use the corpus', () => encodeUtf8(bytes).vocab);
+  const unseen = own.chars.filter((c) => !base.has(c));
+  if (!unseen.length) return base;
+  if (mode !== 'extend') {
+    const list = unseen.slice(0, 10).map((c) => describeCodePoint(c.codePointAt(0)!)).join(', ');
+    throw new CliError(
+      `the corpus has ${unseen.length} character${unseen.length > 1 ? 's' : ''} the model ${displayPath(resolve(from))} never saw: ${list}${unseen.length > 10 ? ', …' : ''}`,
+      'add --vocab extend to give them new rows, or remove them from the corpus',
+      'cannot fine-tune',
+    );
+  }
+  return Vocab.fromChars([...base.chars, ...unseen]);
 }
 
 function runName(stem: string, c: ModelConfig): string {

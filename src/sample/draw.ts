@@ -8,6 +8,7 @@
 import type { Vec } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharnnError } from '../errors.js';
+import { allBanned } from './ban.js';
 
 export interface SampleOptions {
   /** softmax temperature; 0 means always the most likely character (argmax) */
@@ -48,16 +49,17 @@ export class Drawer {
     return this.rng.int(this.V);
   }
 
-  /** One draw from logits[off .. off+V). */
-  draw(logits: Vec, off = 0): number {
+  /** One draw from logits[off .. off+V); ids marked in `banned` (V) have probability 0 (ban.ts). */
+  draw(logits: Vec, off = 0, banned: Uint8Array | null = null): number {
     const { V, probs } = this;
-    let best = 0;
-    for (let v = 1; v < V; v++) if (logits[off + v] > logits[off + best]) best = v;
+    let best = -1;
+    for (let v = 0; v < V; v++) if (!banned?.[v] && (best < 0 || logits[off + v] > logits[off + best])) best = v;
+    if (best < 0) throw allBanned();
     if (this.temperature === 0) return best;
     const invT = 1 / this.temperature;
     const max = logits[off + best];
     let total = 0;
-    for (let v = 0; v < V; v++) total += probs[v] = Math.exp((logits[off + v] - max) * invT);
+    for (let v = 0; v < V; v++) total += probs[v] = banned?.[v] ? 0 : Math.exp((logits[off + v] - max) * invT);
     if (!(total > 0) || !Number.isFinite(total)) return best; // NaN/inf logits: fall back to argmax
     if ((this.topK > 0 && this.topK < V) || this.topP < 1) total = this.cut(total);
     return this.rng.categorical(probs, V, total);

@@ -15,10 +15,9 @@ import type { Kernels, Vec } from '../math/kernels.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Vocab } from '../data/vocab.js';
 import { CharnnError } from '../errors.js';
-import { Drawer, type SampleOptions } from './draw.js';
+import { type Bans } from './ban.js';
+import { Drawer, type SampleOptions as DrawOptions } from './draw.js';
 import { encodePrime } from './prime.js';
-
-export type { SampleOptions } from './draw.js';
 
 /** What the sampler needs from a model (CharRNN satisfies it). */
 export interface StepModel {
@@ -26,6 +25,11 @@ export interface StepModel {
   readonly kernels: Kernels;
   newState(B: number): Vec;
   step(logits: Vec, ids: Int32Array, B: number, state: Vec): void;
+}
+
+export interface SampleOptions extends DrawOptions {
+  /** strings never to emit (ban.ts) */
+  ban?: Bans;
 }
 
 export class Sampler {
@@ -40,6 +44,11 @@ export class Sampler {
   private readonly chunk: Int32Array; // code points of the chunk being built
   /** true once logits hold a prediction (after priming or a draw) */
   private ready = false;
+  // banned strings: the last ids fed (a ring of bans.memory), and the ids forbidden at this draw
+  private readonly bans: Bans | null;
+  private readonly recent: Int32Array;
+  private fed = 0;
+  private readonly banned: Uint8Array; // (V)
 
   /**
    * @param vocab the model's vocabulary (id -> code point)
@@ -62,6 +71,9 @@ export class Sampler {
     this.logits = k.alloc(V);
     this.ids = k.allocI32(1);
     this.chunk = new Int32Array(chunkSize);
+    this.bans = opts.ban && opts.ban.size ? opts.ban : null;
+    this.recent = new Int32Array(Math.max(1, this.bans?.memory ?? 0));
+    this.banned = new Uint8Array(this.bans ? V : 0);
   }
 
   /** Ids of the characters of `text`, or an error naming the characters the model never saw. With `skipUnknown`
@@ -77,7 +89,7 @@ export class Sampler {
 
   /** Draw the next character id and feed it back. Before any feed, the first id is drawn uniformly. */
   next(): number {
-    const id = this.ready ? this.drawer.draw(this.logits) : this.drawer.uniform();
+    const id = this.ready ? this.drawer.draw(this.logits, 0, this.markBanned()) : this.drawer.uniform();
     this.stepId(id);
     return id;
   }
@@ -103,12 +115,22 @@ export class Sampler {
    *  sampler's temperature, top-k, top-p and RNG. */
   drawFrom(row: ArrayLike<number>): number {
     this.logits.set(row);
-    return this.drawer.draw(this.logits);
+    return this.drawer.draw(this.logits, 0, this.markBanned());
   }
 
   private stepId(id: number): void {
+    if (this.bans) this.recent[this.fed++ % this.recent.length] = id;
     this.ids[0] = id;
     this.model.step(this.logits, this.ids, 1, this.state);
     this.ready = true;
+  }
+
+  /** The ids forbidden at this draw (1), from the ids fed so far; null without bans. */
+  private markBanned(): Uint8Array | null {
+    if (!this.bans) return null;
+    const { banned, recent } = this;
+    banned.fill(0);
+    this.bans.mark(banned, (k) => recent[(this.fed - k) % recent.length], Math.min(this.fed, recent.length));
+    return banned;
   }
 }

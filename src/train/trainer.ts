@@ -411,6 +411,13 @@ export class Trainer {
   get stoppedBy(): TrainingDivergedError | null {
     return this.stopped;
   }
+  /** Multiply the learning rate (the schedule's base and floor) by `factor`: divergence recovery cuts it. */
+  scaleLearningRate(factor: number): void {
+    if (!(factor > 0 && factor <= 1)) throw new RangeError(`the learning-rate factor must be in (0, 1], got ${factor}`);
+    this.config.lr *= factor;
+    this.config.lrMin *= factor;
+  }
+
   /** learning rate of the next step */
   get lr(): number {
     return learningRate(this.config.lr, scheduleOf(this.config), this.stepCount);
