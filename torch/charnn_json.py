@@ -16,7 +16,9 @@ Only the standard library.
 """
 import json
 import math
+import re
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -109,11 +111,19 @@ def _write(v, out):
         raise TypeError(f"{type(v).__name__} is not a JSON value")
 
 
+def dumps(value, allow_nan=False):
+    """Compact JSON text as charnn writes a file: non-ASCII as it is, but a lone surrogate (a str can hold one, e.g.
+    a file name os.fsdecode could not decode) as its \\u escape, as JSON.stringify writes it, so the text is UTF-8."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=allow_nan, separators=(",", ":"))
+    # a raw surrogate can only stand inside a string, where its escape means the same
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def canonical_json(value):
     """charnn's canonicalJson(value). The JSON round trip first makes an in-memory value (tuples, numpy float64,
     int subclasses) read as the written file does, as charnn's own round trip does; a non-finite number (json.loads
     reads 1e400 as inf) survives it and writes as null, as JSON.stringify writes Infinity."""
-    parsed = json.loads(json.dumps(value, ensure_ascii=False, allow_nan=True))
+    parsed = json.loads(dumps(value, allow_nan=True))
     out = []
     _write(parsed, out)
     return "".join(out)
