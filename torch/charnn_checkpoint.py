@@ -119,8 +119,16 @@ def load(path):
         if checksum(tensors, slots, state, checksum_header(doc, opt)) != doc.get("checksum"):
             raise CheckpointError(f"{what}: checksum mismatch: the file is not what was written (weights, vocabulary, "
                                   "config or progress changed; use another checkpoint)")
-    elif checksum(tensors, slots, state) != doc.get("checksum"):
-        raise CheckpointError(f"{what}: checksum mismatch: the tensor data is not what was written (use another checkpoint)")
+    else:
+        if checksum(tensors, slots, state) != doc.get("checksum"):
+            raise CheckpointError(f"{what}: checksum mismatch: the tensor data is not what was written (use another checkpoint)")
+        # version 1 does not cover the vocabulary; charnn writes it in code point order, so another order is an edit
+        vocab = doc.get("vocab") or []
+        for i in range(1, len(vocab)):
+            if vocab[i - 1] >= vocab[i]:  # one code point each: str order is code point order
+                raise CheckpointError(f"{what}: the vocabulary is not in code point order (entry {i - 1} "
+                                      f"{json.dumps(vocab[i - 1])} comes before {json.dumps(vocab[i])}): it was edited "
+                                      "(use another checkpoint)")
     want = expected_shapes(doc["model"])
     for name, shape in want:
         if name not in tensors or list(tensors[name].shape) != shape:
