@@ -105,6 +105,8 @@ def load(path):
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CheckpointError(f"{what}: not a charnn checkpoint (pass a checkpoint written by charnn train)")
     v = doc.get("version")
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)  # JSON has one number type: 2.0 is 2, as charnn reads it
     if not isinstance(v, int) or isinstance(v, bool) or v < 1:
         raise CheckpointError(f"{what}: invalid format version {json.dumps(v)} (the file was edited or is damaged)")
     if v > VERSION:
