@@ -119,6 +119,56 @@ describe.skipIf(!torch.ok)(title, () => {
     expect(loadCheckpoint(join(base, 'latest.json')).progress.step).toBe(1); // untouched
   }, 120_000);
 
+  it('reads format 1 and 2 (each checked by its own checksum) and writes 2: charnn verifies what Python wrote, and back', async () => {
+    const base = join(dir, 'formats');
+    await charnn(['train', corpus, '--cell', 'rnn', ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', base], dir);
+    // a corpus name with non-ASCII, an astral character, U+2028, control characters, escapes and a lone surrogate
+    const SOURCE = 'dir/\u00e9 \u{1f600} \u2028 \t\x01\\ "q" \udc80.txt';
+    // Python's load of each file: its version and step, or the one-line refusal
+    const script = `import json, sys; sys.path.insert(0, ${JSON.stringify(join(ROOT, 'torch'))}); import charnn_checkpoint as ck
+try:
+    c = ck.load(sys.argv[1]); print(c["version"], c["progress"]["step"])
+    if len(sys.argv) > 2:  # write it back with header values whose JSON text differs between the languages
+        c["config"]["lr"] = 1e-7; c["config"]["clip"] = 2.0; c["progress"]["elapsedMs"] = 1.5e21
+        c["corpus"]["source"] = json.loads(sys.argv[3]); ck.save(sys.argv[2], c, "test")
+except ck.CheckpointError as e:
+    print(e)`;
+    const py = async (...args: string[]) => {
+      const r = await run(PYTHON, ['-c', script, ...args], dir);
+      expect(r.stderr).toBe('');
+      return r.stdout.trim();
+    };
+    type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const edit = (from: string, to: string, f: (d: Doc) => Doc) => writeFileSync(join(base, to), JSON.stringify(f(JSON.parse(readFileSync(from, 'utf8')))));
+    const V1 = join(ROOT, 'test', 'fixtures', 'v1-lstm-1x8.json');
+    const latest = join(base, 'latest.json');
+    const reversed = (v: unknown): unknown => Array.isArray(v) ? v.map(reversed)
+      : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v;
+
+    expect(await py(V1)).toMatch(/^1 \d+$/);
+    edit(V1, 'v1-swapped.json', (d) => ({ ...d, vocab: [d.vocab[1], d.vocab[0], ...d.vocab.slice(2)] }));
+    expect(await py(join(base, 'v1-swapped.json'))).toMatch(/vocabulary is not in code point order/);
+    edit(V1, 'v1-lr.json', (d) => ({ ...d, config: { ...d.config, lr: 0.5 } })); // not covered by version 1
+    expect(await py(join(base, 'v1-lr.json'))).toMatch(/^1 \d+$/);
+    expect(await py(latest)).toBe('2 1');
+    for (const [name, f] of [['v2-lr', (d: Doc) => ({ ...d, config: { ...d.config, lr: d.config.lr * 2 } })],
+      ['v2-vocab', (d: Doc) => ({ ...d, vocab: [d.vocab[1], d.vocab[0], ...d.vocab.slice(2)] })],
+      ['v2-step', (d: Doc) => ({ ...d, optimizer: { ...d.optimizer, t: d.optimizer.t + 1 } })]] as const) {
+      edit(latest, `${name}.json`, f);
+      expect(await py(join(base, `${name}.json`)), name).toMatch(/checksum mismatch: the file is not what was written/);
+    }
+    // key order and whitespace are not part of what is verified
+    writeFileSync(join(base, 'v2-reordered.json'), JSON.stringify(reversed(JSON.parse(readFileSync(latest, 'utf8'))), null, 2));
+    expect(await py(join(base, 'v2-reordered.json'))).toBe('2 1');
+    expect(loadCheckpoint(join(base, 'v2-reordered.json')).progress.step).toBe(1);
+
+    // Python writes version 2 with awkward header values; charnn's own loader verifies it, and Python reads it back
+    expect(await py(latest, join(base, 'from-python.json'), JSON.stringify(SOURCE))).toBe('2 1'); // argv is UTF-8: the lone surrogate travels escaped
+    const back = loadCheckpoint(join(base, 'from-python.json'));
+    expect([back.formatVersion, back.config.lr, back.config.clip, back.progress.elapsedMs, back.corpus!.source]).toEqual([2, 1e-7, 2, 1.5e21, SOURCE]);
+    expect(await py(join(base, 'from-python.json'))).toBe('2 1');
+  }, 120_000);
+
   it('two processes (DistributedDataParallel over gloo, half the streams each) train as one', async () => {
     const base = join(dir, 'ddp');
     await charnn(['train', corpus, '--cell', 'gru', ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', join(base, 'one')], dir);

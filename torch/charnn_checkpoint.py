@@ -1,10 +1,14 @@
-"""charnn checkpoints in Python: read, verify, write (the format of src/checkpoint/schema.ts, version 1).
+"""charnn checkpoints in Python: read, verify, write (the format of src/checkpoint/schema.ts, versions 1 and 2).
 
 One JSON document. Tensors are {shape, dtype: "float32", data: base64 of row-major little-endian float32} under
-PyTorch state_dict names, so they load into nn.LSTM / nn.GRU / nn.RNN + nn.Linear as they are. The checksum is
-SHA-256 over, in this order (tensors sorted by name inside each group):
-  group "tensors", then "optimizer.<slot>" for each slot (sorted), then "state" (one tensor named "hidden"):
-    utf8(group + "/" + name + ":" + "x".join(shape) + "\\n") followed by the tensor's bytes.
+PyTorch state_dict names, so they load into nn.LSTM / nn.GRU / nn.RNN + nn.Linear as they are. The checksum goes
+with the file's version (src/checkpoint/checksum.ts); both are read, version 2 is written, as charnn does:
+  version 1: SHA-256 over the tensor stream, in this order (tensors sorted by name inside each group):
+    group "tensors", then "optimizer.<slot>" for each slot (sorted), then "state" (one tensor named "hidden"):
+      utf8(group + "/" + name + ":" + "x".join(shape) + "\\n") followed by the tensor's bytes.
+  version 2: SHA-256 over utf8("charnn-checkpoint/2\\n" + canonical_json(header) + "\\n"), then the tensor stream;
+    header = the fields in HEADER_FIELDS that the document has, the optimizer as {name, t} (charnn_json.py says
+    how canonical_json matches JavaScript byte for byte).
 Writes are atomic (temporary file in the same folder, fsync, rename), so a crash never leaves half a checkpoint.
 Only the standard library and numpy.
 """
@@ -17,8 +21,12 @@ import tempfile
 
 import numpy as np
 
+from charnn_json import canonical_json, dumps
+
 FORMAT = "charnn-checkpoint"
-VERSION = 1
+VERSION = 2  # the version written; every version up to it is read
+# what the version-2 checksum covers besides the tensors (codec.ts checksumHeader); "optimizer" is added as {name, t}
+HEADER_FIELDS = ("format", "version", "charnn", "created", "model", "vocab", "config", "corpus", "progress", "rng")
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 STATE_SLOTS = {"rnn": 1, "lstm": 2, "gru": 1}
 
@@ -53,9 +61,12 @@ def encode_tensor(a):
     return {"shape": list(a.shape), "dtype": "float32", "data": base64.b64encode(a.tobytes()).decode("ascii")}
 
 
-def checksum(tensors, slots, state):
-    """tensors: {name: array}; slots: {slot: {name: array}} or None; state: array or None."""
+def checksum(tensors, slots, state, header=None):
+    """tensors: {name: array}; slots: {slot: {name: array}} or None; state: array or None; header: the document's
+    fields (the optimizer without slots) for version 2, None for version 1."""
     h = hashlib.sha256()
+    if header is not None:
+        h.update(f"{FORMAT}/2\n{canonical_json(header)}\n".encode("utf-8"))
 
     def group(g, named):
         for name in sorted(named):
@@ -72,6 +83,14 @@ def checksum(tensors, slots, state):
     return "sha256:" + h.hexdigest()
 
 
+def checksum_header(doc, opt):
+    """The version-2 header of a document (or of the fields encode writes): a field the document lacks is left out,
+    as JSON.stringify drops an undefined one; opt is the optimizer {name, t, ...} or None."""
+    header = {k: doc[k] for k in HEADER_FIELDS if k in doc}
+    header["optimizer"] = None if opt is None else {"name": opt["name"], "t": opt["t"]}
+    return header
+
+
 def load(path):
     """The checkpoint as a dict with decoded arrays: tensors {name: array}, optimizer {name, t, slots} or None,
     state array (L, S, B, H) or None; the other fields as in the file."""
@@ -85,16 +104,33 @@ def load(path):
     what = f"cannot load checkpoint {path}"
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CheckpointError(f"{what}: not a charnn checkpoint (pass a checkpoint written by charnn train)")
-    if not isinstance(doc.get("version"), int) or doc["version"] > VERSION:
-        raise CheckpointError(f"{what}: format version {doc.get('version')} is newer than this reader's {VERSION}")
+    v = doc.get("version")
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)  # JSON has one number type: 2.0 is 2, as charnn reads it
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise CheckpointError(f"{what}: invalid format version {json.dumps(v)} (the file was edited or is damaged)")
+    if v > VERSION:
+        raise CheckpointError(f"{what}: format version {v} is newer than this reader's {VERSION}")
     tensors = {n: decode_tensor(t, f"tensor {n}") for n, t in doc["tensors"].items()}
     opt = doc.get("optimizer")
     slots = None
     if opt is not None:
         slots = {s: {n: decode_tensor(t, f"optimizer {s} {n}") for n, t in rec.items()} for s, rec in opt["slots"].items()}
     state = decode_tensor(doc["state"], "hidden state") if doc.get("state") is not None else None
-    if checksum(tensors, slots, state) != doc["checksum"]:
-        raise CheckpointError(f"{what}: checksum mismatch: the tensor data is not what was written (use another checkpoint)")
+    if v >= 2:
+        if checksum(tensors, slots, state, checksum_header(doc, opt)) != doc.get("checksum"):
+            raise CheckpointError(f"{what}: checksum mismatch: the file is not what was written (weights, vocabulary, "
+                                  "config or progress changed; use another checkpoint)")
+    else:
+        if checksum(tensors, slots, state) != doc.get("checksum"):
+            raise CheckpointError(f"{what}: checksum mismatch: the tensor data is not what was written (use another checkpoint)")
+        # version 1 does not cover the vocabulary; charnn writes it in code point order, so another order is an edit
+        vocab = doc.get("vocab") or []
+        for i in range(1, len(vocab)):
+            if vocab[i - 1] >= vocab[i]:  # one code point each: str order is code point order
+                raise CheckpointError(f"{what}: the vocabulary is not in code point order (entry {i - 1} "
+                                      f"{json.dumps(vocab[i - 1])} comes before {json.dumps(vocab[i])}): it was edited "
+                                      "(use another checkpoint)")
     want = expected_shapes(doc["model"])
     for name, shape in want:
         if name not in tensors or list(tensors[name].shape) != shape:
@@ -118,7 +154,7 @@ def encode(c, writer):
     opt = c.get("optimizer")
     slots = None if opt is None else {s: {n: np.asarray(a, dtype=np.float32) for n, a in rec.items()} for s, rec in opt["slots"].items()}
     state = None if c.get("state") is None else np.asarray(c["state"], dtype=np.float32)
-    return {
+    head = {
         "format": FORMAT,
         "version": VERSION,
         "charnn": writer,
@@ -129,7 +165,11 @@ def encode(c, writer):
         "corpus": c["corpus"],
         "progress": c["progress"],
         "rng": c["rng"],
-        "checksum": checksum(tensors, slots, state),
+    }
+    opt_head = None if opt is None else {"name": opt["name"], "t": int(opt["t"])}
+    return {
+        **head,
+        "checksum": checksum(tensors, slots, state, checksum_header(head, opt_head)),
         "tensors": {n: encode_tensor(a) for n, a in tensors.items()},
         "optimizer": None if opt is None else {"name": opt["name"], "t": int(opt["t"]),
                                                "slots": {s: {n: encode_tensor(a) for n, a in rec.items()} for s, rec in slots.items()}},
@@ -166,6 +206,6 @@ def write_atomic(path, text):
 
 
 def save(path, c, writer):
-    text = json.dumps(encode(c, writer), ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+    text = dumps(encode(c, writer)) + "\n"
     write_atomic(path, text)
     return text

@@ -347,6 +347,12 @@ def train(a):
         log(f"step {trainer.step_count}: val {v:.4f} nats ({v / math.log(2):.3f} bpc){' best' if best else ''}", quiet)
     if not saved_any or trainer.step_count > last_save or best_unsaved:
         save(best_unsaved)
+    if world > 1:
+        # no rank leaves while rank 0 still writes, and gloo's threads are stopped before exit (left running, a
+        # rank that exits first can abort with "terminate called without an active exception")
+        import torch.distributed as dist
+        dist.barrier()
+        dist.destroy_process_group()
 
     # ---- report
     secs = time.time() - t_start
