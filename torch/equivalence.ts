@@ -88,7 +88,8 @@ export function checkCorpus(dir: string, given?: string): string {
 }
 
 /** The model and layout of the checks: small enough for seconds per side on one core. */
-export const CHECK_MODEL = ['--layers', '2', '--hidden', '64', '--batch', '16', '--seq', '32', '--dropout', '0', '--threads', '1'];
+// --val-full: the companion validates on the whole split, as charnn does with it (charnn's default reads a fixed subset)
+export const CHECK_MODEL = ['--layers', '2', '--hidden', '64', '--batch', '16', '--seq', '32', '--dropout', '0', '--threads', '1', '--val-full'];
 
 export interface Equivalence {
   cell: string;
