@@ -125,7 +125,7 @@ describe('charnn serve: the API', () => {
       topK: i % 3 === 0 ? 8 : 0,
       topP: i % 5 === 0 ? 0.85 : 1,
       seed: 1000 + i,
-      length: 400 + 10 * i,
+      length: 2000 + 10 * i, // long enough to overlap: the native backend draws a 400-character stream in a few milliseconds
     }));
     let maxSeen = 0;
     let polling = true;
