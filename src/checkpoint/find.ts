@@ -3,9 +3,10 @@
  * library's loadModel): a run folder means its best.json, else its latest.json; nothing means the most recently
  * written run under ./checkpoints/, else the model bundled with the package.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../corpus/registry.js';
+import { isDir, isFile, safeList } from '../fs-probe.js';
 import { CheckpointError } from './errors.js';
 
 /** The checkpoint a run folder stands for, with why; null when `path` is not a folder. */
@@ -53,25 +54,3 @@ export function findDefaultCheckpoint(cwd: string): { path: string; why: string 
   }
   return null;
 }
-
-const safeList = (dir: string): string[] => {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-};
-const isDir = (p: string) => {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-};
-const isFile = (p: string) => {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-};

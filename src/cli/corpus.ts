@@ -9,6 +9,7 @@ import { CorpusError } from '../corpus/errors.js';
 import { findCorpus, loadRegistry, type Registry } from '../corpus/registry.js';
 import { fetchRegistryCorpus, type ResolveOptions } from '../corpus/resolve.js';
 import { isVerified } from '../corpus/verify.js';
+import { humanBytes } from '../run/io.js';
 
 type Out = NodeJS.WritableStream & { isTTY?: boolean };
 
@@ -30,18 +31,8 @@ function defaultIo(io: Partial<CorpusCliIo>): CorpusCliIo {
   };
 }
 
-/** 1115394 -> "1.1 MB" (decimal units, as download sizes are usually shown). */
-export function humanBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB'];
-  let v = n / 1000;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
+/** 1115394 -> "1.1 MB" (decimal units, as download sizes are usually shown): run/io.ts, shared with the run's progress. */
+export { humanBytes };
 
 /**
  * Progress reporting for a corpus fetch, for `corpus get` and for `train NAME` (the CLI passes the returned

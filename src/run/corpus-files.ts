@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { isDir, isFile } from '../fs-probe.js';
 import { CliError } from './errors.js';
 
 /** True when the argument names more than one file (a folder, or a glob that is not an existing path). */
@@ -118,18 +119,3 @@ function segmentRegExp(seg: string): RegExp {
   }
   return new RegExp(`^${re}$`);
 }
-
-const isDir = (p: string) => {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-};
-const isFile = (p: string) => {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-};
