@@ -7,13 +7,14 @@
  * Cases that need root powers this machine does not grant are skipped with the reason.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, statSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, statSync, existsSync, mkdirSync, readdirSync, readFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
-import { runShell, smallText, tempDir } from './helpers/cli.js';
+import { runShell, smallText } from './helpers/cli.js';
 import {
+  caseFolders,
   expectOneLineFailure,
   recordRow,
   runCharnn,
@@ -28,23 +29,9 @@ const TINY = ['--hidden', '8', '--layers', '1', '--batch', '2', '--seq', '8', '-
 /** big enough that writing a checkpoint (encode, write, fsync) takes a good part of each step */
 const MEDIUM = ['--hidden', '96', '--layers', '2', '--batch', '2', '--seq', '8', '--backend', 'js'];
 
-let root: string;
-let cleanup: () => void;
 const corpus = smallText(400);
-
-beforeAll(() => {
-  ({ dir: root, cleanup } = tempDir({ 'corpus.txt': corpus }));
-  chmodSync(root, 0o755);
-});
-afterAll(() => cleanup());
-
-let caseNo = 0;
-function caseDir(): string {
-  const d = join(root, `case-${++caseNo}`);
-  mkdirSync(d, { mode: 0o755 });
-  writeFileSync(join(d, 'corpus.txt'), corpus);
-  return d;
-}
+const folders = caseFolders(corpus);
+const caseDir = folders.caseDir;
 const tmpFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tmp')) : []);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -276,7 +263,7 @@ describe.concurrent('pipelines', () => {
 
   it('sample --length 1000000 | head -c 10 exits 0 quickly with nothing on stderr', async () => {
     const t0 = Date.now();
-    const r = await runShell(`$CHARNN sample "${ckpt}" --length 1000000 --seed 3 | head -c 10; echo " status=\${PIPESTATUS[0]}"`, root);
+    const r = await runShell(`$CHARNN sample "${ckpt}" --length 1000000 --seed 3 | head -c 10; echo " status=\${PIPESTATUS[0]}"`, folders.root());
     const ms = Date.now() - t0;
     recordRow('pipelines', 'sample --length 1000000 | head -c 10', { code: Number(/status=(\d+)/.exec(r.stdout)?.[1]), stderr: r.stderr }, `${ms} ms`);
     expect(r.stderr).toBe('');
@@ -297,8 +284,8 @@ describe.concurrent('pipelines', () => {
   const noFull = existsSync('/dev/full') ? null : 'no /dev/full here';
   for (const cmd of ['info', 'sample', 'eval'] as const) {
     it.skipIf(noFull !== null)(`${cmd} > /dev/full: one line, exit 1${noFull ? ` (skipped: ${noFull})` : ''}`, async () => {
-      const args = cmd === 'info' ? [ckpt] : cmd === 'sample' ? [ckpt, '-n', '200000', '--seed', '1'] : [ckpt, join(root, 'corpus.txt')];
-      const r = await runShell(`$CHARNN ${cmd} ${args.map((a) => `"${a}"`).join(' ')} > /dev/full`, root);
+      const args = cmd === 'info' ? [ckpt] : cmd === 'sample' ? [ckpt, '-n', '200000', '--seed', '1'] : [ckpt, join(folders.root(), 'corpus.txt')];
+      const r = await runShell(`$CHARNN ${cmd} ${args.map((a) => `"${a}"`).join(' ')} > /dev/full`, folders.root());
       recordRow('pipelines', `${cmd} > /dev/full`, r);
       const lines = r.stderr.split('\n').filter(Boolean);
       expect(r.code).toBe(1);
@@ -308,7 +295,7 @@ describe.concurrent('pipelines', () => {
   }
 
   it('a reader that stops reading stalls sample (no CPU, no memory growth) and it carries on afterwards', async () => {
-    const run = startCharnn(['sample', ckpt, '--forever', '--seed', '4'], { cwd: root, stdoutPipe: true });
+    const run = startCharnn(['sample', ckpt, '--forever', '--seed', '4'], { cwd: folders.root(), stdoutPipe: true });
     const stdout = run.child.stdout!;
     // the first text shows start-up is over; from then on read nothing, so the pipe fills up
     await new Promise((r) => stdout.once('data', r));

@@ -6,34 +6,20 @@
  * With CHARNN_RELIABILITY_TABLE set, each case adds a row to the README's table (scripts/reliability-table.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
 import { createUniqueDir } from '../src/run/out-dir.js';
-import { smallText, tempDir } from './helpers/cli.js';
-import { expectOneLineFailure, listFiles, recordRow, runCharnn, startCharnn, waitUntil } from './helpers/reliability.js';
+import { smallText } from './helpers/cli.js';
+import { caseFolders, expectOneLineFailure, listFiles, recordRow, runCharnn, startCharnn, waitUntil } from './helpers/reliability.js';
 
 const waitForFile = (p: string) => waitUntil(() => existsSync(p), 30_000, 5);
 
 const TINY = ['--hidden', '8', '--layers', '1', '--batch', '2', '--seq', '8', '--backend', 'js'];
 const corpus = smallText(200);
 
-let root: string;
-let cleanup: () => void;
-beforeAll(() => {
-  ({ dir: root, cleanup } = tempDir());
-  chmodSync(root, 0o755);
-});
-afterAll(() => cleanup());
-
-let caseNo = 0;
-function caseDir(): string {
-  const d = join(root, `case-${++caseNo}`);
-  mkdirSync(d, { mode: 0o755 });
-  writeFileSync(join(d, 'corpus.txt'), corpus);
-  return d;
-}
+const { caseDir } = caseFolders(corpus);
 
 /** Every file under dir with its bytes and modification time, to show that nothing changed. */
 function snapshot(dir: string): Record<string, string> {

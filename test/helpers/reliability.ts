@@ -5,10 +5,10 @@
  * what this machine allows (tmpfs, chattr, dropping root) so tests can skip with the reason.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { expect } from 'vitest';
-import { BIN, cleanEnv, requireBuild, ROOT } from './cli.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { BIN, cleanEnv, requireBuild, ROOT, tempDir } from './cli.js';
 
 export interface RunOptions {
   /** working folder of the child (default: the repo root) */
@@ -222,4 +222,28 @@ export function recordRow(group: string, name: string, r: { code: number | null;
   const lines = r.stderr.split('\n').filter((l) => l.startsWith('charnn: '));
   const row = { group, name, code: r.code ?? r.signal, message: lines.join(' / ') || '(nothing on stderr)', note };
   appendFileSync(file, JSON.stringify(row) + '\n');
+}
+
+/**
+ * A file's temporary root (mode 0755, so the unprivileged-user cases can reach it; corpus.txt in it) and a fresh
+ * numbered case folder per call, each with its own corpus.txt. Registers its own beforeAll/afterAll.
+ */
+export function caseFolders(corpus: string): { root(): string; caseDir(): string } {
+  let dir = '';
+  let cleanup = () => {};
+  let n = 0;
+  beforeAll(() => {
+    ({ dir, cleanup } = tempDir({ 'corpus.txt': corpus }));
+    chmodSync(dir, 0o755);
+  });
+  afterAll(() => cleanup());
+  return {
+    root: () => dir,
+    caseDir: () => {
+      const d = join(dir, `case-${++n}`);
+      mkdirSync(d, { mode: 0o755 });
+      writeFileSync(join(d, 'corpus.txt'), corpus);
+      return d;
+    },
+  };
 }
