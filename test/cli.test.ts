@@ -202,6 +202,7 @@ describe('command-line errors', () => {
     [['sample', 'x.json', '--temp', '-1'], /^charnn: invalid option: --temp "-1": must be at least 0/],
     [['sample', 'x.json', '--top-p', '0'], /^charnn: invalid option: --top-p "0": must be in \(0, 1\]/],
     [['sample', 'x.json', '--length'], /^charnn: invalid option: --length needs a value/],
+    [['train', 'corpus.txt', '--lr-schedule', 'cosine', '--time', '0'], /^charnn: invalid options: the cosine schedule needs a budget to decay over \(add --time, --steps or --epochs\)$/],
   ];
   for (const [args, msg] of cases) {
     it(args.slice(1).join(' '), async () => {

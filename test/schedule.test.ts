@@ -48,7 +48,19 @@ describe('learning-rate schedules', () => {
     expect(a).toEqual(b);
   });
 
+  it('cosine byProgress follows the fraction of the budget done, clamped, after its warm-up steps', () => {
+    const s = { kind: 'cosine' as const, byProgress: true, min: 1e-4, warmup: 4 };
+    expect(learningRate(1e-2, s, 0, 0.9)).toBe(1e-2 / 4); // warm-up is counted in steps
+    expect(learningRate(1e-2, s, 10, 0)).toBe(1e-2);
+    expect(learningRate(1e-2, s, 10, 0.5)).toBeCloseTo((1e-2 + 1e-4) / 2, 15);
+    expect(learningRate(1e-2, s, 10, 1)).toBeCloseTo(1e-4, 15);
+    expect(learningRate(1e-2, s, 10, 7)).toBeCloseTo(1e-4, 15);
+    expect(learningRate(1e-2, s, 10, -1)).toBe(1e-2);
+    expect(learningRate(1e-2, s, 99999, 0.25)).toBeCloseTo(1e-4 + (1e-2 - 1e-4) * (1 + Math.SQRT1_2) / 2, 15);
+  });
+
   it('validates its options', () => {
+    expect(() => validateSchedule({ kind: 'cosine', byProgress: true })).not.toThrow();
     expect(() => validateSchedule({ kind: 'step' })).toThrow(/every/);
     expect(() => validateSchedule({ kind: 'step', every: 10, factor: 0 })).toThrow(/factor/);
     expect(() => validateSchedule({ kind: 'cosine' })).toThrow(/total/);

@@ -160,7 +160,21 @@ describe('Trainer: optimisation step', () => {
     expect(trainer.config).toEqual(resolveTrainOptions({ batch: 3, seq: 4, lr: 0.05 }));
     expect(trainer.config).toMatchObject({ optimizer: 'adam', clip: 5, beta1: 0.9, valFraction: 0.1, lr: 0.05 });
     expect(() => resolveTrainOptions({ batch: 0 })).toThrow(/batch must be a positive integer/);
-    expect(() => resolveTrainOptions({ schedule: 'cosine', steps: 0 })).toThrow(/steps/);
+    expect(() => resolveTrainOptions({ steps: 0 })).toThrow(/steps/);
+    expect(() => resolveTrainOptions({ schedule: 'cosine', steps: -1 })).toThrow(/steps/);
+    // a cosine with no step total follows the fraction of the budget the caller reports
+    expect(() => resolveTrainOptions({ schedule: 'cosine', steps: 0 })).not.toThrow();
+  });
+
+  it('a cosine without total steps follows budgetDone, not the step count', () => {
+    const { trainer } = setup({ batch: 3, seq: 4, schedule: 'cosine', steps: 0, lr: 0.04 });
+    expect(trainer.lr).toBe(0.04); // nothing of the budget done yet
+    trainer.budgetDone = 0.5;
+    expect(trainer.lr).toBeCloseTo(0.02, 15);
+    const r = trainer.step();
+    expect(r.lr).toBeCloseTo(0.02, 15); // the step used the rate of the fraction set before it
+    trainer.budgetDone = 1;
+    expect(trainer.lr).toBe(0);
   });
 });
 

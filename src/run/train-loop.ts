@@ -131,6 +131,7 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
   try {
     for (;;) {
       if (stop.reason || reached(targets, trainer.steps, trainer.epoch, elapsed())) break;
+      trainer.budgetDone = fraction(targets, trainer.steps, trainer.epoch + trainer.window / trainer.windowsPerEpoch, elapsed(), start) ?? 0;
       const r = trainer.step();
       if (!r.ok && o.onDiverge === 'rollback' && rollbacks < o.divergeRetries) {
         rollbacks++;

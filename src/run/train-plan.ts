@@ -88,8 +88,8 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
     // line mode encodes its list without the unknown symbol (data/line-corpus.ts): refused rather than ignored
     throw CliError.usage('--min-char-count does not apply to a list (--lines)', 'drop --min-char-count: every character of the list is kept', 'invalid options');
   }
-  if (o.lrSchedule === 'cosine' && !targets.untilStep) {
-    throw CliError.usage('the cosine schedule needs a step budget', 'add --steps N', 'invalid options');
+  if (o.lrSchedule === 'cosine' && !targets.untilStep && !targets.untilMs && !targets.untilEpoch) {
+    throw CliError.usage('the cosine schedule needs a budget to decay over', 'add --time, --steps or --epochs', 'invalid options');
   }
   if (ckpt && reached(targets, start.step, start.epoch, start.ms)) {
     throw CliError.usage(

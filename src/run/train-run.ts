@@ -41,6 +41,16 @@ export async function runTraining(
   return { ...outcome, latestPath: run.folder.latestPath, bestPath: run.trainer.bestValLoss !== null ? run.folder.bestPath : null };
 }
 
+/** How the learning rate moves, for the first line ('' for a constant rate without warm-up). */
+function describeSchedule(run: Run): string {
+  const { o } = run.plan;
+  const c = run.trainer.config;
+  const warm = o.warmup ? `, ${o.warmup} warm-up steps` : '';
+  if (o.lrSchedule === 'cosine') return ` cosine to ${o.lrMin} over ${c.steps ? `step ${c.steps}` : 'the budget'}${warm}`;
+  if (o.lrSchedule === 'step') return ` x${o.lrFactor} every ${o.lrEvery} steps${warm}`;
+  return warm;
+}
+
 /** The first line: what is trained on what, how, for how long, and where it is saved. */
 function announce(run: Run, io: RunIo): void {
   const { plan, modelConfig: c, model, vocab, ids, trainer, kernels, folder } = run;
@@ -48,7 +58,7 @@ function announce(run: Run, io: RunIo): void {
   io.info(
     `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${start.step}` : plan.init ? `fine-tuning ${displayPath(resolve(o.initFrom))}` : 'training'}: ${c.cell} ${c.layers}x${c.hidden}, ` +
       `${model.numParams.toLocaleString('en-US')} parameters, vocabulary ${vocab.size}${plan.init && vocab.size > plan.init.model.vocabSize ? ` (${vocab.size - plan.init.model.vocabSize} new)` : ''}, ${ids.length.toLocaleString('en-US')} characters ` +
-      `(${trainer.valBatches ? `${percent(1 - o.valFrac)} training, ${percent(o.valFrac)} validation, ${describeValidation(trainer)}` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}, ` +
+      `(${trainer.valBatches ? `${percent(1 - o.valFrac)} training, ${percent(o.valFrac)} validation, ${describeValidation(trainer)}` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}${describeSchedule(run)}, ` +
       `${describeBackend(kernels)}; budget ${describeTargets(plan.targets, start)}; saving to ${displayPath(folder.dir)}`,
   );
   const files = run.corpus.files ?? [];

@@ -132,7 +132,8 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
     lrEvery: o.lrEvery,
     lrFactor: o.lrFactor,
     lrMin: o.lrMin,
-    steps: targets.untilStep || 1, // only the cosine schedule reads it
+    // only the cosine schedule reads it: over the step budget, else (0) over the fraction of the budget done
+    steps: targets.untilStep || (o.lrSchedule === 'cosine' ? 0 : 1),
     seed: o.seed,
     historyEvery: o.historyEvery,
     valWindows: o.valFull ? 0 : o.valWindows,

@@ -5,6 +5,10 @@
  *   step:     lr · factor^floor(step / every)
  *   cosine:   min + (lr − min) · (1 + cos(π · p)) / 2,  p = (step − warmup) / (total − warmup) clamped to [0, 1]
  * Any schedule may start with a linear warm-up: lr · (step + 1) / warmup for step < warmup.
+ *
+ * A cosine over a budget that is not counted in steps (a time or epoch budget: `charnn train --time 30m`) has no
+ * `total`: its p is the caller's fraction of the budget done (`progress`), so the rate reaches `min` when the time
+ * runs out, whatever the machine's speed. That follows the clock, so two such runs differ in their rates.
  */
 
 export type ScheduleKind = 'constant' | 'step' | 'cosine';
@@ -18,8 +22,10 @@ export interface ScheduleOptions {
   every?: number;
   /** step: decay factor in (0, 1] (default 0.5) */
   factor?: number;
-  /** cosine: total steps of the run (the rate reaches `min` there) */
+  /** cosine: total steps of the run (the rate reaches `min` there); 0 or absent with `byProgress` */
   total?: number;
+  /** cosine: follow the `progress` argument (the fraction of the run's budget done) instead of steps */
+  byProgress?: boolean;
   /** cosine: final learning rate (default 0) */
   min?: number;
 }
@@ -37,13 +43,14 @@ export function validateSchedule(s: ScheduleOptions): void {
     if (!(f > 0 && f <= 1)) throw new RangeError(`step schedule factor must be in (0, 1], got ${f}`);
   }
   if (s.kind === 'cosine') {
-    if (!(Number.isInteger(s.total) && s.total! >= 1)) throw new RangeError(`cosine schedule needs the total steps (>= 1), got ${s.total}`);
+    if (!s.byProgress && !(Number.isInteger(s.total) && s.total! >= 1)) throw new RangeError(`cosine schedule needs the total steps (>= 1), got ${s.total}`);
     if (s.min !== undefined && !(s.min >= 0)) throw new RangeError(`cosine minimum learning rate must be >= 0, got ${s.min}`);
   }
 }
 
-/** Learning rate for the 0-based `step`, given the base rate `lr`. */
-export function learningRate(lr: number, s: ScheduleOptions, step: number): number {
+/** Learning rate for the 0-based `step`, given the base rate `lr`; `progress` in [0, 1] is the fraction of the
+ *  budget done, read only by a cosine `byProgress`. */
+export function learningRate(lr: number, s: ScheduleOptions, step: number, progress = 0): number {
   const warmup = s.warmup ?? 0;
   if (step < warmup) return (lr * (step + 1)) / warmup;
   switch (s.kind) {
@@ -53,8 +60,8 @@ export function learningRate(lr: number, s: ScheduleOptions, step: number): numb
       return lr * Math.pow(s.factor ?? 0.5, Math.floor(step / s.every!));
     case 'cosine': {
       const min = s.min ?? 0;
-      const span = s.total! - warmup;
-      const p = span > 0 ? Math.min(1, Math.max(0, (step - warmup) / span)) : 1;
+      const span = s.byProgress ? 0 : s.total! - warmup;
+      const p = s.byProgress ? Math.min(1, Math.max(0, progress)) : span > 0 ? Math.min(1, Math.max(0, (step - warmup) / span)) : 1;
       return min + ((lr - min) * (1 + Math.cos(Math.PI * p))) / 2;
     }
   }

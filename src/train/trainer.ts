@@ -91,7 +91,8 @@ export interface TrainOptions {
   lrFactor?: number;
   /** cosine schedule: final learning rate (default 0) */
   lrMin?: number;
-  /** planned total steps (the cosine schedule ends there; default 10000) */
+  /** planned total steps (the cosine schedule ends there; default 10000); 0 with the cosine schedule: it follows
+   *  the budget fraction the caller gives (`Trainer.budgetDone`) instead */
   steps?: number;
   /** seed of the dropout RNG (default 123); the model's init is the caller's */
   seed?: number;
@@ -142,7 +143,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): TrainConfig {
   };
   posInt(c.batch, 'batch');
   posInt(c.seq, 'seq');
-  posInt(c.steps, 'steps');
+  if (!(c.schedule === 'cosine' && c.steps === 0)) posInt(c.steps, 'steps');
   posInt(c.historyEvery, 'historyEvery');
   if (!(Number.isInteger(c.valWindows) && c.valWindows >= 0)) throw new RangeError(`valWindows must be a whole number >= 0, got ${c.valWindows}`);
   if (!(c.lr > 0 && Number.isFinite(c.lr))) throw new RangeError(`learning rate must be a positive number, got ${c.lr}`);
@@ -155,7 +156,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): TrainConfig {
 }
 
 function scheduleOf(c: TrainConfig): ScheduleOptions {
-  return { kind: c.schedule, warmup: c.warmup, every: c.lrEvery, factor: c.lrFactor, total: c.steps, min: c.lrMin };
+  return { kind: c.schedule, warmup: c.warmup, every: c.lrEvery, factor: c.lrFactor, total: c.steps, min: c.lrMin, byProgress: c.steps === 0 };
 }
 
 /** One point of the loss curve (the checkpoint's LossPoint shape). A point is written every `historyEvery`
@@ -291,6 +292,9 @@ export class Trainer {
   readonly rng: Rng;
 
   private stepCount = 0;
+  /** the fraction of the run's budget done, in [0, 1]: what a cosine without total steps follows (set by the
+   *  caller, e.g. the time used of a --time budget, before each step) */
+  budgetDone = 0;
   private epochCount = 0;
   private windowIndex = 0;
   private stopped: TrainingDivergedError | null = null;
@@ -420,7 +424,7 @@ export class Trainer {
 
   /** learning rate of the next step */
   get lr(): number {
-    return learningRate(this.config.lr, scheduleOf(this.config), this.stepCount);
+    return learningRate(this.config.lr, scheduleOf(this.config), this.stepCount, this.budgetDone);
   }
 
   /** One training window. Returns ok: false (and stops the trainer) when the guard refuses the step. */
