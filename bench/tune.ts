@@ -14,6 +14,7 @@
  * stay comparable (with --threads 1 a CPU minute is a wall minute on an idle core); both clocks are reported.
  * --also-at 5,10,20 also measures the validation loss when the budget clock passes those minutes (the evaluation's
  * own time is not counted), so one long run gives the figures of the shorter budgets too.
+ * --cli --recipe FLAGS...: recipes as `charnn train` flags through the real command line instead (tune-cli.ts).
  * Each run appends one JSON line to --results; the table printed at the end covers every line in that file, so
  * several instances (one config each) can run side by side and share one table. The 1-minute load average is
  * sampled during each run and reported: above the core count, figures are slowed and noisy.
@@ -43,8 +44,25 @@ const { values: a, positionals } = parseArgs({
     results: { type: 'string', default: 'tune-results.jsonl' },
     corpus: { type: 'string', default: here('../../shared/corpora/tinyshakespeare.txt') },
     'also-at': { type: 'string', default: '' },
+    // --cli: recipes as charnn train flags, through the real command line (bench/tune-cli.ts)
+    cli: { type: 'boolean', default: false },
+    recipe: { type: 'string', multiple: true },
+    seeds: { type: 'string' },
+    keep: { type: 'string' },
   },
 });
+if (a.cli) {
+  const { tuneCli } = await import('./tune-cli.js');
+  await tuneCli({
+    minutes: Number(a.minutes),
+    seeds: (a.seeds ?? a.seed!).split(',').map(Number),
+    recipes: a.recipe?.length ? a.recipe : [''],
+    corpus: a.corpus!,
+    results: a.results === 'tune-results.jsonl' ? 'tune-cli-results.jsonl' : a.results!,
+    keep: a.keep,
+  });
+  process.exit(0);
+}
 
 interface Candidate {
   spec: string;
