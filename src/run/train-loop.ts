@@ -17,7 +17,7 @@ import { CliError, kernelFailure } from './errors.js';
 import { duration } from './format.js';
 import { displayPath } from './corpus-input.js';
 import { checkpointOfRun } from '../checkpoint/run-state.js';
-import { fraction, reached } from './train-plan.js';
+import { fraction, planFraction, reached } from './train-plan.js';
 import type { Run } from './train-setup.js';
 import type { ProgressFields, RunIo, StopRequest } from './io.js';
 
@@ -131,7 +131,7 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
   try {
     for (;;) {
       if (stop.reason || reached(targets, trainer.steps, trainer.epoch, elapsed())) break;
-      trainer.budgetDone = fraction(targets, trainer.steps, trainer.epoch + trainer.window / trainer.windowsPerEpoch, elapsed(), start) ?? 0;
+      trainer.budgetDone = planFraction(targets, trainer.steps, trainer.epoch + trainer.window / trainer.windowsPerEpoch, elapsed()) ?? 0;
       const r = trainer.step();
       if (!r.ok && o.onDiverge === 'rollback' && rollbacks < o.divergeRetries) {
         rollbacks++;

@@ -37,6 +37,11 @@ export interface Targets {
   untilEpoch: number;
   /** total training milliseconds at which to stop */
   untilMs: number;
+  /** where the plan that set these targets started (a resume given no budget continues that plan): a cosine over
+   *  the budget decays from here, so Ctrl-C and --resume do not restart it */
+  fromStep: number;
+  fromEpoch: number;
+  fromMs: number;
 }
 
 /** Where this run starts: the totals of the runs before it (all 0 for a fresh run). */
@@ -88,7 +93,10 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
     // line mode encodes its list without the unknown symbol (data/line-corpus.ts): refused rather than ignored
     throw CliError.usage('--min-char-count does not apply to a list (--lines)', 'drop --min-char-count: every character of the list is kept', 'invalid options');
   }
-  if (o.lrSchedule === 'cosine' && !targets.untilStep && !targets.untilMs && !targets.untilEpoch) {
+  const noBudget = !targets.untilStep && !targets.untilMs && !targets.untilEpoch;
+  // the default schedule decays over the budget; a run without one (--time 0: until Ctrl-C) keeps a constant rate
+  if (noBudget && o.lrSchedule === 'cosine' && !given.has('lrSchedule')) o = { ...o, lrSchedule: 'constant' };
+  if (o.lrSchedule === 'cosine' && noBudget) {
     throw CliError.usage('the cosine schedule needs a budget to decay over', 'add --time, --steps or --epochs', 'invalid options');
   }
   if (ckpt && reached(targets, start.step, start.epoch, start.ms)) {
@@ -167,14 +175,20 @@ function budgetTargets(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Chec
   const anyGiven = steps > 0 || epochs > 0 || given.has('time');
   if (ckpt && !anyGiven) {
     const c = ckpt.config;
-    const num = (v: unknown) => (typeof v === 'number' && v >= 0 ? v : 0);
-    return { untilStep: num(c.untilStep), untilEpoch: num(c.untilEpoch), untilMs: num(c.untilMs) };
+    const num = (v: unknown, or = 0) => (typeof v === 'number' && v >= 0 ? v : or);
+    return {
+      untilStep: num(c.untilStep), untilEpoch: num(c.untilEpoch), untilMs: num(c.untilMs),
+      fromStep: num(c.fromStep, s.step), fromEpoch: num(c.fromEpoch, s.epoch), fromMs: num(c.fromMs, s.ms),
+    };
   }
   const time = given.has('time') ? o.time : anyGiven ? 0 : TRAIN.time.default;
   return {
     untilStep: steps ? s.step + steps : 0,
     untilEpoch: epochs ? s.epoch + epochs : 0,
     untilMs: time ? s.ms + Math.round(time * 1000) : 0,
+    fromStep: s.step,
+    fromEpoch: s.epoch,
+    fromMs: s.ms,
   };
 }
 
@@ -189,6 +203,12 @@ export function fraction(t: Targets, step: number, epoch: number, ms: number, s:
   if (t.untilEpoch) parts.push((epoch - s.epoch) / Math.max(1e-9, t.untilEpoch - s.epoch));
   if (t.untilMs) parts.push((ms - s.ms) / Math.max(1, t.untilMs - s.ms));
   return parts.length ? Math.min(1, Math.max(0, ...parts)) : undefined;
+}
+
+/** How far along its plan the run is, from where the plan started (targets.from*): what a cosine over the budget
+ *  follows. */
+export function planFraction(t: Targets, step: number, epoch: number, ms: number): number | undefined {
+  return fraction(t, step, epoch, ms, { step: t.fromStep, epoch: t.fromEpoch, ms: t.fromMs });
 }
 
 export function describeTargets(t: Targets, s: Start): string {
