@@ -74,7 +74,7 @@ async function trainOnce(a: CliTuneArgs, recipe: string, seed: number): Promise<
   const plain = stderr.replace(/\x1b\[[0-9;]*m/g, '');
   const line = (re: RegExp) => plain.split(/[\r\n]/).find((l) => re.test(l)) ?? '';
   const training = line(/^(training|resuming)/);
-  const done = /done: step (\d+).*best val ([\d.]+) nats .* at step (\d+).*?([\d.]+)k chars\/s/.exec(line(/^done:/));
+  const done = /done: step (\d+).*best val ([\d.]+) nats .* at step (\d+).*?([\d.,]+)(k?) chars\/s/.exec(line(/^done:/));
   const ev = spawnSync(process.execPath, [BIN, 'eval', join(dir, 'best.json'), '--json', '--corpus', a.corpus], { encoding: 'utf8' });
   if (ev.status !== 0) throw new Error(`charnn eval failed: ${ev.stderr}`);
   const e = JSON.parse(ev.stdout) as { nats: number; chars: number };
@@ -84,7 +84,7 @@ async function trainOnce(a: CliTuneArgs, recipe: string, seed: number): Promise<
     minutes: a.minutes,
     wallMin,
     steps: done ? Number(done[1]) : NaN,
-    charsPerSec: done ? Number(done[4]) * 1000 : NaN,
+    charsPerSec: done ? Number(done[4].replace(/,/g, "")) * (done[5] ? 1000 : 1) : NaN,
     bestStep: done ? Number(done[3]) : NaN,
     bestValSubset: done ? Number(done[2]) : NaN,
     valNats: e.nats,
