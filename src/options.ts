@@ -261,8 +261,8 @@ export const INFO = {
 
 /** `charnn export`: the weights in the field's formats. */
 export const EXPORT = {
-  format: { flags: '--format <fmt>', default: '', show: 'from the -o extension, else safetensors', help: 'safetensors (weights by state_dict name, vocabulary in the metadata) or onnx (one inference step)', parse: choice(['safetensors', 'onnx'] as const) }, // safetensors: the usual weights file of the field, loads by name
-  out: { flags: '-o, --out <file>', default: '', show: 'the checkpoint path with .safetensors or .onnx', help: 'file to write', parse: nonEmpty },
+  format: { flags: '--format <fmt>', default: '', show: 'from the -o extension, else safetensors', help: 'safetensors (weights by state_dict name, vocabulary in the metadata), onnx (one inference step), charnn (a sampling-only checkpoint) or charnn-f16 (the same, weights as float16: half the size)', parse: choice(['safetensors', 'onnx', 'charnn', 'charnn-f16'] as const) }, // safetensors: the usual weights file of the field, loads by name
+  out: { flags: '-o, --out <file>', default: '', show: 'the checkpoint path with .safetensors, .onnx, .sampling.json or .f16.json', help: 'file to write', parse: nonEmpty },
   force: { flags: '--force', default: false, help: 'replace an existing file' }, // refusing protects a file written earlier
 } satisfies Record<string, OptSpec>;
 

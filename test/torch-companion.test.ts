@@ -169,6 +169,35 @@ except ck.CheckpointError as e:
     expect(await py(join(base, 'from-python.json'))).toBe('2 1');
   }, 120_000);
 
+  it('reads float16 sampling-only files (charnn export --format charnn-f16): the same halves, checksum verified, the same loss', async () => {
+    const base = join(dir, 'f16');
+    await charnn(['train', corpus, '--cell', 'gru', ...CHECK_MODEL, '--steps', '5', '--quiet', '--out', base], dir);
+    const full = join(base, 'latest.json');
+    const f16 = join(base, 'f16.json');
+    await charnn(['export', full, '--format', 'charnn-f16', '-o', f16, '-q'], dir);
+    const damaged = JSON.parse(readFileSync(f16, 'utf8'));
+    const w = damaged.tensors['rnn.weight_hh_l0'];
+    w.data = (w.data[0] === 'A' ? 'B' : 'A') + w.data.slice(1);
+    writeFileSync(join(base, 'damaged.json'), JSON.stringify(damaged));
+    // numpy's own float32 -> float16 (round to nearest even) of the float32 weights against what charnn stored
+    const script = `import sys; sys.path.insert(0, ${JSON.stringify(join(ROOT, 'torch'))}); import numpy as np, charnn_checkpoint as ck
+a = ck.load(sys.argv[1]); b = ck.load(sys.argv[2])
+same = all(b["tensors"][n].dtype == np.float32 and np.array_equal(a["tensors"][n].astype(np.float16).astype(np.float32), b["tensors"][n]) for n in a["tensors"])
+print(a["storage"], b["storage"], same)
+try:
+    ck.load(sys.argv[3])
+except ck.CheckpointError as e:
+    print(e)`;
+    const r = await run(PYTHON, ['-c', script, full, f16, join(base, 'damaged.json')], dir);
+    expect(r.stderr).toBe('');
+    const [line, refusal] = r.stdout.trim().split('\n');
+    expect(line).toBe("['float32'] ['float16'] True");
+    expect(refusal).toMatch(/checksum mismatch: the file is not what was written/);
+    const ev = await charnn(['eval', f16, '--threads', '1'], dir);
+    const pyEval = await companion(['eval', f16, corpus, '--device', 'cpu'], dir);
+    expect(Math.abs(Number(/^([\d.]+) nats/.exec(pyEval.stdout)![1]) - Number(/^([\d.]+) nats/.exec(ev.stdout)![1]))).toBeLessThan(5e-5);
+  }, 120_000);
+
   it('two processes (DistributedDataParallel over gloo, half the streams each) train as one', async () => {
     const base = join(dir, 'ddp');
     await charnn(['train', corpus, '--cell', 'gru', ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', join(base, 'one')], dir);

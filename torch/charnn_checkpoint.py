@@ -1,11 +1,14 @@
 """charnn checkpoints in Python: read, verify, write (the format of src/checkpoint/schema.ts, versions 1 and 2).
 
 One JSON document. Tensors are {shape, dtype: "float32", data: base64 of row-major little-endian float32} under
-PyTorch state_dict names, so they load into nn.LSTM / nn.GRU / nn.RNN + nn.Linear as they are. The checksum goes
+PyTorch state_dict names, so they load into nn.LSTM / nn.GRU / nn.RNN + nn.Linear as they are. A compact
+sampling-only file (charnn export --format charnn-f16) stores its weights as dtype "float16" (IEEE binary16,
+little-endian); they are read widened to float32, exactly. The checksum goes
 with the file's version (src/checkpoint/checksum.ts); both are read, version 2 is written, as charnn does:
   version 1: SHA-256 over the tensor stream, in this order (tensors sorted by name inside each group):
     group "tensors", then "optimizer.<slot>" for each slot (sorted), then "state" (one tensor named "hidden"):
-      utf8(group + "/" + name + ":" + "x".join(shape) + "\\n") followed by the tensor's bytes.
+      utf8(group + "/" + name + ":" + "x".join(shape) + "\\n") followed by the tensor's bytes
+      (a float16 tensor: utf8(group + "/" + name + ":" + "x".join(shape) + ":float16\\n") and its stored halves).
   version 2: SHA-256 over utf8("charnn-checkpoint/2\\n" + canonical_json(header) + "\\n"), then the tensor stream;
     header = the fields in HEADER_FIELDS that the document has, the optimizer as {name, t} (charnn_json.py says
     how canonical_json matches JavaScript byte for byte).
@@ -46,14 +49,19 @@ def expected_shapes(model):
     return out + [("decoder.weight", [V, H]), ("decoder.bias", [V])]
 
 
+STORED = {"float32": "<f4", "float16": "<f2"}  # a tensor's dtype in the file -> its numpy dtype
+
+
 def decode_tensor(t, where):
-    if t.get("dtype") != "float32":
-        raise CheckpointError(f"{where}: dtype is {t.get('dtype')!r}, only float32 is supported")
+    """The tensor as float32 (float16 widened, which is exact)."""
+    if t.get("dtype") not in STORED:
+        raise CheckpointError(f"{where}: dtype is {t.get('dtype')!r}, only float32 and float16 are supported")
     raw = base64.b64decode(t["data"])
     n = int(np.prod(t["shape"], dtype=np.int64))
-    if len(raw) != 4 * n:
-        raise CheckpointError(f"{where}: data holds {len(raw)} bytes but shape {t['shape']} needs {4 * n}")
-    return np.frombuffer(raw, dtype="<f4").reshape(t["shape"]).astype(np.float32)
+    width = np.dtype(STORED[t["dtype"]]).itemsize
+    if len(raw) != width * n:
+        raise CheckpointError(f"{where}: data holds {len(raw)} bytes but shape {t['shape']} needs {width * n} ({t['dtype']})")
+    return np.frombuffer(raw, dtype=STORED[t["dtype"]]).reshape(t["shape"]).astype(np.float32)
 
 
 def encode_tensor(a):
@@ -61,17 +69,21 @@ def encode_tensor(a):
     return {"shape": list(a.shape), "dtype": "float32", "data": base64.b64encode(a.tobytes()).decode("ascii")}
 
 
-def checksum(tensors, slots, state, header=None):
+def checksum(tensors, slots, state, header=None, stored=None):
     """tensors: {name: array}; slots: {slot: {name: array}} or None; state: array or None; header: the document's
-    fields (the optimizer without slots) for version 2, None for version 1."""
+    fields (the optimizer without slots) for version 2, None for version 1; stored: {"group/name": "float16"} for
+    the tensors the file stores as float16 (their values, exact halves, hash as those halves)."""
+    stored = stored or {}
     h = hashlib.sha256()
     if header is not None:
         h.update(f"{FORMAT}/2\n{canonical_json(header)}\n".encode("utf-8"))
 
     def group(g, named):
         for name in sorted(named):
-            a = np.ascontiguousarray(named[name], dtype="<f4")
-            h.update(f"{g}/{name}:{'x'.join(str(d) for d in a.shape)}\n".encode("utf-8"))
+            dtype = stored.get(f"{g}/{name}", "float32")
+            a = np.ascontiguousarray(named[name], dtype=STORED[dtype])
+            tag = "" if dtype == "float32" else ":" + dtype
+            h.update(f"{g}/{name}:{'x'.join(str(d) for d in a.shape)}{tag}\n".encode("utf-8"))
             h.update(a.tobytes())
 
     group("tensors", tensors)
@@ -117,12 +129,17 @@ def load(path):
     if opt is not None:
         slots = {s: {n: decode_tensor(t, f"optimizer {s} {n}") for n, t in rec.items()} for s, rec in opt["slots"].items()}
     state = decode_tensor(doc["state"], "hidden state") if doc.get("state") is not None else None
+    stored = {f"tensors/{n}": t["dtype"] for n, t in doc["tensors"].items() if t["dtype"] != "float32"}
+    if opt is not None:
+        stored.update({f"optimizer.{s}/{n}": t["dtype"] for s, rec in opt["slots"].items() for n, t in rec.items() if t["dtype"] != "float32"})
+    if doc.get("state") is not None and doc["state"]["dtype"] != "float32":
+        stored["state/hidden"] = doc["state"]["dtype"]
     if v >= 2:
-        if checksum(tensors, slots, state, checksum_header(doc, opt)) != doc.get("checksum"):
+        if checksum(tensors, slots, state, checksum_header(doc, opt), stored) != doc.get("checksum"):
             raise CheckpointError(f"{what}: checksum mismatch: the file is not what was written (weights, vocabulary, "
                                   "config or progress changed; use another checkpoint)")
     else:
-        if checksum(tensors, slots, state) != doc.get("checksum"):
+        if checksum(tensors, slots, state, None, stored) != doc.get("checksum"):
             raise CheckpointError(f"{what}: checksum mismatch: the tensor data is not what was written (use another checkpoint)")
         # version 1 does not cover the vocabulary; charnn writes it in code point order, so another order is an edit
         vocab = doc.get("vocab") or []
@@ -137,6 +154,7 @@ def load(path):
             raise CheckpointError(f"{what}: tensor {name} is missing or not of shape {shape}")
     if len(doc["vocab"]) != doc["model"]["vocabSize"]:
         raise CheckpointError(f"{what}: the vocabulary does not match the model's size")
+    doc["storage"] = sorted({t["dtype"] for t in doc["tensors"].values()})  # what the weights are stored as
     doc["tensors"] = tensors
     doc["optimizer"] = None if opt is None else {"name": opt["name"], "t": opt["t"], "slots": slots}
     doc["state"] = state

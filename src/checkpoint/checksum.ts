@@ -14,10 +14,14 @@
  * `slots`, `state`), with the optimizer as `{name, t}`. canonicalJson is JSON.stringify with object keys sorted
  * at every depth, so a file re-serialised by another tool (key order, whitespace) still verifies.
  * Written as 'sha256:<hex>'.
+ *
+ * Float16 tensors (compact sampling-only files, half.ts): their line is `group/name:shape:float16\n` and the bytes
+ * hashed are the stored halves, so the checksum covers exactly what is on disk and a float32 tensor relabelled
+ * float16 (or the reverse) does not verify. Float32 tensors hash as above, so files without float16 are unchanged.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Tensor } from './schema.js';
-import { f32ToLE } from './tensor-codec.js';
+import { storedBytes } from './tensor-codec.js';
 
 export interface ChecksumInput {
   tensors: Tensor[];
@@ -44,8 +48,9 @@ function hashTensors(h: Hash, x: ChecksumInput): void {
   const group = (g: string, list: Tensor[]) => {
     const sorted = [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const t of sorted) {
-      h.update(`${g}/${t.name}:${t.shape.join('x')}\n`, 'utf8');
-      h.update(f32ToLE(t.data));
+      const dtype = t.storage ?? 'float32';
+      h.update(`${g}/${t.name}:${t.shape.join('x')}${dtype === 'float32' ? '' : ':' + dtype}\n`, 'utf8');
+      h.update(storedBytes(t.data, dtype)); // a float16 tensor's data re-encode to exactly its stored halves (half.ts)
     }
   };
   group('tensors', x.tensors);

@@ -18,7 +18,7 @@ function checksumHeader(d: Omit<CheckpointJSON, 'checksum' | 'tensors' | 'optimi
 export function encodeCheckpoint(c: CheckpointInput): CheckpointJSON {
   const tensors = (list: Tensor[]): Record<string, TensorJSON> => {
     const out: Record<string, TensorJSON> = {};
-    for (const t of list) out[t.name] = encodeTensor(t.shape, t.data);
+    for (const t of list) out[t.name] = encodeTensor(t.shape, t.data, t.storage);
     return out;
   };
   checkTensorsMatch(c.model, c.vocab, c.tensors);
@@ -57,7 +57,10 @@ export function checkpointToText(c: CheckpointInput): string {
 export function decodeCheckpoint(text: string): Checkpoint {
   const doc = validateCheckpointJSON(parseCheckpointText(text));
   const list = (rec: Record<string, TensorJSON>, where: string): Tensor[] =>
-    Object.entries(rec).map(([name, t]) => ({ name, shape: [...t.shape], data: decodeTensor(t, `${where} ${name}`) }));
+    Object.entries(rec).map(([name, t]) => {
+      const data = decodeTensor(t, `${where} ${name}`);
+      return t.dtype === 'float32' ? { name, shape: [...t.shape], data } : { name, shape: [...t.shape], data, storage: t.dtype };
+    });
   const tensors = list(doc.tensors, 'tensor');
   const slots: Record<string, Tensor[]> = {};
   if (doc.optimizer) for (const [slot, rec] of Object.entries(doc.optimizer.slots)) slots[slot] = list(rec, `optimizer ${slot}`);

@@ -18,19 +18,26 @@ export const CHECKPOINT_FORMAT = 'charnn-checkpoint';
  *  version-1 files still load (checksum.ts). */
 export const CHECKPOINT_VERSION = 2;
 
+/** How a tensor's values are stored: float32 (what training writes), or float16 (compact sampling-only files;
+ *  files without a float16 tensor are exactly what charnn wrote before it existed). */
+export const STORAGE_DTYPES = ['float32', 'float16'] as const;
+export type StorageDtype = (typeof STORAGE_DTYPES)[number];
+
 /** A tensor on disk. */
 export interface TensorJSON {
   shape: number[];
-  dtype: 'float32';
-  /** base64 of shape.product float32 values, little-endian, row-major */
+  dtype: StorageDtype;
+  /** base64 of shape.product values of dtype (IEEE 754 binary32 or binary16), little-endian, row-major */
   data: string;
 }
 
-/** A tensor in memory (same structure as the model's NamedTensor, float32 only). */
+/** A tensor in memory (same structure as the model's NamedTensor; always float32 values). */
 export interface Tensor {
   name: string;
   shape: number[];
   data: Float32Array;
+  /** how the file stores it; absent: float32. A float16 tensor's data are halves widened to float32 */
+  storage?: StorageDtype;
 }
 
 /** One point of the loss curve: written every `historyEvery` steps and at every evaluation. */

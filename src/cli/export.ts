@@ -1,6 +1,7 @@
 /**
- * `charnn export <checkpoint> --format safetensors|onnx -o FILE` and `charnn import <file.safetensors> -o CKPT`:
- * a model out to the field's weight formats and back in as a sampling checkpoint. Files are written atomically
+ * `charnn export <checkpoint> --format safetensors|onnx|charnn|charnn-f16 -o FILE` and
+ * `charnn import <file.safetensors> -o CKPT`: a model out to the field's weight formats (or as a sampling-only charnn
+ * checkpoint, float32 or float16) and back in as a sampling checkpoint. Files are written atomically
  * and an existing one is only replaced with --force. stdout gets the path written; nothing else.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { checkpointToText } from '../checkpoint/codec.js';
 import { loadCheckpoint, writeFileAtomic } from '../checkpoint/io.js';
+import { samplingOnly } from '../checkpoint/sampling-only.js';
 import { readCorpus } from '../data/corpus.js';
 import { encodeUtf8 } from '../data/vocab.js';
 import { checkpointFromSafetensors, exportCheckpoint, type ExportFormat } from '../export/convert.js';
@@ -34,13 +36,18 @@ export function registerExport(program: Command): void {
     const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose });
     const { values: o } = readOptions(self, EXPORT);
     // plan: the format from --format, else from -o's extension, else safetensors
-    const fromExt = o.out && extname(o.out) === '.onnx' ? 'onnx' : 'safetensors';
-    const format: ExportFormat = (o.format || fromExt) as ExportFormat;
-    const out = o.out || withExt(path, `.${format}`);
+    const fromExt = o.out && extname(o.out) === '.onnx' ? 'onnx' : o.out && extname(o.out) === '.json' ? 'charnn' : 'safetensors';
+    const format = o.format || fromExt;
+    const ext: Record<string, string> = { charnn: '.sampling.json', 'charnn-f16': '.f16.json' };
+    const out = o.out || withExt(path, ext[format] ?? `.${format}`);
     refuseExisting(out, o.force, 'cannot export');
     // run
     const ckpt = loadCheckpoint(path);
-    const bytes = attemptSync(`cannot export ${displayPath(path)} as ${format}`, () => exportCheckpoint(ckpt, format));
+    const bytes = attemptSync(`cannot export ${displayPath(path)} as ${format}`, () =>
+      format === 'charnn' || format === 'charnn-f16'
+        ? Buffer.from(checkpointToText(samplingOnly(ckpt, format === 'charnn-f16' ? 'float16' : 'float32')), 'utf8')
+        : exportCheckpoint(ckpt, format as ExportFormat),
+    );
     attemptSync(`cannot write ${displayPath(out)}`, () => writeFileAtomic(out, bytes));
     // report
     const m = ckpt.model;

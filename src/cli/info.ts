@@ -1,7 +1,9 @@
 /** `charnn info <checkpoint>`: what a checkpoint holds, on stdout, with its loss curve drawn in the terminal. */
 import type { Command } from 'commander';
 import { loadCheckpoint } from '../checkpoint/io.js';
+import { weightStorage } from '../checkpoint/sampling-only.js';
 import { expectedTensorShapes } from '../checkpoint/validate.js';
+import { humanBytes } from '../run/io.js';
 import { addOptions, COMMON, INFO, readOptions } from './options.js';
 import { plotCurve } from './plot.js';
 import { duration, human, Ui } from './ui.js';
@@ -83,6 +85,9 @@ function lastTrainLoss(c: Ckpt): { loss: number; step: number; steps?: number } 
   return last ? { loss: last.train, step: last.step } : null;
 }
 
+/** The weights' stored size (4 bytes a float32 value, 2 a float16 one), before base64. */
+const storedWeightBytes = (c: Ckpt) => c.tensors.reduce((s, t) => s + t.data.length * (t.storage === 'float16' ? 2 : 4), 0);
+
 const paramsOf = (c: Ckpt) => expectedTensorShapes(c.model).reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
 
 /** `info --json`: every header field, the sizes, the plan and the latest losses; no tensor data. */
@@ -98,6 +103,8 @@ export function checkpointSummary(path: string, c: Ckpt): Record<string, unknown
     created: c.created,
     model: c.model,
     parameters: paramsOf(c),
+    storage: weightStorage(c),
+    weightBytes: storedWeightBytes(c),
     vocab: c.vocab,
     corpus: c.corpus,
     config: c.config,
@@ -121,6 +128,9 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
   const out: string[] = [];
   out.push(`${key('checkpoint')}${path} (charnn ${c.charnnVersion}, written ${c.created})`);
   out.push(`${key('model')}${m.cell}, ${m.layers} layer${m.layers > 1 ? 's' : ''} x ${m.hidden} hidden, dropout ${m.dropout}, ${n(params)} parameters`);
+  const storage = weightStorage(c);
+  const storageNote = { float32: 'float32 (as trained)', float16: 'float16 (each weight rounded to the nearest half)', mixed: 'mixed float32 and float16' };
+  out.push(`${key('weights')}${storageNote[storage]}, ${humanBytes(storedWeightBytes(c))} of weights`);
   out.push(
     `${key('mode')}${m.mode === 'lines' ? `lines: one example per line, from a ${m.startState ?? 'zero'} start state to the end token (sample --count N draws N lines)` : 'stream: the corpus as one text'}`,
   );
