@@ -93,8 +93,9 @@ describe('pipes', () => {
 });
 
 describe('exact resume through the CLI', () => {
-  it('N steps, then --resume for M more, equals N+M steps bit for bit (dropout on)', async () => {
-    const args = ['train', 'corpus.txt', ...TINY, '--dropout', '0.1', '--eval-every', '7', '--seed', '3', '-q'];
+  it('N steps, then --resume for M more, equals N+M steps bit for bit (dropout on, a constant rate)', async () => {
+    // a resume given a budget starts a new plan, so the default cosine would decay anew over the M steps
+    const args = ['train', 'corpus.txt', ...TINY, '--dropout', '0.1', '--eval-every', '7', '--seed', '3', '--lr-schedule', 'constant', '-q'];
     const [one, first] = await Promise.all([
       runCli([...args, '--steps', '25', '--out', 'one'], { cwd: dir }),
       runCli([...args, '--steps', '11', '--out', 'two'], { cwd: dir }),
@@ -112,6 +113,20 @@ describe('exact resume through the CLI', () => {
     expect(bits(b.state!)).toBe(bits(a.state!));
     expect(b.rng).toEqual(a.rng);
     expect(b.optimizer!.t).toBe(25);
+  });
+
+  it('a run resumed from a snapshot part-way, given no budget, ends bit for bit where the whole run did (the default cosine included)', async () => {
+    const args = ['train', 'corpus.txt', ...TINY, '--dropout', '0.1', '--eval-every', '7', '--seed', '4', '-q'];
+    const whole = await runCli([...args, '--steps', '25', '--save-every', '11', '--keep', '20', '--out', 'snap'], { cwd: dir });
+    expect(whole.code, whole.stderr).toBe(0);
+    const r = await runCli(['train', 'corpus.txt', '--resume', join('snap', 'step-00000011.json'), '--out', 'snap-resumed', '-q'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const a = loadCheckpoint(join(dir, 'snap', 'latest.json'));
+    const b = loadCheckpoint(join(dir, 'snap-resumed', 'latest.json'));
+    expect(a.config.lrSchedule).toBe(TRAIN.lrSchedule.default);
+    expect(b.progress.step).toBe(25);
+    expect(b.tensors.map(bits)).toEqual(a.tensors.map(bits));
+    for (const slot of ['exp_avg', 'exp_avg_sq']) expect(b.optimizer!.slots[slot].map(bits)).toEqual(a.optimizer!.slots[slot].map(bits));
   });
 
   it('a resumed run given no budget continues towards the targets it was started with', async () => {

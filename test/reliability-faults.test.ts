@@ -41,7 +41,8 @@ describe.concurrent('interruption', () => {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     it(`${sig} during training saves, exits 130, and resuming continues exactly`, async () => {
       const dir = caseDir();
-      const common = ['corpus.txt', ...TINY, '--eval-every', '0', '--save-every', '0', '--seed', '7'];
+      // a constant rate: resumed with --steps 20, a cosine would decay anew over those 20 (a new plan)
+      const common = ['corpus.txt', ...TINY, '--eval-every', '0', '--save-every', '0', '--seed', '7', '--lr-schedule', 'constant'];
       const run = startCharnn(['train', ...common, '--steps', '1000000', '--out', 'a'], { cwd: dir });
       await run.waitForStderr(/^step 1 /m);
       await sleep(150 + Math.random() * 300);

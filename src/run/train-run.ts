@@ -44,9 +44,8 @@ export async function runTraining(
 /** How the learning rate moves, for the first line ('' for a constant rate without warm-up). */
 function describeSchedule(run: Run): string {
   const { o } = run.plan;
-  const c = run.trainer.config;
   const warm = o.warmup ? `, ${o.warmup} warm-up steps` : '';
-  if (o.lrSchedule === 'cosine') return ` cosine to ${o.lrMin} over ${c.steps ? `step ${c.steps}` : 'the budget'}${warm}`;
+  if (o.lrSchedule === 'cosine') return ` cosine to ${o.lrMin} over the budget${warm}`;
   if (o.lrSchedule === 'step') return ` x${o.lrFactor} every ${o.lrEvery} steps${warm}`;
   return warm;
 }

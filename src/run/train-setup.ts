@@ -132,8 +132,9 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
     lrEvery: o.lrEvery,
     lrFactor: o.lrFactor,
     lrMin: o.lrMin,
-    // only the cosine schedule reads it: over the step budget, else (0) over the fraction of the budget done
-    steps: targets.untilStep || (o.lrSchedule === 'cosine' ? 0 : 1),
+    // a cosine follows the fraction of the plan done (0: the loop sets Trainer.budgetDone from the targets): of its
+    // steps, time or epochs, whichever is furthest along; with --steps alone that is as deterministic as steps
+    steps: o.lrSchedule === 'cosine' ? 0 : targets.untilStep || 1,
     seed: o.seed,
     historyEvery: o.historyEvery,
     valWindows: o.valFull ? 0 : o.valWindows,
