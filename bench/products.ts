@@ -8,12 +8,14 @@ import { spawnSync } from 'node:child_process';
 import type { Kernels } from '../src/math/kernels.js';
 
 export type Op = 'mm' | 'mmNT' | 'mmTN';
-export interface Shape { what: string; op: Op; M: number; K: number; N: number }
+/** packed: charnn runs it as training does, on W packed once per window (packRight outside the timing, mmPacked
+ *  timed); torch.mm packs per call, as PyTorch's RNN step (addmm) does. */
+export interface Shape { what: string; op: Op; M: number; K: number; N: number; packed?: boolean }
 
 export function productShapes(c: { cell: string; hidden: number; seq: number; batch: number }, V: number): Shape[] {
   const H = c.hidden, G = ({ lstm: 4, gru: 3, rnn: 1 } as Record<string, number>)[c.cell] * H, TB = c.seq * c.batch;
   return [
-    { what: 'recurrent h·Whhᵀ', op: 'mmNT', M: c.batch, K: H, N: G },
+    { what: 'recurrent packed W', op: 'mmNT', M: c.batch, K: H, N: G, packed: true },
     { what: 'input x·Wihᵀ', op: 'mmNT', M: TB, K: H, N: G },
     { what: 'dWih += dgᵀ·x', op: 'mmTN', M: G, K: TB, N: H },
     { what: 'dx = dg·Wih', op: 'mm', M: TB, K: G, N: H },
@@ -27,12 +29,16 @@ export function charnnProducts(k: Kernels, shapes: Shape[], budgetMs = 400): num
     const a = k.alloc(s.M * s.K), b = k.alloc(s.K * s.N), out = k.alloc(s.M * s.N);
     for (let i = 0; i < a.length; i++) a[i] = ((i * 7) % 13) / 13 - 0.5;
     for (let i = 0; i < b.length; i++) b[i] = ((i * 5) % 11) / 11 - 0.5;
-    k[s.op](out, a, b, s.M, s.K, s.N, false);
+    const bT = s.op === 'mmNT';
+    const packed = s.packed ? k.alloc(k.packedSize(s.K, s.N)) : null;
+    if (packed) k.packRight(packed, b, s.K, s.N, bT);
+    const run = packed ? () => k.mmPacked(out, a, packed, s.M, s.K, s.N, bT, false) : () => k[s.op](out, a, b, s.M, s.K, s.N, false);
+    run();
     const times: number[] = [];
     const t0 = performance.now();
     while (times.length < 5 || (performance.now() - t0 < budgetMs && times.length < 2000)) {
       const s0 = performance.now();
-      k[s.op](out, a, b, s.M, s.K, s.N, false);
+      run();
       times.push(performance.now() - s0);
     }
     times.sort((x, y) => x - y);

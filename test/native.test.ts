@@ -160,6 +160,27 @@ describe.skipIf(nativeMissing !== null)(`native backend${skipWhy}`, () => {
     k.dispose();
   });
 
+  it('mmPacked refuses an operand packRight did not write for that shape, transpose and instruction set', () => {
+    const k = createNativeKernels({ threads: 2 });
+    const K = 20, N = 33;
+    const b = new Float32Array(K * N).fill(1), a = new Float32Array(3 * K).fill(1), out = new Float32Array(3 * N).fill(3);
+    const packed = new Float32Array(k.packedSize(K, N));
+    expect(() => k.mmPacked(out, a, packed, 3, K, N, false, false)).toThrow(/not written by this backend's packRight/);
+    expect(() => k.packRight(packed.subarray(1), b, K, N, false)).toThrow(RangeError); // one float short
+    k.packRight(packed, b, K, N, false);
+    expect(() => k.mmPacked(out, a, packed, 3, K, N, true, false)).toThrow(/bT true/);
+    expect(() => k.mmPacked(out, a, packed, 3, K - 1, N, false, false)).toThrow(/K 19/);
+    expect(() => k.mmPacked(out, a, packed.subarray(1), 3, K, N, false, false)).toThrow(/packRight/); // moved
+    const others = nativeIsas().filter((isa) => isa !== k.isa).map((isa) => createNativeKernels({ threads: 1, isa }));
+    for (const o of others.filter((o) => o.tile !== k.tile)) {
+      expect(() => o.mmPacked(out, a, packed, 3, K, N, false, false), o.isa).toThrow(/packRight/);
+    }
+    expect(Array.from(out)).toEqual(new Array(3 * N).fill(3)); // nothing written by any refused call
+    k.mmPacked(out, a, packed, 3, K, N, false, false);
+    expect(Array.from(out)).toEqual(new Array(3 * N).fill(K));
+    [k, ...others].forEach((x) => x.dispose());
+  });
+
   it('an unknown instruction set is an error naming the ones this CPU has', () => {
     expect(() => createNativeKernels({ isa: 'sse9' as 'avx2' })).toThrow(/unknown instruction set "sse9"/);
     expect(() => createNativeKernels({ threads: 0 })).toThrow(/threads/);

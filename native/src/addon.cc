@@ -31,9 +31,9 @@ class Args {
     if (ok_ && napi_get_value_double(info_.Env(), info_[i], &v) != napi_ok) fail(false, std::string(name) + " must be a number");
     return v;
   }
-  bool flag(size_t i) {
+  bool flag(size_t i, const char* name = "acc") {
     bool v = false;
-    if (ok_ && napi_get_value_bool(info_.Env(), info_[i], &v) != napi_ok) fail(false, "acc must be a boolean");
+    if (ok_ && napi_get_value_bool(info_.Env(), info_[i], &v) != napi_ok) fail(false, std::string(name) + " must be a boolean");
     return v;
   }
   /** A Float32Array of at least `need` elements. */
@@ -104,6 +104,8 @@ class Native : public Napi::ObjectWrap<Native> {
       InstanceMethod<&Native::Close>("close"), InstanceMethod<&Native::Approx>("approx"),
       InstanceMethod<&Native::Fill>("fill"), InstanceMethod<&Native::Copy>("copy"), InstanceMethod<&Native::Axpy>("axpy"),
       InstanceMethod<&Native::Scale>("scale"), InstanceMethod<&Native::Mul>("mul"), InstanceMethod<&Native::SumSq>("sumSq"),
+      InstanceMethod<&Native::PackedSize>("packedSize"), InstanceMethod<&Native::PackRight>("packRight"),
+      InstanceMethod<&Native::MmPacked>("mmPacked"),
       InstanceMethod<&Native::Mm>("mm"), InstanceMethod<&Native::MmNT>("mmNT"), InstanceMethod<&Native::MmTN>("mmTN"),
       InstanceMethod<&Native::RowsSet>("rowsSet"), InstanceMethod<&Native::ColSumAcc>("colSumAcc"),
       InstanceMethod<&Native::GatherAdd>("gatherAdd"), InstanceMethod<&Native::ScatterAdd>("scatterAdd"),
@@ -225,6 +227,42 @@ class Native : public Napi::ObjectWrap<Native> {
   Napi::Value Mm(const Napi::CallbackInfo& info) { return Gemm(info, "mm", false, false); }
   Napi::Value MmNT(const Napi::CallbackInfo& info) { return Gemm(info, "mmNT", false, true); }
   Napi::Value MmTN(const Napi::CallbackInfo& info) { return Gemm(info, "mmTN", true, false); }
+
+  // packed right operands: packRight(dst, b, K, N, bT), mmPacked(out, a, packed, M, K, N, bT, acc)
+  Napi::Value PackedSize(const Napi::CallbackInfo& info) {
+    Args a(info, "packedSize");
+    long K = a.size(0, "K"), N = a.size(1, "N");
+    if (!a.ok()) return a.raise();
+    return Napi::Number::New(info.Env(), (double)be_->packedSize(K, N));
+  }
+  Napi::Value PackRight(const Napi::CallbackInfo& info) {
+    Args a(info, "packRight");
+    long K = a.size(2, "K"), N = a.size(3, "N");
+    bool bT = a.flag(4, "bT");
+    if (a.ok() && (K > 0x7fffffffL || N > 0x7fffffffL)) a.fail(true, "K and N must fit 31 bits");
+    float* dst = a.f32(0, "dst", a.ok() ? be_->packedSize(K, N) : 0);
+    const float* b = a.f32(1, "b", K * N);
+    if (!a.ok()) return a.raise();
+    be_->packRight(dst, b, K, N, bT);
+    return info.Env().Undefined();
+  }
+  Napi::Value MmPacked(const Napi::CallbackInfo& info) {
+    Args a(info, "mmPacked");
+    long M = a.size(3, "M"), K = a.size(4, "K"), N = a.size(5, "N");
+    bool bT = a.flag(6, "bT"), acc = a.flag(7);
+    float* out = a.f32(0, "out", M * N);
+    const float* x = a.f32(1, "a", M * K);
+    const float* pb = a.f32(2, "packed", 0);
+    const float* pan = nullptr;
+    if (a.ok()) {
+      pan = be_->packedPanels(pb, (long)a.length(2), K, N, bT);
+      if (!pan) a.fail(true, "packed was not written by this backend's packRight for this shape (K " + std::to_string(K) +
+                                 ", N " + std::to_string(N) + ", bT " + (bT ? "true" : "false") + ")");
+    }
+    if (!a.ok()) return a.raise();
+    be_->mmPacked(out, x, pan, M, K, N, acc);
+    return info.Env().Undefined();
+  }
 
   Napi::Value RowsSet(const Napi::CallbackInfo& info) {
     Args a(info, "rowsSet");

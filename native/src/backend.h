@@ -37,6 +37,17 @@ class Backend {
   /** out (M,N) [+]= op(A) · op(B): aT: A stored (K,M); bT: B stored (N,K). */
   void gemm(bool aT, bool bT, float* out, const float* a, const float* b, long M, long K, long N, bool acc);
 
+  /** Floats packRight needs for a (K,N) right operand on this instruction set: a header, alignment slack and
+   *  the zero-padded column panels of every reduction block. */
+  long packedSize(long K, long N) const;
+  /** dst = b (K,N), or bᵀ when bT (b stored (N,K)), as packed column panels (a snapshot of b). */
+  void packRight(float* dst, const float* b, long K, long N, bool bT);
+  /** The packed panels inside dst if packRight wrote them for exactly (K, N, bT) on this instruction set (and
+   *  the array has not moved since), else null. */
+  const float* packedPanels(const float* dst, long len, long K, long N, bool bT) const;
+  /** out (M,N) [+]= a (M,K) · the operand packed into `panels` (see packedPanels). */
+  void mmPacked(float* out, const float* a, const float* panels, long M, long K, long N, bool acc);
+
   void rowsSet(float* out, const float* bias, long M, long N);
   void colSumAcc(float* out, const float* a, long M, long N);
   void gatherAdd(float* out, const float* table, const int32_t* ids, long M, long N);

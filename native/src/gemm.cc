@@ -17,7 +17,108 @@ constexpr long BLOCK = 4096;        // rows (columns) of A (B) packed at once: b
 constexpr long MC_TARGET = 144;     // rows per compute unit: its A panels (MC x kc) stay in L2
 constexpr long NC_TARGET = 512;     // columns per compute unit
 constexpr long COL_GROUP = 64;      // column granularity of the few-row products (a multiple of 4 vectors and of 4)
+
+// A packed right operand (packRight): HEADER floats of int32 fields, then, from the first 64-byte boundary at
+// or after them, the column panels: panel jp holds NR*K floats, its reduction block pc (kc deep) at NR*pc.
+constexpr long HEADER = 16, SLACK = 16;
+constexpr int32_t PACK_MAGIC = 0x434e5250;  // 'CNRP'
+enum { H_MAGIC, H_K, H_N, H_T, H_NR, H_KC, H_MR, H_OFFSET, H_FIELDS };
+long alignedOffset(const float* dst) {
+  uintptr_t p = (uintptr_t)(dst + HEADER);
+  return HEADER + (long)(((64 - (p & 63)) & 63) / sizeof(float));
+}
 }  // namespace
+
+long Backend::packedSize(long K, long N) const {
+  const long NR = ops_->nr, np = (N + NR - 1) / NR;
+  return HEADER + SLACK + np * NR * K;
+}
+
+void Backend::packRight(float* dst, const float* b, long K, long N, bool bT) {
+  const Ops& o = *ops_;
+  const long NR = o.nr, KC = o.kc, np = (N + NR - 1) / NR, off = alignedOffset(dst);
+  const int32_t h[H_FIELDS] = {PACK_MAGIC, (int32_t)K, (int32_t)N, bT ? 1 : 0, o.nr, o.kc, o.mr, (int32_t)off};
+  memcpy(dst, h, sizeof h);
+  float* pan = dst + off;
+  auto pack = bT ? o.packBT : o.packB;
+  const bool par = pool_.threads() > 1 && (double)K * N >= PAR_MACS / 8;
+  shares(np, par ? chunksFor(np, 2) : 1, [&](long lo, long hi) {
+    for (long jp = lo; jp < hi; jp++)
+      for (long pc = 0; pc < K; pc += KC) pack(pan + jp * NR * K + pc * NR, b, K, N, jp * NR, pc, K - pc < KC ? K - pc : KC);
+  });
+}
+
+const float* Backend::packedPanels(const float* dst, long len, long K, long N, bool bT) const {
+  if (len < packedSize(K, N)) return nullptr;
+  int32_t h[H_FIELDS];
+  memcpy(h, dst, sizeof h);
+  const Ops& o = *ops_;
+  const long off = alignedOffset(dst);
+  if (h[H_MAGIC] != PACK_MAGIC || h[H_K] != K || h[H_N] != N || h[H_T] != (bT ? 1 : 0) || h[H_NR] != o.nr ||
+      h[H_KC] != o.kc || h[H_MR] != o.mr || h[H_OFFSET] != off)
+    return nullptr;
+  return dst + off;
+}
+
+void Backend::mmPacked(float* out, const float* a, const float* pan, long M, long K, long N, bool acc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!acc) memset(out, 0, sizeof(float) * M * N);
+    return;
+  }
+  const bool par = pool_.threads() > 1 && (double)M * K * N >= PAR_MACS;
+  const Ops& o = *ops_;
+  const long MR = o.mr, NR = o.nr, KC = o.kc, np = (N + NR - 1) / NR;
+
+  if (M <= SMALL_M) {  // A read in place, one column panel at a time
+    shares(np, par ? chunksFor(np, 2) : 1, [&](long lo, long hi) {
+      for (long jp = lo; jp < hi; jp++) {
+        const long j = jp * NR, nv = N - j < NR ? N - j : NR;
+        for (long pc = 0; pc < K; pc += KC)
+          o.thin(K - pc < KC ? K - pc : KC, a + pc, K, pan + jp * NR * K + pc * NR, out + j, N, acc || pc > 0, (int)M, (int)nv);
+      }
+    });
+    return;
+  }
+
+  const long mcMax = (BLOCK + MR - 1) / MR * MR;
+  const long mpMax = (M < mcMax ? (M + MR - 1) / MR : mcMax / MR);
+  float* ap = packScratch(mpMax * MR * KC);
+  const long nt = pool_.threads();
+  for (long ic = 0; ic < M; ic += mcMax) {
+    const long mc = M - ic < mcMax ? M - ic : mcMax, mp = (mc + MR - 1) / MR;
+    long mcp = (MC_TARGET + MR - 1) / MR, ncp = (NC_TARGET + NR - 1) / NR;
+    if (mcp > mp) mcp = mp;
+    if (ncp > np) ncp = np;
+    auto units = [&] { return ((mp + mcp - 1) / mcp) * ((np + ncp - 1) / ncp); };
+    while (par && units() < 2 * nt && (mcp > 1 || ncp > 1)) {
+      if (ncp >= mcp && ncp > 1) ncp = (ncp + 1) / 2;
+      else mcp = (mcp + 1) / 2;
+    }
+    const long mb = (mp + mcp - 1) / mcp, nb = (np + ncp - 1) / ncp;
+    for (long pc = 0; pc < K; pc += KC) {
+      const long kc = K - pc < KC ? K - pc : KC;
+      shares(mp, par ? chunksFor(mp, 2) : 1, [&](long lo, long hi) {
+        for (long u = lo; u < hi; u++) o.packA(ap + u * MR * kc, a, M, K, ic + u * MR, pc, kc);
+      });
+      const int add = acc || pc > 0;
+      shares(mb * nb, par ? mb * nb : 1, [&](long lo, long hi) {
+        for (long u = lo; u < hi; u++) {
+          const long ib = u % mb, jb = u / mb;
+          const long ip1 = (ib + 1) * mcp < mp ? (ib + 1) * mcp : mp, jp1 = (jb + 1) * ncp < np ? (jb + 1) * ncp : np;
+          for (long jp = jb * ncp; jp < jp1; jp++) {
+            const long j = jp * NR, nv = N - j < NR ? N - j : NR;
+            const float* bp = pan + jp * NR * K + pc * NR;
+            for (long ip = ib * mcp; ip < ip1; ip++) {
+              const long i = ic + ip * MR, mv = M - i < MR ? M - i : MR;
+              o.tile(kc, ap + ip * MR * kc, bp, out + i * N + j, N, add, (int)mv, (int)nv);
+            }
+          }
+        }
+      });
+    }
+  }
+}
 
 void Backend::gemm(bool aT, bool bT, float* out, const float* a, const float* b, long M, long K, long N, bool acc) {
   if (M <= 0 || N <= 0) return;

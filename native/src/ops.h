@@ -25,6 +25,9 @@ struct Ops {
   void (*packBT)(float* dst, const float* b, long K, long N, long j0, long k0, long kc);
   // C tile (mv <= mr rows, nv <= nr columns at c, row stride ldc) = or += packed A panel . packed B panel.
   void (*tile)(long kc, const float* ap, const float* bp, float* c, long ldc, int add, int mv, int nv);
+  // C rows (mv in 1..4, row stride ldc) [+]= A rows (unpacked, row stride lda, kc columns) . packed B panel:
+  // the few-row product on pre-packed panels (mmPacked at batch 1 to 4), nv <= nr columns.
+  void (*thin)(long kc, const float* a, long lda, const float* bp, float* c, long ldc, int add, int mv, int nv);
 
   // ---- few-row products (batch-1 sampling), no packing: out rows [0, M), columns [j0, j1) ----------------
   // out (M,N) [+]= A · B, B (K,N); A (M,K), or stored (K,M) when aT.

@@ -10,7 +10,7 @@
  *
  * Dimension legend: M, K, N matrix sizes; B batch rows; H hidden size; V vocabulary. See kernels.ts.
  */
-import type { DType, Kernels, Vec } from './kernels.js';
+import { plainPacking, type DType, type Kernels, type Vec } from './kernels.js';
 
 const exp = Math.exp;
 const tanh = Math.tanh;
@@ -59,6 +59,7 @@ export function createJsKernels(dtype: DType = 'float32'): Kernels {
     mm,
     mmNT,
     mmTN,
+    ...plainPacking(() => k),
 
     rowsSet(out, bias, M, N) {
       if (N === bias.length) for (let i = 0, o = 0; i < M; i++, o += N) out.set(bias, o);

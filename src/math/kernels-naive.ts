@@ -2,7 +2,7 @@
  * The naive oracle: the most literal implementation of every kernel, written for obviousness, not speed.
  * Fast backends are tested against it; gradient checks run it in float64. Dimension legend: see kernels.ts.
  */
-import type { DType, Kernels, Vec } from './kernels.js';
+import { plainPacking, type DType, type Kernels, type Vec } from './kernels.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
@@ -53,6 +53,7 @@ export function createNaiveKernels(dtype: DType = 'float64'): Kernels {
           out[i * N + j] = (acc ? out[i * N + j] : 0) + s;
         }
     },
+    ...plainPacking(() => k),
     mmTN(out, a, b, M, K, N, acc) {
       for (let i = 0; i < M; i++)
         for (let j = 0; j < N; j++) {

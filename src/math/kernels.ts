@@ -60,6 +60,20 @@ export interface Kernels<F extends Vec = Vec> {
   /** out (M,N) [+]= aᵀ · b, where a is (K,M) and b is (K,N) */
   mmTN(out: F, a: F, b: F, M: number, K: number, N: number, acc: boolean): void;
 
+  /**
+   * A right operand packed once for many products with it (the recurrent weights over a window: one pack, T
+   * products). packedSize(K, N): floats of the packed form of a (K,N) operand on this backend.
+   * packRight(dst, b, K, N, bT): dst (packedSize(K, N)) = b (K,N), or bᵀ where b is stored (N,K) when bT.
+   * A snapshot: writes to b after packRight are not seen, so callers pack right before their products and
+   * never keep a packed operand across a change of b (the layers pack at the start of every forward and
+   * backward). Backends without a packed layout store a copy of b.
+   * mmPacked(out, a, packed, M, K, N, bT, acc): out (M,N) [+]= a (M,K) · the packed operand, the same as
+   * mm (mmNT when bT) with b as packRight saw it; K, N and bT as given to packRight (the native backend checks).
+   */
+  packedSize(K: number, N: number): number;
+  packRight(dst: F, b: F, K: number, N: number, bT: boolean): void;
+  mmPacked(out: F, a: F, packed: F, M: number, K: number, N: number, bT: boolean, acc: boolean): void;
+
   /** out (M,N) = bias (N) copied into every row */
   rowsSet(out: F, bias: F, M: number, N: number): void;
   /** out (N) += column sums of a (M,N)   (bias gradients; accumulates) */
@@ -122,6 +136,17 @@ export interface Kernels<F extends Vec = Vec> {
   rmsprop(p: F, g: F, s: F, n: number, lr: number, alpha: number, eps: number, gScale: number): void;
   /** SGD with momentum (PyTorch's): buf = mu·buf + g; p −= lr · buf. g scaled by gScale. */
   sgd(p: F, g: F, buf: F, n: number, lr: number, momentum: number, gScale: number): void;
+}
+
+/** The packed-operand kernels of a backend without a packed layout: the packed operand is a copy of b, and
+ *  mmPacked is mm or mmNT on it (so results are bit-identical to the unpacked products). */
+export function plainPacking<F extends Vec>(self: () => Kernels<F>): Pick<Kernels<F>, 'packedSize' | 'packRight' | 'mmPacked'> {
+  return {
+    packedSize: (K, N) => K * N,
+    packRight: (dst, b, K, N) => self().copy(dst, b, K * N),
+    mmPacked: (out, a, packed, M, K, N, bT, acc) =>
+      bT ? self().mmNT(out, a, packed, M, K, N, acc) : self().mm(out, a, packed, M, K, N, acc),
+  };
 }
 
 /**

@@ -47,11 +47,13 @@ export class GruLayer implements RecurrentLayer {
     const { hs, gi, gh, act } = this;
     k.copy(hs, state, BH);
     projectInput(k, gi, p.wih, p.bih, x, T * B, D, GH); // (T*B, 3H)
+    const whh = this.scratch.whhPacked; // W_hh (H, 3H) packed once for the T products
+    k.packRight(whh, p.whh, H, GH, false);
     for (let t = 0; t < T; t++) {
       const ghT = gh.subarray(t * BG, (t + 1) * BG); // (B, 3H)
       const hPrev = hs.subarray(t * BH, (t + 1) * BH); // (B, H)
       k.rowsSet(ghT, p.bhh, B, GH);
-      k.mm(ghT, hPrev, p.whh, B, H, GH, true);
+      k.mmPacked(ghT, hPrev, whh, B, H, GH, false, true);
       k.gruForward(hs.subarray((t + 1) * BH, (t + 2) * BH), act.subarray(t * BG, (t + 1) * BG), gi.subarray(t * BG, (t + 1) * BG), ghT, hPrev, B, H);
     }
     k.copy(state, hs.subarray(T * BH), BH);
@@ -64,6 +66,8 @@ export class GruLayer implements RecurrentLayer {
     const dgi = this.gi; // (T*B, 3H)   reuses gi's storage
     const dgh = this.scratch.dgate; // (T*B, 3H)
     const dhPrev = this.scratch.carry; // (B, H)   the direct (z·dh) path into h_{t-1}
+    const whhT = this.scratch.whhPacked; // W_hhᵀ packed once for the T products
+    k.packRight(whhT, p.whh, GH, H, true);
     for (let t = T - 1; t >= 0; t--) {
       const dghT = dgh.subarray(t * BG, (t + 1) * BG);
       k.gruBackward(
@@ -74,7 +78,7 @@ export class GruLayer implements RecurrentLayer {
       if (!into) continue;
       if (t > 0) k.axpy(into, 1, dhPrev, BH);
       else k.copy(into, dhPrev, BH);
-      k.mmNT(into, dghT, p.whh, B, GH, H, true);
+      k.mmPacked(into, dghT, whhT, B, GH, H, true, true);
     }
     const M = T * B;
     k.mmTN(g.whh, hs, dgh, H, M, GH, true);

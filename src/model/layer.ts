@@ -34,18 +34,22 @@ export interface RecurrentLayer {
 }
 
 /**
- * Backward scratch shared by all layers of one model (layers run their backward one after another):
- * a (T*B, G*H) gate-gradient block, a (G*H) bias-gradient vector and a (B, H) carry.
+ * Scratch shared by all layers of one model (layers run their forward, and their backward, one after another):
+ * a (T*B, G*H) gate-gradient block, a (G*H) bias-gradient vector, a (B, H) carry, and W_hh packed for the
+ * recurrent products of one window (k.packRight: W_hh (H, G*H) in forward, W_hhᵀ in backward).
  */
 export class Scratch {
   dgate!: Vec; // (T*B, G*H)
   readonly dbias: Vec; // (G*H)
   carry!: Vec; // (B, H)
+  /** W_hh as packed by the layer running now: packed at the start of each forward and backward, never kept. */
+  readonly whhPacked: Vec;
   private rows = 0;
   private streams = 0;
 
   constructor(private readonly k: Kernels, private readonly GH: number, private readonly H: number) {
     this.dbias = k.alloc(GH);
+    this.whhPacked = k.alloc(Math.max(k.packedSize(H, GH), k.packedSize(GH, H)));
   }
 
   /** Make room for a (T, B) window (re-allocates only when a larger one comes). */

@@ -48,9 +48,11 @@ export class LstmLayer implements RecurrentLayer {
     k.copy(cs, state.subarray(BH, 2 * BH), BH);
     biasSum(k, this.bias, p, GH);
     projectInput(k, act, p.wih, this.bias, x, T * B, D, GH); // (T*B, 4H)
+    const whh = this.scratch.whhPacked; // W_hh (H, 4H) packed once for the T products
+    k.packRight(whh, p.whh, H, GH, false);
     for (let t = 0; t < T; t++) {
       const pre = act.subarray(t * BG, (t + 1) * BG); // (B, 4H)
-      k.mm(pre, hs.subarray(t * BH, (t + 1) * BH), p.whh, B, H, GH, true);
+      k.mmPacked(pre, hs.subarray(t * BH, (t + 1) * BH), whh, B, H, GH, false, true);
       k.lstmForward(
         hs.subarray((t + 1) * BH, (t + 2) * BH), cs.subarray((t + 1) * BH, (t + 2) * BH),
         pre, pre, cs.subarray(t * BH, (t + 1) * BH), B, H,
@@ -67,6 +69,8 @@ export class LstmLayer implements RecurrentLayer {
     const dpre = this.scratch.dgate; // (T*B, 4H)
     const dc = this.scratch.carry; // (B, H)   gradient into c_t from step t+1; none from past the window
     k.fill(dc, 0, BH);
+    const whhT = this.scratch.whhPacked; // W_hhᵀ packed once for the T products
+    k.packRight(whhT, p.whh, GH, H, true);
     for (let t = T - 1; t >= 0; t--) {
       const dpreT = dpre.subarray(t * BG, (t + 1) * BG); // (B, 4H)
       // dOut[t] already holds the recurrent gradient from step t+1 (added below on the previous iteration)
@@ -74,9 +78,9 @@ export class LstmLayer implements RecurrentLayer {
         dpreT, dc, dOut.subarray(t * BH, (t + 1) * BH), dc, act.subarray(t * BG, (t + 1) * BG),
         cs.subarray((t + 1) * BH, (t + 2) * BH), cs.subarray(t * BH, (t + 1) * BH), B, H,
       );
-      if (t > 0) k.mmNT(dOut.subarray((t - 1) * BH, t * BH), dpreT, p.whh, B, GH, H, true);
+      if (t > 0) k.mmPacked(dOut.subarray((t - 1) * BH, t * BH), dpreT, whhT, B, GH, H, true, true);
       else if (dState) {
-        k.mmNT(dState, dpreT, p.whh, B, GH, H, false);
+        k.mmPacked(dState, dpreT, whhT, B, GH, H, true, false);
         k.copy(dState.subarray(BH, 2 * BH), dc, BH);
       }
     }

@@ -39,9 +39,11 @@ export class RnnLayer implements RecurrentLayer {
     k.copy(hs, state, BH);
     biasSum(k, this.bias, p, H);
     projectInput(k, this.outputs(T, B), p.wih, this.bias, x, T * B, D, H); // (T*B, H) into hs[1..T]
+    const whh = this.scratch.whhPacked; // W_hh (H, H) packed once for the T products
+    k.packRight(whh, p.whh, H, H, false);
     for (let t = 0; t < T; t++) {
       const h = hs.subarray((t + 1) * BH, (t + 2) * BH); // (B, H)
-      k.mm(h, hs.subarray(t * BH, (t + 1) * BH), p.whh, B, H, H, true);
+      k.mmPacked(h, hs.subarray(t * BH, (t + 1) * BH), whh, B, H, H, false, true);
       k.rnnForward(h, h, B, H);
     }
     k.copy(state, hs.subarray(T * BH), BH);
@@ -51,11 +53,13 @@ export class RnnLayer implements RecurrentLayer {
     const { k, H, D, hs } = this;
     const BH = B * H;
     this.scratch.reserve(T, B);
+    const whhT = this.scratch.whhPacked; // W_hhᵀ packed once for the T products
+    k.packRight(whhT, p.whh, H, H, true);
     for (let t = T - 1; t >= 0; t--) {
       const d = dOut.subarray(t * BH, (t + 1) * BH); // (B, H): dh_t in, dpre_t out
       k.rnnBackward(d, d, hs.subarray((t + 1) * BH, (t + 2) * BH), B, H);
-      if (t > 0) k.mmNT(dOut.subarray((t - 1) * BH, t * BH), d, p.whh, B, H, H, true);
-      else if (dState) k.mmNT(dState, d, p.whh, B, H, H, false);
+      if (t > 0) k.mmPacked(dOut.subarray((t - 1) * BH, t * BH), d, whhT, B, H, H, true, true);
+      else if (dState) k.mmPacked(dState, d, whhT, B, H, H, true, false);
     }
     const M = T * B;
     const dpre = dOut; // (T*B, H)

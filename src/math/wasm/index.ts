@@ -7,7 +7,7 @@
  * Dimension legend: kernels.ts.
  */
 import { availableParallelism } from 'node:os';
-import type { Kernels } from '../kernels.js';
+import { plainPacking, type Kernels } from '../kernels.js';
 import { CTL_BYTES, Pool } from './pool.js';
 import { wasmApi } from './wasm-api.js';
 
@@ -221,6 +221,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
         pool.run(OP.mmNT, 7, split(M * K * N, 1 << 17));
       } else ex.mmNT(0, 1, p(out), p(a), p(b), M, K, N, acc ? 1 : 0);
     },
+    ...plainPacking(() => k),
     mmTN(out, a, b, M, K, N, acc) {
       if (pool && M * K * N >= PAR_MACS) {
         A[0] = p(out); A[1] = p(a); A[2] = p(b); A[3] = M; A[4] = K; A[5] = N; A[6] = acc ? 1 : 0;
