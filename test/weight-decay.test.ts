@@ -164,6 +164,12 @@ describe('charnn train --optimizer adamw --weight-decay', () => {
     expect(b.tensors.map(bits)).toEqual(a.tensors.map(bits));
     for (const slot of ['exp_avg', 'exp_avg_sq']) expect(b.optimizer!.slots[slot].map(bits)).toEqual(a.optimizer!.slots[slot].map(bits));
     expect(bits(b.state!)).toBe(bits(a.state!));
+    // the decay is how the weights were learned, not what they compute: both formats export such a model
+    for (const f of ['safetensors', 'onnx']) {
+      const e = await runCli(['export', join('one', 'latest.json'), '-o', `one.${f}`], { cwd: dir });
+      expect([f, e.code]).toEqual([f, 0]);
+      expect(e.stderr).toMatch(new RegExp(`^exported gru 2x12 .* as ${f}`));
+    }
   }, 60_000);
 
   it("adamw without --weight-decay takes PyTorch's 0.01; adam records 0 and its training line says nothing of decay", async () => {
