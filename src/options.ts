@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES } from './math/backend.js';
 import { nativeUnavailable } from './math/native/load.js';
 import { CELL_TYPES, INIT_SCHEMES, START_STATES } from './model/config.js';
-import { OPTIMIZER_NAMES } from './train/optimizer.js';
+import { ADAMW_DEFAULT_DECAY, OPTIMIZER_NAMES } from './train/optimizer.js';
 import { SCHEDULE_KINDS } from './train/schedule.js';
 
 /** One option: `flags` as commander spells them, the default, the help line, and a parser that validates. */
@@ -149,6 +149,7 @@ export const TRAIN = {
   valFull: { flags: '--val-full', default: false, help: 'validate on the whole split during training (slow on a large corpus)' }, // off: a 10 MB split takes minutes per evaluation
   // ---- optimisation
   optimizer: { flags: '--optimizer <name>', default: 'adam', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}`, parse: choice(OPTIMIZER_NAMES) }, // Adam: robust without tuning
+  weightDecay: { flags: '--weight-decay <λ>', default: 0, show: `${ADAMW_DEFAULT_DECAY} with adamw, else 0`, help: 'adamw: decoupled weight decay: each step the weight matrices (not biases or a learned start state) shrink by lr·λ of themselves; other optimizers take none', parse: real(0, Infinity) }, // PyTorch's AdamW default 0.01 with adamw; 0 otherwise (adam with a decay is refused rather than made an L2 penalty, which decays weights with large gradients less: Loshchilov & Hutter)
   lr: { flags: '--lr <rate>', default: 2e-3, help: 'learning rate', parse: real(0, Infinity, true) }, // 2e-3: the classic char-rnn Adam rate
   lrSchedule: { flags: '--lr-schedule <kind>', default: 'cosine', show: 'cosine over the budget (constant without one)', help: `learning-rate schedule: ${SCHEDULE_KINDS.join(', ')} (cosine decays to --lr-min over the budget: --steps, else --time or --epochs)`, parse: choice(SCHEDULE_KINDS) }, // cosine over the budget: measured (README, "Choosing the defaults"): the default model reached 1.497 nats in 12 minutes with it, what the constant rate took 30 minutes for (1.495); --time 0 (until Ctrl-C) has no budget and keeps a constant rate
   warmup: { flags: '--warmup <steps>', default: 0, help: 'linear learning-rate warm-up steps', parse: int(0) }, // 0: Adam with clipping starts fine

@@ -47,6 +47,25 @@ function refSgd(p: number[], gs: number[][], lr: number, mu: number): number[] {
   return p;
 }
 
+/** PyTorch's AdamW (torch/optim/adamw.py, single tensor): param.mul_(1 - lr * weight_decay), then Adam's update.
+ *  lrs: each step's (scheduled) rate; decayed: which indices decay (the rest is plain Adam). */
+function refAdamW(p: number[], gs: number[][], lrs: number[], wd: number, decayed: (i: number) => boolean): number[] {
+  const m = p.map(() => 0), v = p.map(() => 0);
+  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  p = p.slice();
+  gs.forEach((g, k) => {
+    const step = k + 1, lr = lrs[k];
+    for (let i = 0; i < p.length; i++) {
+      if (decayed(i)) p[i] *= 1 - lr * wd;
+      m[i] = m[i] * b1 + g[i] * (1 - b1);
+      v[i] = v[i] * b2 + g[i] * g[i] * (1 - b2);
+      const denom = Math.sqrt(v[i]) / Math.sqrt(1 - b2 ** step) + eps;
+      p[i] -= (lr / (1 - b1 ** step)) * (m[i] / denom);
+    }
+  });
+  return p;
+}
+
 const P = 37;
 function randomRun(seed: number, steps: number) {
   const rng = new Rng(seed);
@@ -109,12 +128,13 @@ describe('optimizers match PyTorch update rules (float64 reference)', () => {
     expect(maxRelErr(runOptimizer('float64', { name: 'adam' }, 2e-3, p0, gs, 0.37).p, want)).toBeLessThan(1e-12);
   });
 
-  it.each(['adam', 'rmsprop', 'sgd'] as const)('%s state export/import resumes exactly', (name) => {
-    const all = runOptimizer('float32', { name }, 1e-2, p0, gs).p;
-    const first = runOptimizer('float32', { name }, 1e-2, p0, gs.slice(0, 10));
+  it.each(['adam', 'adamw', 'rmsprop', 'sgd'] as const)('%s state export/import resumes exactly', (name) => {
+    const o: OptimizerOptions = name === 'adamw' ? { name, weightDecay: 0.5 } : { name };
+    const all = runOptimizer('float32', o, 1e-2, p0, gs).p;
+    const first = runOptimizer('float32', o, 1e-2, p0, gs.slice(0, 10));
     const state = first.opt.exportState();
     const k = createNaiveKernels('float32');
-    const opt = new Optimizer(k, P, { name });
+    const opt = new Optimizer(k, P, o);
     opt.importState(state);
     const p = k.alloc(P), g = k.alloc(P);
     p.set(first.p);
@@ -126,6 +146,57 @@ describe('optimizers match PyTorch update rules (float64 reference)', () => {
     expect(opt.step).toBe(gs.length);
   });
 
+  describe('AdamW (decoupled weight decay)', () => {
+    // a cosine-like schedule: the decay must use each step's own rate, not the base one
+    const lrs = gs.map((_, k) => 1e-2 * (0.5 + 0.5 * Math.cos((Math.PI * k) / gs.length)));
+    const ranges = [{ offset: 3, length: 10 }, { offset: 20, length: 5 }];
+    const inRanges = (i: number) => ranges.some((r) => i >= r.offset && i < r.offset + r.length);
+    const run = (dtype: 'float32' | 'float64', wd: number, rs?: typeof ranges) => {
+      const k = createNaiveKernels(dtype);
+      const opt = new Optimizer(k, P, { name: 'adamw', weightDecay: wd }, rs);
+      const p = k.alloc(P), g = k.alloc(P);
+      p.set(p0);
+      gs.forEach((gk, s) => {
+        g.set(gk);
+        opt.update(p, g, lrs[s]);
+      });
+      return Array.from(p);
+    };
+
+    it('matches the float64 formula with the scheduled rate, on the given ranges only', () => {
+      const want = refAdamW(p0, gs, lrs, 0.3, inRanges);
+      expect(maxRelErr(run('float64', 0.3, ranges), want)).toBeLessThan(1e-12);
+      expect(maxRelErr(run('float32', 0.3, ranges), want)).toBeLessThan(1e-5);
+      // the decay really acted: plain Adam is far from it on the decayed indices
+      const adam = refAdamW(p0, gs, lrs, 0, () => false);
+      const idx = [...Array(P).keys()];
+      expect(Math.max(...idx.filter(inRanges).map((i) => Math.abs(adam[i] - want[i])))).toBeGreaterThan(1e-3);
+      // and nowhere else: outside the ranges AdamW is Adam, bit for bit in float64
+      const got = run('float64', 0.3, ranges);
+      for (const i of idx.filter((i) => !inRanges(i))) expect(got[i]).toBe(run('float64', 0, ranges)[i]);
+    });
+
+    it('decays the whole buffer without ranges; λ 0 is Adam bit for bit', () => {
+      expect(maxRelErr(run('float64', 0.3), refAdamW(p0, gs, lrs, 0.3, () => true))).toBeLessThan(1e-12);
+      const k = createNaiveKernels('float32');
+      const adam = new Optimizer(k, P, { name: 'adam' });
+      const p = k.alloc(P), g = k.alloc(P);
+      p.set(p0);
+      gs.forEach((gk, s) => {
+        g.set(gk);
+        adam.update(p, g, lrs[s]);
+      });
+      expect(run('float32', 0, ranges)).toEqual(Array.from(p));
+    });
+
+    it('refuses a decay for another optimizer, a negative decay and a range outside the buffer', () => {
+      expect(() => resolveOptimizerConfig({ name: 'adam', weightDecay: 0.1 })).toThrow(/needs the adamw optimizer/);
+      expect(() => resolveOptimizerConfig({ name: 'sgd', weightDecay: 0.1 })).toThrow(/needs the adamw optimizer/);
+      expect(() => resolveOptimizerConfig({ name: 'adamw', weightDecay: -1 })).toThrow(/finite number >= 0/);
+      expect(() => new Optimizer(createNaiveKernels('float32'), P, { name: 'adamw' }, [{ offset: 30, length: 8 }])).toThrow(/outside the 37/);
+    });
+  });
+
   it('importState refuses a mismatched state', () => {
     const k = createNaiveKernels('float32');
     const adam = new Optimizer(k, P, { name: 'adam' });
@@ -134,7 +205,7 @@ describe('optimizers match PyTorch update rules (float64 reference)', () => {
   });
 
   it('validates hyper-parameters', () => {
-    expect(() => resolveOptimizerConfig({ name: 'adamw' as 'adam' })).toThrow(/one of adam, rmsprop, sgd/);
+    expect(() => resolveOptimizerConfig({ name: 'adagrad' as 'adam' })).toThrow(/one of adam, adamw, rmsprop, sgd/);
     expect(() => resolveOptimizerConfig({ name: 'adam', beta1: 1 })).toThrow(/beta1/);
   });
 });

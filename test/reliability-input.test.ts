@@ -183,7 +183,7 @@ cases('options', [
   { name: 'length below 0', args: ['sample', 'x.json', '--length', '-1'], code: USAGE, message: /--length "-1": must be at least 0/ },
   { name: 'length below 0 (short flag)', args: ['sample', 'x.json', '-n', '-1'], code: USAGE, message: /--length "-1": must be at least 0/ },
   { name: 'unknown cell type', args: train('--cell', 'transformer'), code: USAGE, message: /--cell "transformer": must be one of lstm, gru, rnn/ },
-  { name: 'unknown optimizer', args: train('--optimizer', 'adamw'), code: USAGE, message: /--optimizer "adamw": must be one of adam, rmsprop, sgd/ },
+  { name: 'unknown optimizer', args: train('--optimizer', 'adagrad'), code: USAGE, message: /--optimizer "adagrad": must be one of adam, adamw, rmsprop, sgd/ },
   {
     name: 'output folder under a regular file',
     args: ['train', 'corpus.txt', ...TINY, '--steps', '1', '--out', 'afile/run'],

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
 import { TRAIN } from '../src/cli/options.js';
-import { charnn, CHECK_MODEL, checkCorpus, companion, COMPANION, equivalence, lastVal, PYTHON, ROOT, run, TOLERANCE, torchStatus } from '../torch/equivalence.js';
+import { ADAMW_CASE, charnn, CHECK_MODEL, checkCorpus, companion, COMPANION, equivalence, lastVal, PYTHON, ROOT, run, TOLERANCE, torchStatus } from '../torch/equivalence.js';
 
 const torch = torchStatus();
 const title = torch.ok ? `PyTorch companion (torch ${torch.version})` : `PyTorch companion (skipped: ${torch.why})`;
@@ -38,6 +38,19 @@ describe.skipIf(!torch.ok)(title, () => {
       expect(e.charnn).toBeLessThan(Math.log(65) - 0.5); // both learned something: the start is ~ln V
     }, 240_000);
   }
+
+  it('gru with AdamW weight decay: 200 steps in charnn and in PyTorch (AdamW, two parameter groups) agree, and the decay shows', async () => {
+    const e = await equivalence('gru', 200, dir, corpus, ADAMW_CASE, 'gru-adamw');
+    // the same 200 charnn steps without decay: the check would not see a decay missing on one side if this were close
+    const plain = join(dir, 'gru-adamw', 'plain');
+    cpSync(join(dir, 'gru-adamw', 'start'), plain, { recursive: true });
+    await charnn(['train', corpus, '--resume', join(plain, 'latest.json'), '--weight-decay', '0', '--steps', '200', '--eval-every', '0', '--threads', '1', '--quiet'], dir);
+    const without = lastVal(join(plain, 'latest.json'));
+    console.log(`torch equivalence ${JSON.stringify(e)}; charnn without decay ${without}`);
+    expect(loadCheckpoint(join(dir, 'gru-adamw', 'torch', 'latest.json')).config).toMatchObject({ optimizer: 'adamw', weightDecay: 0.5 });
+    expect(e.diff).toBeLessThan(TOLERANCE);
+    expect(Math.abs(without - e.charnn)).toBeGreaterThan(3 * TOLERANCE);
+  }, 240_000);
 
   it('round trip: charnn -> PyTorch (20 steps) -> charnn (resume 20, sample, eval), as 40 steps in charnn', async () => {
     const base = join(dir, 'trip');

@@ -233,8 +233,8 @@ describe('Trainer: guard', () => {
 });
 
 describe('Trainer: exact resume', () => {
-  it.each(['adam', 'rmsprop', 'sgd'] as const)('N steps + save/load + M steps == N+M steps, bit for bit (%s)', (optimizer) => {
-    const opts: TrainOptions = { batch: 3, seq: 4, optimizer, schedule: 'cosine', steps: 80, warmup: 3, historyEvery: 7 };
+  it.each(['adam', 'adamw', 'rmsprop', 'sgd'] as const)('N steps + save/load + M steps == N+M steps, bit for bit (%s)', (optimizer) => {
+    const opts: TrainOptions = { batch: 3, seq: 4, optimizer, schedule: 'cosine', steps: 80, warmup: 3, historyEvery: 7, ...(optimizer === 'adamw' ? { weightDecay: 0.2 } : {}) };
     const N = 50, M = 30; // crosses the epoch boundary at 44 windows
     const one = setup(opts);
     one.model.usesRng = true;

@@ -45,7 +45,7 @@ def main():
         model = CharRNN(cell, L, H, len(vocab), 0.0)
         model.init_weights("pytorch", 1)
         model.to(dev)
-        tr = Trainer(model, model, make_optimizer("adam", model.parameters(), cfg), ids, cfg, dev)
+        tr = Trainer(model, model, make_optimizer("adam", list(model.named_parameters()), cfg), ids, cfg, dev)
         for _ in range(a.warmup):
             tr.step()
         sync()

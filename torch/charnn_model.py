@@ -12,11 +12,14 @@ transposed), so `--seed N` gives the same initial weights as `charnn train --see
   pytorch  every weight and bias uniform in +-1/sqrt(H) (nn.LSTM's default; nn.Linear(H, V)'s bound is 1/sqrt(H) too)
   charrnn  everything uniform in +-0.08, then the LSTM forget-gate block of bias_ih set to 1
 
-Optimizers and schedules (src/train/optimizer.ts, schedule.ts): torch.optim's Adam, RMSprop, SGD have charnn's
-update rules and defaults; the learning rate is set before every step from the same pure function of the step.
+Optimizers and schedules (src/train/optimizer.ts, schedule.ts): torch.optim's Adam, AdamW, RMSprop, SGD have
+charnn's update rules and defaults; the learning rate is set before every step from the same pure function of the
+step. AdamW decays the tensors charnn decays (src/model/layout.ts decays: the weight matrices, not the biases), as
+two parameter groups, one with weight_decay 0.
 Dimension legend: T window, B streams, V vocabulary, H hidden, L layers, S state slots (lstm 2: h, c; else 1).
 """
 import math
+import re
 
 import numpy as np
 import torch
@@ -26,9 +29,15 @@ import torch.nn.functional as F
 from charnn_checkpoint import STATE_SLOTS
 from charnn_rng import uniforms
 
-OPTIMIZER_BUFFERS = {"adam": ["exp_avg", "exp_avg_sq"], "rmsprop": ["square_avg"], "sgd": ["momentum_buffer"]}
+OPTIMIZER_BUFFERS = {"adam": ["exp_avg", "exp_avg_sq"], "adamw": ["exp_avg", "exp_avg_sq"], "rmsprop": ["square_avg"], "sgd": ["momentum_buffer"]}
 # charnn's optimizer constants (src/train/trainer.ts DEFAULT_TRAIN_OPTIONS); a checkpoint's config may override them
-OPTIMIZER_DEFAULTS = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "alpha": 0.99, "momentum": 0.9}
+OPTIMIZER_DEFAULTS = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "alpha": 0.99, "momentum": 0.9, "weightDecay": 0}
+ADAMW_DEFAULT_DECAY = 0.01  # torch.optim.AdamW's default, as charnn's (src/train/optimizer.ts)
+
+
+def decays(name):
+    """src/model/layout.ts decays: weight decay shrinks the weight matrices, never biases (or a start state)."""
+    return re.fullmatch(r"rnn\.weight_(ih|hh)_l\d+", name) is not None or name == "decoder.weight"
 
 
 class CharRNN(nn.Module):
@@ -100,16 +109,24 @@ def detach(state):
     return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
-def make_optimizer(name, params, cfg):
+def make_optimizer(name, named_params, cfg):
+    """named_params: [(state_dict name, parameter)] (AdamW groups them by whether they decay)."""
     c = {k: cfg.get(k, v) for k, v in OPTIMIZER_DEFAULTS.items()}
     lr = cfg["lr"]
+    params = [p for _, p in named_params]
+    if name == "adamw":
+        groups = [{"params": [p for n, p in named_params if decays(n)], "weight_decay": c["weightDecay"]},
+                  {"params": [p for n, p in named_params if not decays(n)], "weight_decay": 0.0}]
+        return torch.optim.AdamW(groups, lr=lr, betas=(c["beta1"], c["beta2"]), eps=c["eps"])
+    if c["weightDecay"] > 0:
+        raise ValueError(f"weight decay needs the adamw optimizer (decoupled decay), got {name}")
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, betas=(c["beta1"], c["beta2"]), eps=c["eps"])
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, alpha=c["alpha"], eps=c["eps"])
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=c["momentum"])
-    raise ValueError(f"optimizer must be one of adam, rmsprop, sgd, got {name}")
+    raise ValueError(f"optimizer must be one of adam, adamw, rmsprop, sgd, got {name}")
 
 
 def load_optimizer_state(opt, name, named_params, t, slots):

@@ -27,8 +27,8 @@ import torch  # noqa: E402
 import charnn_checkpoint as ck  # noqa: E402
 from charnn_data import DataError, code_points, encode, read_corpus  # noqa: E402
 from charnn_rng import splitmix_state  # noqa: E402
-from charnn_model import (CharRNN, OPTIMIZER_DEFAULTS, load_optimizer_state, make_optimizer,  # noqa: E402
-                          optimizer_slots)
+from charnn_model import (ADAMW_DEFAULT_DECAY, CharRNN, OPTIMIZER_DEFAULTS, load_optimizer_state,  # noqa: E402
+                          make_optimizer, optimizer_slots)
 from charnn_trainer import Diverged, Trainer  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,7 +37,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULTS = {
     "cell": "gru", "layers": 2, "hidden": 256, "dropout": 0.2, "init": "pytorch",
     "seq": 64, "batch": 32, "valFrac": 0.1,
-    "optimizer": "adam", "lr": 2e-3, "lrSchedule": "constant", "warmup": 0, "lrEvery": 1000, "lrFactor": 0.5,
+    "optimizer": "adam", "weightDecay": 0, "lr": 2e-3, "lrSchedule": "constant", "warmup": 0, "lrEvery": 1000, "lrFactor": 0.5,
     "lrMin": 0, "clip": 5,
     "steps": 0, "epochs": 0, "time": 300,
     "evalEvery": 200, "saveEvery": 200, "historyEvery": 50,
@@ -83,7 +83,9 @@ def parse_args(argv):
     add("--seq", "seq", type=int)
     add("--batch", "batch", type=int, help="streams over all processes (torchrun splits them)")
     add("--val-frac", "valFrac", type=float)
-    add("--optimizer", "optimizer", choices=["adam", "rmsprop", "sgd"])
+    add("--optimizer", "optimizer", choices=["adam", "adamw", "rmsprop", "sgd"])
+    add("--weight-decay", "weightDecay", type=float, help=f"adamw's decoupled weight decay on the weight matrices "
+        f"(adamw's default: {ADAMW_DEFAULT_DECAY})")
     add("--lr", "lr", type=float)
     add("--lr-schedule", "lrSchedule", choices=["constant", "step", "cosine"])
     add("--warmup", "warmup", type=int)
@@ -209,6 +211,15 @@ def train(a):
             if key not in given and key not in ("out", "name") and key in saved:
                 o[key] = saved[key]
         o.update(from_model)
+    # --weight-decay (train-plan.ts weightDecayOf): adamw's default is PyTorch's, a resumed run keeps its own; the
+    # other optimizers take none
+    if o["optimizer"] == "adamw" and "weightDecay" not in given and not (ckpt is not None and "weightDecay" in ckpt["config"]):
+        o["weightDecay"] = ADAMW_DEFAULT_DECAY
+    if o["optimizer"] != "adamw" and o["weightDecay"] > 0:
+        raise Fail("invalid options", f"--weight-decay {o['weightDecay']} with --optimizer {o['optimizer']}",
+                   "weight decay is AdamW's (decoupled): add --optimizer adamw", EXIT_USAGE)
+    if o["weightDecay"] < 0:
+        raise Fail("invalid options", f"--weight-decay {o['weightDecay']}: must be at least 0", code=EXIT_USAGE)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     quiet = a.quiet or rank != 0
@@ -249,7 +260,7 @@ def train(a):
     cfg = dict(o)
     for k, v in OPTIMIZER_DEFAULTS.items():
         cfg.setdefault(k, v)
-    opt = make_optimizer(o["optimizer"], model.parameters(), cfg)
+    opt = make_optimizer(o["optimizer"], named, cfg)
     step0 = ckpt["progress"]["step"] if ckpt is not None else 0
     epoch0 = ckpt["progress"]["epoch"] if ckpt is not None else 0
     ms0 = ckpt["progress"]["elapsedMs"] if ckpt is not None else 0
@@ -315,7 +326,7 @@ def train(a):
     P = sum(p.numel() for p in model.parameters())
     log(f"{'resuming ' + a.resume + ' at step ' + str(step0) if ckpt is not None else 'training'}: {mc['cell']} "
         f"{mc['layers']}x{mc['hidden']}, {P:,} parameters, vocabulary {len(vocab)}, {len(ids):,} characters, batch {B} x "
-        f"seq {T}, {o['optimizer']} lr {o['lr']}, {device}{f' x {world} processes' if world > 1 else ''}, torch "
+        f"seq {T}, {o['optimizer']} lr {o['lr']}{' weight decay ' + str(o['weightDecay']) if o['weightDecay'] > 0 else ''}, {device}{f' x {world} processes' if world > 1 else ''}, torch "
         f"{torch.__version__}; saving to {display_path(out_dir)}", quiet)
     last_eval = -1
     saved_any, last_save, best_unsaved, loss = False, step0, False, float("nan")
@@ -378,7 +389,7 @@ def evaluate(a):
     model.load_state_dict({n: torch.from_numpy(v.copy()) for n, v in c["tensors"].items()})
     device = pick_device(a.device, 0)
     model.to(device)
-    trainer = Trainer(model, model, make_optimizer("sgd", model.parameters(), dict(cfg, momentum=0)), ids, cfg, device)
+    trainer = Trainer(model, model, make_optimizer("sgd", list(model.named_parameters()), dict(cfg, momentum=0, weightDecay=0)), ids, cfg, device)
     if trainer.val is None:
         raise Fail("cannot evaluate", "the checkpoint was trained without a validation split")
     loss, _ = trainer.evaluate()

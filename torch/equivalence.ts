@@ -99,20 +99,25 @@ export interface Equivalence {
   diff: number;
 }
 
+/** The AdamW case: decoupled weight decay on the weight matrices, strong enough that 200 steps with it end well
+ *  away (more than the tolerance) from 200 steps without it. */
+export const ADAMW_CASE = ['--optimizer', 'adamw', '--weight-decay', '0.5'];
+
 /**
  * One charnn step makes the common start (weights, Adam moments, carry, position); then `steps` more on each side,
- * validation measured at the end of each run by its own trainer.
+ * validation measured at the end of each run by its own trainer. `extra`: options of the run (the resumed runs on
+ * both sides take them from the checkpoint), e.g. ADAMW_CASE; `label` names the case (default: the cell).
  */
-export async function equivalence(cell: string, steps: number, dir: string, corpus: string): Promise<Equivalence> {
-  const base = join(dir, cell);
-  await charnn(['train', corpus, '--cell', cell, ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
+export async function equivalence(cell: string, steps: number, dir: string, corpus: string, extra: string[] = [], label = cell): Promise<Equivalence> {
+  const base = join(dir, label);
+  await charnn(['train', corpus, '--cell', cell, ...CHECK_MODEL, ...extra, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
   cpSync(join(base, 'start'), join(base, 'charnn'), { recursive: true });
   cpSync(join(base, 'start'), join(base, 'torch'), { recursive: true });
   await charnn(['train', corpus, '--resume', join(base, 'charnn', 'latest.json'), '--steps', String(steps), '--eval-every', '0', '--threads', '1', '--quiet'], dir);
   await companion(['train', '--resume', join(base, 'torch', 'latest.json'), '--steps', String(steps), '--eval-every', '0', '--threads', '1', '--device', 'cpu', '--quiet'], dir);
   const a = lastVal(join(base, 'charnn', 'latest.json'));
   const b = lastVal(join(base, 'torch', 'latest.json'));
-  return { cell, steps, charnn: a, torch: b, diff: Math.abs(a - b) };
+  return { cell: label, steps, charnn: a, torch: b, diff: Math.abs(a - b) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -130,8 +135,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     const corpus = checkCorpus(dir, opt('--corpus'));
     let worst = 0;
-    for (const cell of ['lstm', 'gru', 'rnn']) {
-      const e = await equivalence(cell, steps, dir, corpus);
+    const cases: [string, string[], string][] = [['lstm', [], 'lstm'], ['gru', [], 'gru'], ['rnn', [], 'rnn'], ['gru', ADAMW_CASE, 'gru-adamw']];
+    for (const [cell, extra, label] of cases) {
+      const e = await equivalence(cell, steps, dir, corpus, extra, label);
       worst = Math.max(worst, e.diff);
       process.stdout.write(JSON.stringify({ ...e, torchVersion: t.version }) + '\n');
     }

@@ -154,7 +154,7 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
   );
   if (Object.keys(cfg).length) {
     const bits = [
-      cfg.optimizer !== undefined && `${cfg.optimizer} lr ${cfg.lr}${cfg.lrSchedule && cfg.lrSchedule !== 'constant' ? ` (${cfg.lrSchedule})` : ''}`,
+      cfg.optimizer !== undefined && `${cfg.optimizer} lr ${cfg.lr}${Number(cfg.weightDecay) > 0 ? ` weight decay ${cfg.weightDecay}` : ''}${cfg.lrSchedule && cfg.lrSchedule !== 'constant' ? ` (${cfg.lrSchedule})` : ''}`,
       cfg.batch !== undefined && `batch ${cfg.batch} x seq ${cfg.seq}`,
       cfg.clip !== undefined && `clip ${cfg.clip}`,
       cfg.valFrac !== undefined && `validation ${Math.round(Number(cfg.valFrac) * 100)}%`,

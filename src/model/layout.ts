@@ -18,6 +18,29 @@ import { GATES, STATE_SLOTS, type ModelConfig } from './config.js';
 /** The state_dict name of the learned start state (not a PyTorch nn.GRU/nn.LSTM parameter: an extra tensor). */
 export const START_STATE_TENSOR = 'start_state';
 
+/**
+ * Which tensors weight decay (AdamW) shrinks: the weight matrices (every rnn.weight_ih/hh_l{k}, decoder.weight),
+ * never the biases or a learned start state (start_state): decay pulls a matrix's scale towards zero, which
+ * regularises; a bias or a start state is an offset, and pulling it to zero only biases the model. A tensor added
+ * later says here whether it decays (gains of a layer norm should not, an input embedding should).
+ */
+export function decays(name: string): boolean {
+  return /^rnn\.weight_(ih|hh)_l\d+$/.test(name) || name === 'decoder.weight';
+}
+
+/** The flat-buffer ranges of the tensors that `decays`, adjacent ones merged (one kernel call each), in order. */
+export function weightDecayRanges(layout: ParamLayout, rule: (name: string) => boolean = decays): { offset: number; length: number }[] {
+  const out: { offset: number; length: number }[] = [];
+  for (const s of layout.specs) {
+    if (!rule(s.name)) continue;
+    const n = s.rows * s.cols;
+    const last = out[out.length - 1];
+    if (last && last.offset + last.length === s.offset) last.length += n;
+    else out.push({ offset: s.offset, length: n });
+  }
+  return out;
+}
+
 /** One tensor in PyTorch layout (row-major), as exchanged with checkpoints and PyTorch. */
 export interface NamedTensor {
   name: string;

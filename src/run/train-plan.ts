@@ -16,6 +16,7 @@ import type { Checkpoint } from '../checkpoint/schema.js';
 import { CliError } from './errors.js';
 import { displayPath } from './corpus-input.js';
 import { TRAIN, type Values } from '../options.js';
+import { ADAMW_DEFAULT_DECAY } from '../train/optimizer.js';
 import { duration } from './format.js';
 
 export type TrainValues = Values<typeof TRAIN>;
@@ -86,6 +87,7 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
     init = loadCheckpoint(o.initFrom);
     o = fineTuneOptions(o, given, init);
   }
+  o.weightDecay = weightDecayOf(o, given, ckpt);
   const start: Start = { step: ckpt?.progress.step ?? 0, epoch: ckpt?.progress.epoch ?? 0, ms: ckpt?.progress.elapsedMs ?? 0 };
   const targets = budgetTargets(o, given, ckpt, start);
   const budget: Budget = { steps: targets.untilStep && targets.untilStep - start.step, epochs: targets.untilEpoch && targets.untilEpoch - start.epoch, time: targets.untilMs && (targets.untilMs - start.ms) / 1000 };
@@ -107,6 +109,20 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
     );
   }
   return { o, given, ckpt, init, start, targets, budget };
+}
+
+/** --weight-decay: adamw's default is PyTorch's (a resumed run keeps its own); other optimizers take none, and a
+ *  decay given to them is refused rather than ignored or turned into Adam's L2 penalty. */
+function weightDecayOf(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Checkpoint | null): number {
+  if (o.optimizer === 'adamw') return given.has('weightDecay') || typeof ckpt?.config.weightDecay === 'number' ? o.weightDecay : ADAMW_DEFAULT_DECAY;
+  if (o.weightDecay > 0) {
+    throw CliError.usage(
+      `--weight-decay ${o.weightDecay} with --optimizer ${o.optimizer}`,
+      "weight decay is AdamW's (decoupled): add --optimizer adamw; the L2 penalty of torch.optim.Adam's weight_decay is not offered",
+      'invalid options',
+    );
+  }
+  return o.weightDecay;
 }
 
 /** The options of a resumed run: the checkpoint decides the model and the data layout. */

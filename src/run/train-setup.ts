@@ -126,6 +126,7 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
     valFraction: o.valFrac,
     lr: o.lr,
     optimizer: o.optimizer as OptimizerName,
+    weightDecay: o.weightDecay,
     clip: o.clip,
     schedule: o.lrSchedule as ScheduleKind,
     warmup: o.warmup,

@@ -1,14 +1,27 @@
 /**
- * Optimizers (Adam, RMSprop, SGD with momentum) with PyTorch's update rules and defaults, and global-norm
+ * Optimizers (Adam, AdamW, RMSprop, SGD with momentum) with PyTorch's update rules and defaults, and global-norm
  * gradient clipping (PyTorch's clip_grad_norm_). The arithmetic is the backend's fused kernels
- * (kernels.adam / rmsprop / sgd); this file owns the moment buffers (one flat backend buffer each, same layout
- * as the parameters), the step count and their serialisable state.
+ * (kernels.adam / rmsprop / sgd, and `scale` for AdamW's decay); this file owns the moment buffers (one flat
+ * backend buffer each, same layout as the parameters), the step count and their serialisable state.
+ *
+ * AdamW (Loshchilov & Hutter, "Decoupled weight decay regularization"; PyTorch's torch.optim.AdamW): before the
+ * Adam update, each decayed range of the parameters is multiplied by (1 − lr·λ), lr being this step's scheduled
+ * rate; the gradient and the moments never see λ. Which tensors decay is the caller's (the model's layout:
+ * model/layout.ts weightDecayRanges), given as ranges of the flat buffer.
  * Dimension legend: P number of parameters (one flat vector).
  */
 import type { Kernels, Vec } from '../math/kernels.js';
 
-export type OptimizerName = 'adam' | 'rmsprop' | 'sgd';
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'rmsprop', 'sgd'];
+export type OptimizerName = 'adam' | 'adamw' | 'rmsprop' | 'sgd';
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'adamw', 'rmsprop', 'sgd'];
+/** AdamW's decay when none is given: PyTorch's torch.optim.AdamW default. */
+export const ADAMW_DEFAULT_DECAY = 0.01;
+
+/** A part of the flat parameter buffer, [offset, offset + length). */
+export interface ParamRange {
+  offset: number;
+  length: number;
+}
 
 export interface OptimizerOptions {
   name: OptimizerName;
@@ -22,6 +35,8 @@ export interface OptimizerOptions {
   alpha?: number;
   /** SGD momentum (default 0.9; 0 = plain SGD) */
   momentum?: number;
+  /** AdamW's decoupled weight decay λ (default 0; only adamw takes one) */
+  weightDecay?: number;
 }
 
 /** Effective hyper-parameters (every default filled in). */
@@ -32,6 +47,7 @@ export interface OptimizerConfig {
   eps: number;
   alpha: number;
   momentum: number;
+  weightDecay: number;
 }
 
 /** Everything an exact resume needs. Buffers are copies (float32 or float64 like the backend). */
@@ -55,6 +71,7 @@ export function resolveOptimizerConfig(o: OptimizerOptions): OptimizerConfig {
     eps: o.eps ?? 1e-8,
     alpha: o.alpha ?? 0.99,
     momentum: o.momentum ?? 0.9,
+    weightDecay: o.weightDecay ?? 0,
   };
   const in01 = (v: number, what: string) => {
     if (!(v >= 0 && v < 1)) throw new RangeError(`${what} must be in [0, 1), got ${v}`);
@@ -64,12 +81,17 @@ export function resolveOptimizerConfig(o: OptimizerOptions): OptimizerConfig {
   in01(c.alpha, 'RMSprop alpha');
   in01(c.momentum, 'SGD momentum');
   if (!(c.eps >= 0 && Number.isFinite(c.eps))) throw new RangeError(`eps must be a finite number >= 0, got ${c.eps}`);
+  if (!(c.weightDecay >= 0 && Number.isFinite(c.weightDecay))) throw new RangeError(`weight decay must be a finite number >= 0, got ${c.weightDecay}`);
+  // Adam's coupled L2 penalty (torch.optim.Adam's weight_decay) is not offered: decoupled decay is the one that
+  // regularises Adam as intended (Loshchilov & Hutter), so a decay asks for adamw
+  if (c.weightDecay > 0 && c.name !== 'adamw') throw new RangeError(`weight decay needs the adamw optimizer (decoupled decay), got ${c.name}`);
   return c;
 }
 
 /** Moment buffers per optimizer, under PyTorch's optimizer-state names (as checkpoints store them). */
 export const OPTIMIZER_BUFFERS: Record<OptimizerName, readonly string[]> = {
   adam: ['exp_avg', 'exp_avg_sq'],
+  adamw: ['exp_avg', 'exp_avg_sq'],
   rmsprop: ['square_avg'],
   sgd: ['momentum_buffer'],
 };
@@ -83,11 +105,20 @@ export class Optimizer {
   step = 0;
   /** moment buffers by name, each (P) in the parameters' layout */
   readonly buffers: Record<string, Vec>;
+  /** AdamW: the parts of the parameters that decay (the whole buffer unless the caller says) */
+  readonly decayRanges: readonly ParamRange[];
 
-  constructor(kernels: Kernels, size: number, options: OptimizerOptions) {
+  /** decayRanges: AdamW's decayed parts of the flat buffer (default: all of it); other optimizers ignore it. */
+  constructor(kernels: Kernels, size: number, options: OptimizerOptions, decayRanges?: readonly ParamRange[]) {
     this.kernels = kernels;
     this.size = size;
     this.config = resolveOptimizerConfig(options);
+    for (const r of decayRanges ?? []) {
+      if (!(Number.isInteger(r.offset) && Number.isInteger(r.length) && r.offset >= 0 && r.length >= 0 && r.offset + r.length <= size)) {
+        throw new RangeError(`weight-decay range [${r.offset}, +${r.length}) is outside the ${size} parameters`);
+      }
+    }
+    this.decayRanges = decayRanges ?? [{ offset: 0, length: size }];
     this.buffers = {};
     for (const name of OPTIMIZER_BUFFERS[this.config.name]) this.buffers[name] = kernels.alloc(size);
   }
@@ -97,6 +128,14 @@ export class Optimizer {
     const k = this.kernels, c = this.config, n = this.size, b = this.buffers;
     this.step++;
     switch (c.name) {
+      case 'adamw':
+        // decoupled decay first, as torch.optim.AdamW: p *= 1 − lr·λ, then the Adam update of the decayed p
+        if (c.weightDecay > 0) {
+          const f = 1 - lr * c.weightDecay;
+          for (const r of this.decayRanges) k.scale(params.subarray(r.offset, r.offset + r.length), f, r.length);
+        }
+        k.adam(params, grads, b.exp_avg, b.exp_avg_sq, n, lr, c.beta1, c.beta2, c.eps, this.step, gScale);
+        break;
       case 'adam':
         k.adam(params, grads, b.exp_avg, b.exp_avg_sq, n, lr, c.beta1, c.beta2, c.eps, this.step, gScale);
         break;

@@ -36,6 +36,7 @@
 import type { Kernels, Vec } from '../math/kernels.js';
 import { Rng, type RngState } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
+import { weightDecayRanges, type ParamLayout } from '../model/layout.js';
 import { Batches, splitIds } from '../data/batches.js';
 import { LineBatches, splitLineIndices, type LineSet } from '../data/lines.js';
 import { fullLayout, subsetLayout, type EvalLayout } from '../data/val-subset.js';
@@ -59,6 +60,9 @@ export interface TrainableModel {
   startState?(state: Vec, B: number): void;
   startStateBackward?(dState: Vec, B: number): void;
   readonly learnsStartState?: boolean;
+  /** the parameters' named views (CharRNN has it): AdamW decays the tensors layout.ts `decays` names; without
+   *  it, every parameter decays */
+  readonly layout?: ParamLayout;
 }
 
 /** Is the training data a list of lines (line mode) rather than one stream of ids? */
@@ -80,6 +84,8 @@ export interface TrainOptions {
   eps?: number; // Adam, RMSprop (1e-8)
   alpha?: number; // RMSprop (0.99)
   momentum?: number; // SGD (0.9)
+  /** AdamW's decoupled weight decay λ, on the weight matrices only (default 0: off; > 0 needs adamw) */
+  weightDecay?: number;
   /** global gradient-norm clip; 0 = off (default 5) */
   clip?: number;
   schedule?: ScheduleKind; // default 'constant'
@@ -119,6 +125,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainConfig = {
   eps: 1e-8,
   alpha: 0.99,
   momentum: 0.9,
+  weightDecay: 0,
   clip: 5,
   schedule: 'constant',
   warmup: 0,
@@ -361,7 +368,8 @@ export class Trainer {
       eps: this.config.eps,
       alpha: this.config.alpha,
       momentum: this.config.momentum,
-    });
+      weightDecay: this.config.weightDecay,
+    }, model.layout && weightDecayRanges(model.layout));
     // the dropout stream is derived from the seed so it does not replay the model's init stream
     this.rng = new Rng((this.config.seed ^ 0x5eed5eed) >>> 0);
     this.x = this.kernels.allocI32(B * T);
