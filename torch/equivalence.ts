@@ -1,6 +1,9 @@
 /**
  * The charnn <-> PyTorch equivalence check: from one checkpoint, N steps in charnn and N steps in the PyTorch
  * companion (CPU, no dropout) must end at the same validation loss (within 1e-3 nats over 200 steps).
+ * With the dropout variants on (VARIANTS: variational dropout and weight drop) the companion draws charnn's masks
+ * from charnn's RNG in charnn's order, so the two runs take the same steps: the same loss, and the same RNG state
+ * at the end (as many draws, in the same order).
  * `npm run torch:check [-- --steps 200 --corpus FILE]` prints one JSON line per cell and exits 1 on a miss;
  * test/torch-companion.test.ts runs the same functions. Needs /usr/bin/python3 with torch (Debian python3-torch),
  * or CHARNN_PYTHON naming another interpreter, and a built dist/.
@@ -91,28 +94,35 @@ export function checkCorpus(dir: string, given?: string): string {
 // --val-full: the companion validates on the whole split, as charnn does with it (charnn's default reads a fixed subset)
 export const CHECK_MODEL = ['--layers', '2', '--hidden', '64', '--batch', '16', '--seq', '32', '--dropout', '0', '--threads', '1', '--val-full'];
 
+/** The dropout variants' case: both on, at rates that drop plenty. */
+export const VARIANTS = ['--dropout', '0.2', '--dropout-mode', 'variational', '--weight-drop', '0.3'];
+
 export interface Equivalence {
   cell: string;
   steps: number;
   charnn: number;
   torch: number;
   diff: number;
+  /** the training RNG ended in the same state on both sides */
+  sameRng: boolean;
+  variants?: boolean;
 }
 
 /**
  * One charnn step makes the common start (weights, Adam moments, carry, position); then `steps` more on each side,
  * validation measured at the end of each run by its own trainer.
  */
-export async function equivalence(cell: string, steps: number, dir: string, corpus: string): Promise<Equivalence> {
-  const base = join(dir, cell);
-  await charnn(['train', corpus, '--cell', cell, ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
+export async function equivalence(cell: string, steps: number, dir: string, corpus: string, extra: string[] = []): Promise<Equivalence> {
+  const base = join(dir, extra.length ? `${cell}-variants` : cell);
+  await charnn(['train', corpus, '--cell', cell, ...CHECK_MODEL, ...extra, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
   cpSync(join(base, 'start'), join(base, 'charnn'), { recursive: true });
   cpSync(join(base, 'start'), join(base, 'torch'), { recursive: true });
   await charnn(['train', corpus, '--resume', join(base, 'charnn', 'latest.json'), '--steps', String(steps), '--eval-every', '0', '--threads', '1', '--quiet'], dir);
   await companion(['train', '--resume', join(base, 'torch', 'latest.json'), '--steps', String(steps), '--eval-every', '0', '--threads', '1', '--device', 'cpu', '--quiet'], dir);
   const a = lastVal(join(base, 'charnn', 'latest.json'));
   const b = lastVal(join(base, 'torch', 'latest.json'));
-  return { cell, steps, charnn: a, torch: b, diff: Math.abs(a - b) };
+  const rng = (side: string) => JSON.stringify((JSON.parse(readFileSync(join(base, side, 'latest.json'), 'utf8')) as { rng: unknown }).rng);
+  return { cell, steps, charnn: a, torch: b, diff: Math.abs(a - b), sameRng: rng('charnn') === rng('torch'), ...(extra.length ? { variants: true } : {}) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -130,9 +140,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     const corpus = checkCorpus(dir, opt('--corpus'));
     let worst = 0;
-    for (const cell of ['lstm', 'gru', 'rnn']) {
-      const e = await equivalence(cell, steps, dir, corpus);
-      worst = Math.max(worst, e.diff);
+    for (const [cell, extra] of ['lstm', 'gru', 'rnn'].flatMap((c) => [[c, []], [c, VARIANTS]] as Array<[string, string[]]>)) {
+      const e = await equivalence(cell, steps, dir, corpus, extra);
+      worst = Math.max(worst, e.diff, e.variants && !e.sameRng ? Infinity : 0);
       process.stdout.write(JSON.stringify({ ...e, torchVersion: t.version }) + '\n');
     }
     process.stderr.write(`torch:check: largest gap ${worst.toExponential(2)} nats (tolerance ${TOLERANCE})\n`);
