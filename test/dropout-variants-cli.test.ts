@@ -23,8 +23,8 @@ beforeAll(() => {
 afterAll(() => cleanup());
 
 describe('dropout variants through the CLI', () => {
-  it('N steps, then --resume for M more, equals N+M steps bit for bit, for each cell', async () => {
-    for (const cell of ['lstm', 'gru', 'rnn']) {
+  for (const cell of ['lstm', 'gru', 'rnn']) {
+    it(`${cell}: N steps, then --resume for M more, equals N+M steps bit for bit`, async () => {
       const args = ['train', 'corpus.txt', '--cell', cell, ...TINY, ...VARIANTS, '--eval-every', '7', '--seed', '3', '-q'];
       const [one, first] = await Promise.all([
         runCli([...args, '--steps', '20', '--out', `${cell}-one`], { cwd: dir }),
@@ -42,8 +42,8 @@ describe('dropout variants through the CLI', () => {
       expect(b.model).toEqual(a.model);
       expect(a.model).toMatchObject({ cell, dropout: 0.1, dropoutMode: 'variational', weightDrop: 0.3 });
       expect(a.config).toMatchObject({ dropoutMode: 'variational', weightDrop: 0.3 });
-    }
-  }, 60_000);
+    }, 120_000);
+  }
 
   it('the masks matter: the same run without weight drop, or with element masks, ends elsewhere', async () => {
     const base = ['train', 'corpus.txt', '--cell', 'gru', ...TINY, '--dropout', '0.1', '--seed', '3', '--steps', '5', '-q'];
@@ -58,7 +58,7 @@ describe('dropout variants through the CLI', () => {
     const plain = loadCheckpoint(join(dir, 'm-element', 'latest.json'));
     expect(Object.keys(plain.model).sort()).toEqual(['cell', 'dropout', 'hidden', 'layers', 'vocabSize']);
     expect(plain.config).toMatchObject({ dropoutMode: 'element', weightDrop: 0 });
-  }, 60_000);
+  }, 120_000);
 
   it('says the variants on the training: line, and only when not the default', async () => {
     const on = await runCli(['train', 'corpus.txt', ...TINY, ...VARIANTS, '--steps', '1', '--out', 'line-on'], { cwd: dir });
@@ -68,7 +68,7 @@ describe('dropout variants through the CLI', () => {
     expect(off.stderr).toMatch(/^training: gru 2x12, [\d,]+ parameters/m);
     const resumed = await runCli(['train', 'corpus.txt', '--resume', 'line-on/latest.json', '--steps', '1'], { cwd: dir });
     expect(resumed.stderr).toMatch(/^resuming .* at step 1: gru 2x12, variational dropout 0\.1, weight drop 0\.3, /m);
-  }, 60_000);
+  }, 120_000);
 
   it('a resumed run keeps them: another value is refused in one line; a checkpoint without them (older) is element, 0', async () => {
     await runCli(['train', 'corpus.txt', ...TINY, '--steps', '2', '-q', '--out', 'old'], { cwd: dir });
@@ -79,7 +79,7 @@ describe('dropout variants through the CLI', () => {
     }
     const same = await runCli(['train', 'corpus.txt', '--resume', 'old/latest.json', '--weight-drop', '0', '--dropout-mode', 'element', '--steps', '1', '-q'], { cwd: dir });
     expect([same.code, same.stderr]).toEqual([0, '']);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses bad values in one line', async () => {
     for (const [args, why] of [
