@@ -14,7 +14,7 @@ import { NEWLINE_MODES, type NewlineMode } from './data/prepare.js';
 import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES } from './math/backend.js';
 import { nativeUnavailable } from './math/native/load.js';
-import { CELL_TYPES, INIT_SCHEMES, START_STATES } from './model/config.js';
+import { CELL_TYPES, DROPOUT_MODES, INIT_SCHEMES, START_STATES, type DropoutMode } from './model/config.js';
 import { ADAMW_DEFAULT_DECAY, OPTIMIZER_NAMES } from './train/optimizer.js';
 import { SCHEDULE_KINDS } from './train/schedule.js';
 
@@ -135,6 +135,8 @@ export const TRAIN = {
   layers: { flags: '--layers <n>', default: 2, help: 'stacked recurrent layers', parse: int(1, 64) }, // 2 layers: clearly better than 1 on characters; 3 costs half as much again per character
   hidden: { flags: '--hidden <n>', default: 256, help: 'hidden units per layer', parse: int(1, 16384) }, // 256 (with dropout 0.2): measured (README, "Choosing the defaults") best at 5 and 10 minutes on 2 cores with the FMA kernels: 1.559 and 1.504 nats, against 1.578 and 1.603 for 2x128, which overfits by then
   dropout: { flags: '--dropout <p>', default: 0.2, help: 'dropout between layers, in [0, 1)', parse: real(0, 1, false, true) }, // 0.2: a 2x256 model sees tiny Shakespeare several times in minutes; without dropout it overfits as 2x128 does
+  dropoutMode: { flags: '--dropout-mode <mode>', default: 'element' as DropoutMode, help: 'element: a fresh dropout mask per character; variational: one mask per stream per window, the same at every step (AWD-LSTM)', parse: choice(DROPOUT_MODES) }, // element: what every measured default so far used; variational is one of issue 17's recipes to measure
+  weightDrop: { flags: '--weight-drop <p>', default: 0, help: 'drop this fraction of the recurrent weights (W_hh, DropConnect) anew every training step, in [0, 1)', parse: real(0, 1, false, true) }, // off: AWD-LSTM's regulariser for large LSTMs, to be measured on 2-core budgets (issue 17)
   init: { flags: '--init <scheme>', default: 'pytorch', help: `weight initialisation: ${INIT_SCHEMES.join(', ')}`, parse: choice(INIT_SCHEMES) }, // PyTorch's uniform ±1/sqrt(H) beat char-rnn's ±0.08 in the reference runs
   // ---- data
   seq: { flags: '--seq <n>', default: 64, help: 'characters per training window (BPTT length)', parse: int(1) }, // 64 (with batch 32): for 2x256 a little ahead of 50 x 50 at 5 and 10 minutes (1.559 vs 1.562, 1.504 vs 1.514)

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
 import { TRAIN } from '../src/cli/options.js';
-import { ADAMW_CASE, charnn, CHECK_MODEL, checkCorpus, companion, COMPANION, equivalence, lastVal, PYTHON, ROOT, run, TOLERANCE, torchStatus } from '../torch/equivalence.js';
+import { ADAMW_CASE, charnn, CHECK_MODEL, checkCorpus, companion, COMPANION, equivalence, lastVal, PYTHON, ROOT, run, TOLERANCE, torchStatus, VARIANTS } from '../torch/equivalence.js';
 
 const torch = torchStatus();
 const title = torch.ok ? `PyTorch companion (torch ${torch.version})` : `PyTorch companion (skipped: ${torch.why})`;
@@ -51,6 +51,15 @@ describe.skipIf(!torch.ok)(title, () => {
     expect(e.diff).toBeLessThan(TOLERANCE);
     expect(Math.abs(without - e.charnn)).toBeGreaterThan(3 * TOLERANCE);
   }, 240_000);
+  for (const cell of ['lstm', 'gru', 'rnn']) {
+    it(`${cell} with variational dropout and weight drop: charnn's masks on both sides, 30 steps end at the same loss and RNG state`, async () => {
+      const e = await equivalence(cell, 30, dir, corpus, VARIANTS);
+      console.log(`torch equivalence ${JSON.stringify(e)}`);
+      expect(e.sameRng).toBe(true);
+      expect(e.diff).toBeLessThan(TOLERANCE);
+      expect(e.charnn).toBeLessThan(Math.log(65) - 0.3);
+    }, 240_000);
+  }
 
   it('round trip: charnn -> PyTorch (20 steps) -> charnn (resume 20, sample, eval), as 40 steps in charnn', async () => {
     const base = join(dir, 'trip');

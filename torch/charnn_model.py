@@ -6,6 +6,13 @@ Dropout as charnn's: inverted dropout on every layer's output, the last one incl
 the outputs between layers, F.dropout the one before the decoder). The masks come from torch's generator, not
 charnn's: same distribution, other draws.
 
+The dropout variants (--dropout-mode variational, --weight-drop p; src/model/dropout.ts, weight-drop.ts) draw every
+mask from charnn's own training RNG (charnn_rng.dropout_mask), in charnn's order: per layer, W_hh's mask (H*G*H
+draws in charnn's (H, G*H) order) then the layer output's (variational: B*H draws, one (B, H) mask broadcast over
+T; element: T*B*H). The layers then run one at a time (torch._VF, the functions nn.LSTM/GRU/RNN call) on
+W_hh * mask, so autograd gives dW_hh = dW~ * mask; a run takes the same masks on both sides, and its RNG state,
+saved in the checkpoint, continues in charnn.
+
 Initialisation is charnn's (src/model/init.ts), draw for draw: charnn's seeded RNG (charnn_rng.py) fills charnn's
 flat parameter buffer in its order (layer by layer W_ih, W_hh, b_ih, b_hh, then the decoder, weights stored
 transposed), so `--seed N` gives the same initial weights as `charnn train --seed N`:
@@ -27,7 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from charnn_checkpoint import STATE_SLOTS
-from charnn_rng import uniforms
+from charnn_rng import dropout_mask, uniforms
 
 OPTIMIZER_BUFFERS = {"adam": ["exp_avg", "exp_avg_sq"], "adamw": ["exp_avg", "exp_avg_sq"], "rmsprop": ["square_avg"], "sgd": ["momentum_buffer"]}
 # charnn's optimizer constants (src/train/trainer.ts DEFAULT_TRAIN_OPTIONS); a checkpoint's config may override them
@@ -41,9 +48,14 @@ def decays(name):
 
 
 class CharRNN(nn.Module):
-    def __init__(self, cell, layers, hidden, vocab_size, dropout):
+    def __init__(self, cell, layers, hidden, vocab_size, dropout, dropout_mode="element", weight_drop=0.0):
         super().__init__()
         self.cell, self.V, self.H, self.L, self.p = cell, vocab_size, hidden, layers, dropout
+        self.dropout_mode, self.weight_drop = dropout_mode, weight_drop
+        # the variants take charnn's masks: mask_rng_state is charnn's training RNG (four words, advanced by every
+        # training forward); share = (lo, hi, B): this process's streams [lo, hi) of the B (DistributedDataParallel)
+        self.charnn_masks = dropout_mode == "variational" or weight_drop > 0
+        self.mask_rng_state, self.share = None, None
         between = dropout if layers > 1 else 0.0  # nn.RNN warns about dropout with one layer
         if cell == "lstm":
             self.rnn = nn.LSTM(vocab_size, hidden, layers, dropout=between)
@@ -55,10 +67,50 @@ class CharRNN(nn.Module):
 
     def forward(self, x, state):
         """x (T, B) int64, state as to_torch_state gives -> logits (T, B, V), new state."""
+        if self.charnn_masks:
+            return self.forward_charnn_masks(x, state)
         out, state = self.rnn(F.one_hot(x, self.V).to(self.decoder.weight.dtype), state)
         if self.training and self.p > 0:
             out = F.dropout(out, self.p, True)
         return self.decoder(out), state
+
+    def draw(self, n, p):
+        mask, self.mask_rng_state = dropout_mask(self.mask_rng_state, n, p)
+        return mask
+
+    def forward_charnn_masks(self, x, state):
+        """forward with the variants: layer by layer, every mask from charnn's RNG in charnn's order."""
+        T, Bs = x.shape
+        H, G = self.H, {"lstm": 4, "gru": 3, "rnn": 1}[self.cell]
+        lo, hi, B = self.share if self.share is not None else (0, Bs, Bs)  # masks over all B streams, this share's used
+        dev, dt = self.decoder.weight.device, self.decoder.weight.dtype
+        train = self.training
+        inp = F.one_hot(x, self.V).to(dt)
+        hs, cs = [], []
+        for k in range(self.L):
+            wih, whh = getattr(self.rnn, f"weight_ih_l{k}"), getattr(self.rnn, f"weight_hh_l{k}")
+            bih, bhh = getattr(self.rnn, f"bias_ih_l{k}"), getattr(self.rnn, f"bias_hh_l{k}")
+            if train and self.weight_drop > 0:
+                m = self.draw(H * G * H, self.weight_drop).reshape(H, G * H).T  # charnn's (H, G*H) -> (G*H, H)
+                whh = whh * torch.from_numpy(np.ascontiguousarray(m)).to(dev)
+            params = (wih, whh, bih, bhh)
+            if self.cell == "lstm":
+                out, h, c = torch._VF.lstm(inp, (state[0][k:k + 1], state[1][k:k + 1]), params, True, 1, 0.0, train, False, False)
+                cs.append(c)
+            elif self.cell == "gru":
+                out, h = torch._VF.gru(inp, state[k:k + 1], params, True, 1, 0.0, train, False, False)
+            else:
+                out, h = torch._VF.rnn_tanh(inp, state[k:k + 1], params, True, 1, 0.0, train, False, False)
+            hs.append(h)
+            if train and self.p > 0:
+                if self.dropout_mode == "variational":
+                    m = self.draw(B * H, self.p).reshape(1, B, H)[:, lo:hi]
+                else:
+                    m = self.draw(T * B * H, self.p).reshape(T, B, H)[:, lo:hi]
+                out = out * torch.from_numpy(np.ascontiguousarray(m)).to(dev)
+            inp = out
+        h = torch.cat(hs, 0)
+        return self.decoder(inp), ((h, torch.cat(cs, 0)) if self.cell == "lstm" else h)
 
     def init_weights(self, scheme, seed):
         """charnn's CharRNN.init(new Rng(seed), scheme), bit for bit."""

@@ -106,3 +106,48 @@ def uniforms(seed, n):
     u = u32_stream(splitmix_state(seed), 2 * n).astype(np.float64)
     hi, lo = np.floor(u[0::2] / 32), np.floor(u[1::2] / 64)  # >>> 5 and >>> 6
     return (hi * 67108864 + lo) / 9007199254740992
+
+
+def u32_draws(state, n):
+    """(the next n outputs of nextU32() from state as uint32 (n,), the four state words after them): charnn's
+    dropout masks drawn in its order, so a companion run continues charnn's training RNG exactly. About sqrt(n)
+    lanes, so a draw of a few thousand values costs milliseconds; the state after n draws is lane j's after r
+    steps (n = j*m + r), read off during the loop."""
+    if n == 0:
+        return np.zeros(0, dtype=np.uint32), list(state)
+    lanes = max(1, min(4096, int(np.sqrt(n))))
+    m = -(-n // lanes)
+    lanes = -(-n // m)  # every lane has work: (lanes - 1) * m < n <= lanes * m
+    j, r = divmod(n, m)  # j == lanes (then r == 0): the last lane's final state
+    jump = _matpow(_step_matrix(), m)
+    starts, v = [], _bits(state)
+    for _ in range(lanes):
+        starts.append(_words(v))
+        v = (jump @ v) & 1
+    s = np.array(starts, dtype=np.uint32).T.copy()  # (4, lanes)
+    s0, s1, s2, s3 = s
+    out = np.empty((m, lanes), dtype=np.uint32)
+    after = None
+    five, nine = np.uint32(5), np.uint32(9)
+    for i in range(m):
+        if i == r and j < lanes:
+            after = [int(s0[j]), int(s1[j]), int(s2[j]), int(s3[j])]
+        out[i] = _rotl(s1 * five, 7) * nine
+        t = s1 << np.uint32(9)
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = _rotl(s3, 11)
+    if after is None:
+        after = [int(s0[-1]), int(s1[-1]), int(s2[-1]), int(s3[-1])]
+    return out.T.reshape(-1)[:n], after
+
+
+def dropout_mask(state, n, p):
+    """charnn's drawMask (src/model/dropout.ts): n values, 0 where the u32 falls below p*2^32, else 1/(1 - p), as
+    float32; returns (mask, the state after)."""
+    u, after = u32_draws(state, n)
+    keep = np.float32(1 / (1 - p))
+    return np.where(u.astype(np.float64) < p * 4294967296, np.float32(0), keep).astype(np.float32), after

@@ -35,7 +35,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # charnn train's defaults (src/cli/options.ts TRAIN; test/torch-companion.test.ts checks they agree)
 DEFAULTS = {
-    "cell": "gru", "layers": 2, "hidden": 256, "dropout": 0.2, "init": "pytorch",
+    "cell": "gru", "layers": 2, "hidden": 256, "dropout": 0.2, "dropoutMode": "element", "weightDrop": 0,
+    "init": "pytorch",
     "seq": 64, "batch": 32, "valFrac": 0.1,
     "optimizer": "adam", "weightDecay": 0, "lr": 2e-3, "lrSchedule": "constant", "warmup": 0, "lrEvery": 1000, "lrFactor": 0.5,
     "lrMin": 0, "clip": 5,
@@ -43,7 +44,7 @@ DEFAULTS = {
     "evalEvery": 200, "saveEvery": 200, "historyEvery": 50,
     "out": "", "name": "", "seed": 1,
 }
-LOCKED_ON_RESUME = ["cell", "layers", "hidden", "dropout", "seq", "batch", "valFrac", "optimizer"]
+LOCKED_ON_RESUME = ["cell", "layers", "hidden", "dropout", "dropoutMode", "weightDrop", "seq", "batch", "valFrac", "optimizer"]
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -79,6 +80,8 @@ def parse_args(argv):
     add("--layers", "layers", type=int)
     add("--hidden", "hidden", type=int)
     add("--dropout", "dropout", type=float)
+    add("--dropout-mode", "dropoutMode", choices=["element", "variational"])
+    add("--weight-drop", "weightDrop", type=float)
     add("--init", "init", choices=["pytorch", "charrnn"])
     add("--seq", "seq", type=int)
     add("--batch", "batch", type=int, help="streams over all processes (torchrun splits them)")
@@ -178,6 +181,12 @@ def rng_init_state(seed):
     return splitmix_state((seed ^ 0x5EED5EED) & 0xFFFFFFFF)
 
 
+def model_of(mc):
+    """The CharRNN of a model config (charnn's model section; the variants absent in older ones: the defaults)."""
+    return CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"],
+                   mc.get("dropoutMode", "element"), mc.get("weightDrop", 0))
+
+
 def display_path(p):
     """A path as the user would type it: relative to the current folder when inside it (as charnn prints paths)."""
     rel = os.path.relpath(p)
@@ -202,6 +211,7 @@ def train(a):
                        "start a new run without --resume")
         saved, model_cfg = ckpt["config"], ckpt["model"]
         from_model = {k: model_cfg[k] for k in ("cell", "layers", "hidden", "dropout")}
+        from_model.update(dropoutMode=model_cfg.get("dropoutMode", "element"), weightDrop=model_cfg.get("weightDrop", 0))
         for key in LOCKED_ON_RESUME:
             was = from_model.get(key, saved.get(key))
             if key in given and was is not None and was != o[key]:
@@ -246,7 +256,12 @@ def train(a):
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     mc = ckpt["model"] if ckpt is not None else {"cell": o["cell"], "layers": o["layers"], "hidden": o["hidden"],
                                                    "vocabSize": len(vocab), "dropout": o["dropout"]}
-    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"])
+    if not 0 <= o["weightDrop"] < 1 or not 0 <= o["dropout"] < 1:
+        raise Fail("invalid options", "--dropout and --weight-drop must be in [0, 1)", code=EXIT_USAGE)
+    if ckpt is None:  # the variants in the model config only when not the default, as charnn writes it
+        mc.update({"dropoutMode": o["dropoutMode"]} if o["dropoutMode"] != "element" else {})
+        mc.update({"weightDrop": o["weightDrop"]} if o["weightDrop"] > 0 else {})
+    model = model_of(mc)
     if ckpt is not None:
         model.load_state_dict({n: torch.from_numpy(v.copy()) for n, v in ckpt["tensors"].items()})
     else:
@@ -284,6 +299,8 @@ def train(a):
     effective.update(o)
     effective.update(targets)
     rng_state = ckpt["rng"] if ckpt is not None else {"train": rng_init_state(o["seed"])}
+    if model.charnn_masks:
+        model.mask_rng_state = list(rng_state["train"])  # charnn's masks, drawn from charnn's training RNG
     chars = ckpt["progress"]["chars"] if ckpt is not None else 0
     t_start = time.time()
     elapsed = lambda: ms0 + (time.time() - t_start) * 1000
@@ -293,7 +310,8 @@ def train(a):
         if rank != 0:
             return
         c = {"model": mc, "vocab": vocab, "config": effective, "corpus": corpus_info,
-             "progress": trainer.progress(chars, elapsed()), "rng": rng_state,
+             "progress": trainer.progress(chars, elapsed()),
+             "rng": dict(rng_state, train=model.mask_rng_state) if model.charnn_masks else rng_state,
              "tensors": {n: t.detach().float().cpu().numpy() for n, t in model.state_dict().items()},
              "optimizer": {"name": o["optimizer"], "t": opt_t + trainer.step_count - step0,
                            "slots": optimizer_slots(opt, o["optimizer"], named)},
@@ -385,7 +403,7 @@ def evaluate(a):
         raise Fail("cannot evaluate", f"the checkpoint's corpus {c['corpus']['source']} has changed", "give a text to evaluate")
     vocab, ids = encode(code_points(raw), c["vocab"])
     mc, cfg = c["model"], dict(DEFAULTS, **c["config"])
-    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"])
+    model = model_of(mc)
     model.load_state_dict({n: torch.from_numpy(v.copy()) for n, v in c["tensors"].items()})
     device = pick_device(a.device, 0)
     model.to(device)

@@ -39,6 +39,7 @@ class Trainer:
         self.batches = Batches(train, B, T, "training", lo, hi, device)
         self.val = Batches(val, B, T, "validation", lo, hi, device) if val is not None else None
         self.B, self.T, self.share = B, T, hi - lo
+        model.share = (lo, hi, B)  # the dropout variants draw charnn's masks over all B streams and keep these
         self.carry = to_torch_state(model.cell, zero_carry(model, self.share, device))
         self.step_count = self.epoch = self.window = 0
         self.history, self.pending_sum, self.pending_count = [], 0.0, 0

@@ -1,6 +1,9 @@
 /**
  * The charnn <-> PyTorch equivalence check: from one checkpoint, N steps in charnn and N steps in the PyTorch
  * companion (CPU, no dropout) must end at the same validation loss (within 1e-3 nats over 200 steps).
+ * With the dropout variants on (VARIANTS: variational dropout and weight drop) the companion draws charnn's masks
+ * from charnn's RNG in charnn's order, so the two runs take the same steps: the same loss, and the same RNG state
+ * at the end (as many draws, in the same order).
  * `npm run torch:check [-- --steps 200 --corpus FILE]` prints one JSON line per cell and exits 1 on a miss;
  * test/torch-companion.test.ts runs the same functions. Needs /usr/bin/python3 with torch (Debian python3-torch),
  * or CHARNN_PYTHON naming another interpreter, and a built dist/.
@@ -91,12 +94,18 @@ export function checkCorpus(dir: string, given?: string): string {
 // --val-full: the companion validates on the whole split, as charnn does with it (charnn's default reads a fixed subset)
 export const CHECK_MODEL = ['--layers', '2', '--hidden', '64', '--batch', '16', '--seq', '32', '--dropout', '0', '--threads', '1', '--val-full'];
 
+/** The dropout variants' case: both on, at rates that drop plenty. */
+export const VARIANTS = ['--dropout', '0.2', '--dropout-mode', 'variational', '--weight-drop', '0.3'];
+
 export interface Equivalence {
   cell: string;
   steps: number;
   charnn: number;
   torch: number;
   diff: number;
+  /** the training RNG ended in the same state on both sides */
+  sameRng: boolean;
+  variants?: boolean;
 }
 
 /** The AdamW case: decoupled weight decay on the weight matrices, strong enough that 200 steps with it end well
@@ -108,7 +117,7 @@ export const ADAMW_CASE = ['--optimizer', 'adamw', '--weight-decay', '0.5'];
  * validation measured at the end of each run by its own trainer. `extra`: options of the run (the resumed runs on
  * both sides take them from the checkpoint), e.g. ADAMW_CASE; `label` names the case (default: the cell).
  */
-export async function equivalence(cell: string, steps: number, dir: string, corpus: string, extra: string[] = [], label = cell): Promise<Equivalence> {
+export async function equivalence(cell: string, steps: number, dir: string, corpus: string, extra: string[] = [], label = extra.length ? `${cell}-variants` : cell): Promise<Equivalence> {
   const base = join(dir, label);
   await charnn(['train', corpus, '--cell', cell, ...CHECK_MODEL, ...extra, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
   cpSync(join(base, 'start'), join(base, 'charnn'), { recursive: true });
@@ -117,7 +126,8 @@ export async function equivalence(cell: string, steps: number, dir: string, corp
   await companion(['train', '--resume', join(base, 'torch', 'latest.json'), '--steps', String(steps), '--eval-every', '0', '--threads', '1', '--device', 'cpu', '--quiet'], dir);
   const a = lastVal(join(base, 'charnn', 'latest.json'));
   const b = lastVal(join(base, 'torch', 'latest.json'));
-  return { cell: label, steps, charnn: a, torch: b, diff: Math.abs(a - b) };
+  const rng = (side: string) => JSON.stringify((JSON.parse(readFileSync(join(base, side, 'latest.json'), 'utf8')) as { rng: unknown }).rng);
+  return { cell: label, steps, charnn: a, torch: b, diff: Math.abs(a - b), sameRng: rng('charnn') === rng('torch'), ...(extra.length ? { variants: true } : {}) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -135,10 +145,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     const corpus = checkCorpus(dir, opt('--corpus'));
     let worst = 0;
-    const cases: [string, string[], string][] = [['lstm', [], 'lstm'], ['gru', [], 'gru'], ['rnn', [], 'rnn'], ['gru', ADAMW_CASE, 'gru-adamw']];
+    const cases: Array<[string, string[], string]> = [
+      ...['lstm', 'gru', 'rnn'].flatMap((c) => [[c, [], c], [c, VARIANTS, `${c}-variants`]] as Array<[string, string[], string]>),
+      ['gru', ADAMW_CASE, 'gru-adamw'],
+    ];
     for (const [cell, extra, label] of cases) {
       const e = await equivalence(cell, steps, dir, corpus, extra, label);
-      worst = Math.max(worst, e.diff);
+      worst = Math.max(worst, e.diff, e.variants && !e.sameRng ? Infinity : 0);
       process.stdout.write(JSON.stringify({ ...e, torchVersion: t.version }) + '\n');
     }
     process.stderr.write(`torch:check: largest gap ${worst.toExponential(2)} nats (tolerance ${TOLERANCE})\n`);

@@ -3,6 +3,7 @@
  * cross-entropy, trained by truncated backpropagation through time over windows of T steps on B streams.
  *
  *   ids (T*B) -> layer 0 -> [dropout] -> layer 1 -> ... -> layer L-1 -> [dropout] -> decoder -> loss
+ * Training can also drop recurrent weights (weightDrop: each layer runs the window on W_hh ⊙ mask, weight-drop.ts).
  *
  * Every numeric loop runs through the Kernels backend. Parameters and gradients are one flat buffer each
  * (see layout.ts); activations live in per-layer workspaces allocated once per window size and reused.
@@ -23,12 +24,13 @@ import { ParamLayout, type DecoderParams, type LayerParams, type NamedTensor } f
 import { LstmLayer } from './lstm.js';
 import { RnnLayer } from './rnn.js';
 import { startStateBackward, startStateForward } from './start-state.js';
+import { WeightDrop } from './weight-drop.js';
 
 export type { NamedTensor } from './layout.js';
 
 export interface ForwardOptions {
   training: boolean;
-  /** required when training with dropout > 0: draws the dropout masks */
+  /** required when training with dropout or weight drop > 0: draws the masks (per layer: W_hh's, then the output's) */
   rng?: Rng;
   /** only these rows (t·B + b) are predictions (line mode: padded slots are not); keep[0..keepCount). The loss is
    *  the mean over them, and only they reach the decoder. Absent: every row. */
@@ -54,6 +56,8 @@ export class CharRNN {
   private readonly gDec: DecoderParams;
   private readonly decoder: Decoder;
   private readonly drops: Dropout[]; // one per layer output (empty without dropout)
+  private readonly weightDrops: WeightDrop[]; // one per layer (empty without weight drop)
+  private readonly runParams: LayerParams[] = []; // the parameters each layer ran on in the last forward
 
   // what backward needs from the last forward
   private pending = false;
@@ -62,6 +66,7 @@ export class CharRNN {
   private readonly inputs: LayerInput[] = []; // each layer's input in the last forward
   private decInput: Vec | null = null; // (T*B, H)
   private dropped = false;
+  private weightDropped = false;
   private dA!: Vec; // (T*B, H)   gradient ping-pong buffers between layers
   private dB!: Vec;
   private dRows = 0;
@@ -101,7 +106,9 @@ export class CharRNN {
     this.pDec = this.layout.decoder(this.params);
     this.gDec = this.layout.decoder(this.grads);
     this.decoder = new Decoder(k, H, V);
-    this.drops = config.dropout > 0 ? Array.from({ length: L }, () => new Dropout(k, config.dropout)) : [];
+    this.drops = config.dropout > 0 ? Array.from({ length: L }, () => new Dropout(k, config.dropout, config.dropoutMode)) : [];
+    const wd = config.weightDrop ?? 0;
+    this.weightDrops = wd > 0 ? this.pLayers.map((p, l) => new WeightDrop(k, wd, H, GATES[cell] * H, p, this.gLayers[l])) : [];
   }
 
   init(rng: Rng, scheme: InitScheme = 'pytorch'): void {
@@ -133,15 +140,18 @@ export class CharRNN {
     checkIds(x, M, V, 'x');
     checkIds(y, M, V, 'y');
     const dropout = opts.training && this.drops.length > 0;
-    if (dropout && !opts.rng) throw new Error('forward: training with dropout needs opts.rng for the dropout masks');
+    const weightDrop = opts.training && this.weightDrops.length > 0;
+    if ((dropout || weightDrop) && !opts.rng) throw new Error('forward: training with dropout needs opts.rng for the dropout masks');
     const SBH = this.S * B * H;
     let input: LayerInput = x;
     for (let l = 0; l < L; l++) {
       this.inputs[l] = input;
       const layer = this.layers[l];
-      layer.forward(this.pLayers[l], input, T, B, state.subarray(l * SBH, (l + 1) * SBH));
+      const p = weightDrop ? this.weightDrops[l].forward(this.pLayers[l].whh, opts.rng!) : this.pLayers[l];
+      this.runParams[l] = p;
+      layer.forward(p, input, T, B, state.subarray(l * SBH, (l + 1) * SBH));
       let out = layer.outputs(T, B); // (T*B, H)
-      if (dropout) out = this.drops[l].forward(out, M * H, opts.rng!);
+      if (dropout) out = this.drops[l].forward(out, T, B * H, opts.rng!);
       input = out;
     }
     let targets = y;
@@ -159,6 +169,7 @@ export class CharRNN {
     this.lastT = T;
     this.lastB = B;
     this.dropped = dropout;
+    this.weightDropped = weightDrop;
     return loss;
   }
 
@@ -189,10 +200,12 @@ export class CharRNN {
     const SBH = this.S * B * H;
     for (let l = L - 1; l >= 0; l--) {
       if (this.dropped) this.drops[l].backward(dOut, M * H);
+      const wd = this.weightDropped ? this.weightDrops[l] : null;
       this.layers[l].backward(
-        this.pLayers[l], this.gLayers[l], this.inputs[l], dOut, l > 0 ? dBelow : null, T, B,
+        this.runParams[l], wd ? wd.grads() : this.gLayers[l], this.inputs[l], dOut, l > 0 ? dBelow : null, T, B,
         dState ? dState.subarray(l * SBH, (l + 1) * SBH) : null,
       );
+      if (wd) wd.backward(this.gLayers[l].whh);
       [dOut, dBelow] = [dBelow, dOut];
     }
   }

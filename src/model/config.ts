@@ -19,12 +19,20 @@ export interface ModelConfig {
   vocabSize: number;
   /** inverted-dropout probability between layers and before the decoder (training only) */
   dropout: number;
+  /** how the dropout masks are drawn: 'variational' = one mask per stream per window, shared by its T steps;
+   *  absent (older checkpoints, and the default) = 'element', a fresh mask per element */
+  dropoutMode?: DropoutMode;
+  /** recurrent weight dropout (DropConnect on W_hh), training only; absent = 0 */
+  weightDrop?: number;
   /** 'lines': trained on a list, one example per line, each from the start state to the end token ('\n'); sample,
    *  eval and info follow it. Absent (older checkpoints) = 'stream': the corpus as one text. */
   mode?: ModelMode;
   /** the state every line starts from: 'learned' adds a start_state parameter (L, S, H); absent = zero */
   startState?: StartStateKind;
 }
+
+export type DropoutMode = 'element' | 'variational';
+export const DROPOUT_MODES: readonly DropoutMode[] = ['element', 'variational'];
 
 export type ModelMode = 'stream' | 'lines';
 export const MODEL_MODES: readonly ModelMode[] = ['stream', 'lines'];
@@ -48,6 +56,12 @@ export function validateModelConfig(c: ModelConfig): void {
   int(c.hidden, 'hidden', 1, 16384);
   int(c.vocabSize, 'vocabulary size', 1, 1 << 21);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.dropoutMode !== undefined && !DROPOUT_MODES.includes(c.dropoutMode)) {
+    throw new RangeError(`dropout mode must be one of ${DROPOUT_MODES.join(', ')}, got ${c.dropoutMode}`);
+  }
+  if (c.weightDrop !== undefined && !(typeof c.weightDrop === 'number' && c.weightDrop >= 0 && c.weightDrop < 1)) {
+    throw new RangeError(`weight drop must be in [0, 1), got ${c.weightDrop}`);
+  }
   if (c.mode !== undefined && !MODEL_MODES.includes(c.mode)) throw new RangeError(`mode must be one of ${MODEL_MODES.join(', ')}, got ${c.mode}`);
   if (c.startState !== undefined && !START_STATES.includes(c.startState)) {
     throw new RangeError(`start state must be one of ${START_STATES.join(', ')}, got ${c.startState}`);

@@ -23,7 +23,7 @@ export type TrainValues = Values<typeof TRAIN>;
 
 /** Options that define the model or the data layout: a resumed run must keep them. */
 const LOCKED_ON_RESUME = [
-  'cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState', 'newline', 'nfc', 'minCharCount',
+  'cell', 'layers', 'hidden', 'dropout', 'dropoutMode', 'weightDrop', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState', 'newline', 'nfc', 'minCharCount',
 ] as const;
 
 /** Options that say what this one command does, never taken from the resumed checkpoint. */
@@ -137,6 +137,7 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
   const saved = ckpt.config as Partial<TrainValues>;
   const fromModel: Partial<TrainValues> = {
     cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, dropout: ckpt.model.dropout,
+    dropoutMode: ckpt.model.dropoutMode ?? 'element', weightDrop: ckpt.model.weightDrop ?? 0,
     lines: ckpt.model.mode === 'lines', startState: ckpt.model.startState ?? 'zero',
   };
   for (const key of LOCKED_ON_RESUME) {
@@ -179,6 +180,8 @@ function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Ch
     layers: m.layers,
     hidden: m.hidden,
     dropout: given.has('dropout') ? o.dropout : m.dropout,
+    dropoutMode: given.has('dropoutMode') ? o.dropoutMode : m.dropoutMode ?? 'element',
+    weightDrop: given.has('weightDrop') ? o.weightDrop : m.weightDrop ?? 0,
     init: given.has('init') || typeof saved.init !== 'string' ? o.init : saved.init,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { Kernels } from '../math/kernels.js';
+import type { ModelConfig } from '../model/config.js';
 import type { CorpusBytes } from './corpus-input.js';
 import { displayPath } from './corpus-input.js';
 import { duration, human, percent } from './format.js';
@@ -55,7 +56,7 @@ function announce(run: Run, io: RunIo): void {
   const { plan, modelConfig: c, model, vocab, ids, trainer, kernels, folder } = run;
   const { o, ckpt, start } = plan;
   io.info(
-    `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${start.step}` : plan.init ? `fine-tuning ${displayPath(resolve(o.initFrom))}` : 'training'}: ${c.cell} ${c.layers}x${c.hidden}, ` +
+    `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${start.step}` : plan.init ? `fine-tuning ${displayPath(resolve(o.initFrom))}` : 'training'}: ${c.cell} ${c.layers}x${c.hidden}, ${describeDropout(c)}` +
       `${model.numParams.toLocaleString('en-US')} parameters, vocabulary ${vocab.size}${plan.init && vocab.size > plan.init.model.vocabSize ? ` (${vocab.size - plan.init.model.vocabSize} new)` : ''}, ${ids.length.toLocaleString('en-US')} characters ` +
       `(${trainer.valBatches ? `${percent(1 - o.valFrac)} training, ${percent(o.valFrac)} validation, ${describeValidation(trainer)}` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}${describeSchedule(run)}${o.weightDecay > 0 ? `, weight decay ${o.weightDecay}` : ''}, ` +
       `${describeBackend(kernels)}; budget ${describeTargets(plan.targets, start)}; saving to ${displayPath(folder.dir)}`,
@@ -65,6 +66,12 @@ function announce(run: Run, io: RunIo): void {
     const shown = files.length <= 6 ? files : [...files.slice(0, 5), { name: `... ${files.length - 5} more (the checkpoint's corpus.files lists them all)` }];
     io.info(`corpus: ${files.length} files, each a document (the carried state resets where one starts), in this order: ${shown.map((f) => f.name).join(', ')}`);
   }
+}
+
+/** The dropout variants when not the default: 'variational dropout 0.3, weight drop 0.5, '; else ''. */
+function describeDropout(c: ModelConfig): string {
+  const parts = [c.dropoutMode === 'variational' ? `variational dropout ${c.dropout}` : '', c.weightDrop ? `weight drop ${c.weightDrop}` : ''];
+  return parts.filter(Boolean).map((p) => p + ', ').join('');
 }
 
 /** 'each evaluation reads 2.1% of it' (the seeded subset), 'each evaluation reads all of it'. */

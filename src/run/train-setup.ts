@@ -15,7 +15,7 @@ import type { Kernels } from '../math/kernels.js';
 import { Rng } from '../math/rng.js';
 import { CharRNN } from '../model/char-rnn.js';
 import { extendTensors } from '../model/extend-vocab.js';
-import type { CellType, InitScheme, ModelConfig, StartStateKind } from '../model/config.js';
+import type { CellType, DropoutMode, InitScheme, ModelConfig, StartStateKind } from '../model/config.js';
 import { encodeLines, joinLineParts, type LineCorpus } from '../data/line-corpus.js';
 import type { OptimizerName } from '../train/optimizer.js';
 import type { ScheduleKind } from '../train/schedule.js';
@@ -96,9 +96,10 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   const modelConfig: ModelConfig = ckpt
     ? ckpt.model
     : plan.init
-      ? { ...plan.init.model, vocabSize: vocab.size, dropout: o.dropout }
+      ? withDropoutOptions({ ...plan.init.model, vocabSize: vocab.size, dropout: o.dropout }, o.dropoutMode, o.weightDrop)
       : {
           cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout,
+          ...withDropoutOptions({}, o.dropoutMode, o.weightDrop),
           ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
         };
   if (!ckpt) checkVocabSize(vocab.size);
@@ -179,6 +180,12 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
   const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...targets };
   return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
+}
+
+/** The dropout variants in a model config only when not the default, so a default run's config is as before. */
+function withDropoutOptions<C extends Partial<ModelConfig>>(c: C, mode: DropoutMode, weightDrop: number): C {
+  const { dropoutMode: _m, weightDrop: _w, ...rest } = c;
+  return { ...rest, ...(mode !== 'element' ? { dropoutMode: mode } : {}), ...(weightDrop > 0 ? { weightDrop } : {}) } as C;
 }
 
 /** A resumed run must read the same files (by content, in the same order), unless --force. */
