@@ -110,7 +110,7 @@ export interface Kernels<F extends Vec = Vec> {
   layerNormForward(y: F, mean: F, rstd: F, x: F, gain: F, bias: F, M: number, N: number): void;
   /**
    * Backward of layerNormForward (x, mean, rstd as it saw or wrote them). Writes dx (M,N) (overwrite; may alias
-   * dy); accumulates dgain (N) += Σ dy·x̂ and dbias (N) += Σ dy over the rows, where x̂ = (x − mean)·rstd.
+   * dy or x); accumulates dgain (N) += Σ dy·x̂ and dbias (N) += Σ dy over the rows, where x̂ = (x − mean)·rstd.
    */
   layerNormBackward(dx: F, dgain: F, dbias: F, dy: F, x: F, mean: F, rstd: F, gain: F, M: number, N: number): void;
   /** LSTM output on a normalised cell: h (B,H) = act_o·tanh(cn (B,H)), act (B,4H) as lstmForward wrote it. */

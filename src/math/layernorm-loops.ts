@@ -31,7 +31,7 @@ export function layerNormForwardLoop(y: Vec, mean: Vec, rstd: Vec, x: Vec, gain:
 
 /**
  * Backward of layerNormForwardLoop: dx (M,N) = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gain (overwrite;
- * may alias dy); dgain (N) += Σ_rows dy·x̂, dbias (N) += Σ_rows dy.
+ * may alias dy or x: each element is read before it is written); dgain (N) += Σ_rows dy·x̂, dbias (N) += Σ_rows dy.
  */
 export function layerNormBackwardLoop(
   dx: Vec, dgain: Vec, dbias: Vec, dy: Vec, x: Vec, mean: Vec, rstd: Vec, gain: Vec, M: number, N: number,
