@@ -41,9 +41,9 @@ DEFAULTS = {
     "lrMin": 0, "clip": 5,
     "steps": 0, "epochs": 0, "time": 300,
     "evalEvery": 200, "saveEvery": 200, "historyEvery": 50,
-    "out": "", "name": "", "seed": 1,
+    "out": "", "name": "", "seed": 1, "layerNorm": False,
 }
-LOCKED_ON_RESUME = ["cell", "layers", "hidden", "dropout", "seq", "batch", "valFrac", "optimizer"]
+LOCKED_ON_RESUME = ["cell", "layers", "hidden", "layerNorm", "dropout", "seq", "batch", "valFrac", "optimizer"]
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -79,6 +79,7 @@ def parse_args(argv):
     add("--layers", "layers", type=int)
     add("--hidden", "hidden", type=int)
     add("--dropout", "dropout", type=float)
+    add("--layer-norm", "layerNorm", action="store_const", const=True)
     add("--init", "init", choices=["pytorch", "charrnn"])
     add("--seq", "seq", type=int)
     add("--batch", "batch", type=int, help="streams over all processes (torchrun splits them)")
@@ -234,8 +235,9 @@ def train(a):
         import torch.distributed as dist
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     mc = ckpt["model"] if ckpt is not None else {"cell": o["cell"], "layers": o["layers"], "hidden": o["hidden"],
-                                                   "vocabSize": len(vocab), "dropout": o["dropout"]}
-    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"])
+                                                   "vocabSize": len(vocab), "dropout": o["dropout"],
+                                                   **({"layerNorm": True} if o["layerNorm"] else {})}
+    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"], mc.get("layerNorm", False))
     if ckpt is not None:
         model.load_state_dict({n: torch.from_numpy(v.copy()) for n, v in ckpt["tensors"].items()})
     else:
@@ -374,7 +376,7 @@ def evaluate(a):
         raise Fail("cannot evaluate", f"the checkpoint's corpus {c['corpus']['source']} has changed", "give a text to evaluate")
     vocab, ids = encode(code_points(raw), c["vocab"])
     mc, cfg = c["model"], dict(DEFAULTS, **c["config"])
-    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"])
+    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"], mc.get("layerNorm", False))
     model.load_state_dict({n: torch.from_numpy(v.copy()) for n, v in c["tensors"].items()})
     device = pick_device(a.device, 0)
     model.to(device)
