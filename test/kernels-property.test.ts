@@ -430,6 +430,59 @@ for (const entry of backends) {
     }, TIMEOUT_MS);
 
     // ---- loss ------------------------------------------------------------------------------------------------------
+    test.prop({ shape: rowShape, alias: fc.boolean(), flat: fc.boolean(), skew, seed }, runs(60))(
+      'layerNormForward, layerNormBackward (y = x, dx = dy aliased too; near-constant rows too)',
+      ({ shape: [M, N], alias, flat, skew, seed }) => {
+        const d = new Draw(seed, dtype);
+        // flat: rows that barely vary, where rstd is large and eps matters
+        const x = flat ? d.floats(M * N, -1e-3, 1e-3).map((v, i) => (dtype === 'float32' ? Math.fround(0.5 + v) : 0.5 + v) + 0 * i) : d.floats(M * N, -3, 3);
+        const gain = d.floats(N, -2, 2), bias = d.floats(N);
+        const mean = new Float64Array(M), rstd = new Float64Array(M), y = new Float64Array(M * N);
+        naive.layerNormForward(y, mean, rstd, x, gain, bias, M, N);
+        const xh = x.map((v, i) => (v - mean[Math.floor(i / N)]) * rstd[Math.floor(i / N)]);
+        // float32 rounding of x relative to its spread: x̂ is then known to |x|·rstd·u
+        const fScale = xh.map((v, i) => (Math.abs(v) + Math.abs(x[i]) * rstd[Math.floor(i / N)]) * Math.abs(gain[i % N]) + Math.abs(bias[i % N]));
+        const fwd = { y: d.floats(M * N), mean: d.floats(M), rstd: d.floats(M), x, gain, bias };
+        check(1, skew, fwd, (k, v) => k.layerNormForward((alias ? v.x : v.y) as Vec, v.mean as Vec, v.rstd as Vec, v.x as Vec, v.gain as Vec, v.bias as Vec, M, N), {
+          outputs: alias ? { x: fScale, mean: 0, rstd: 0 } : { y: fScale, mean: 0, rstd: 0 },
+          rtol: 4 * gamma(N, dtype),
+        });
+        const r = (a: Float64Array) => (dtype === 'float32' ? a.map(Math.fround) : a);
+        const dy = d.floats(M * N), dgain = d.floats(N), dbias = d.floats(N);
+        const dxScale = dy.map((v, i) => {
+          const m = Math.floor(i / N);
+          let s = 0;
+          for (let j = 0; j < N; j++) s += Math.abs(dy[m * N + j] * gain[j]) * (1 + Math.abs(xh[m * N + j]) * Math.abs(xh[i]));
+          return rstd[m] * (Math.abs(v * gain[i % N]) + s / N) * (1 + Math.abs(x[i]) * rstd[m]);
+        });
+        const gScale = new Float64Array(N), bScale = new Float64Array(N);
+        for (let j = 0; j < N; j++) {
+          gScale[j] = Math.abs(dgain[j]);
+          bScale[j] = Math.abs(dbias[j]);
+          for (let m = 0; m < M; m++) {
+            gScale[j] += Math.abs(dy[m * N + j]) * (Math.abs(xh[m * N + j]) + Math.abs(x[m * N + j]) * rstd[m]);
+            bScale[j] += Math.abs(dy[m * N + j]);
+          }
+        }
+        const bwd = { dx: d.floats(M * N), dgain, dbias, dy, x, mean: r(mean), rstd: r(rstd), gain };
+        check(1, skew, bwd, (k, v) => k.layerNormBackward((alias ? v.dy : v.dx) as Vec, v.dgain as Vec, v.dbias as Vec, v.dy as Vec, v.x as Vec, v.mean as Vec, v.rstd as Vec, v.gain as Vec, M, N), {
+          outputs: alias ? { dy: dxScale, dgain: gScale, dbias: bScale } : { dx: dxScale, dgain: gScale, dbias: bScale },
+          rtol: 4 * gamma(Math.max(M, N), dtype),
+        });
+      },
+      TIMEOUT_MS,
+    );
+
+    test.prop(cellArgs, runs(40))('lstmNormForward, lstmNormBackward (dcn = dh aliased too)', ({ shape: [B, H], alias, skew, seed }) => {
+      const d = new Draw(seed, dtype);
+      const act = d.floats(B * 4 * H, 0, 1), cn = d.floats(B * H, -3, 3);
+      check(1, skew, { h: d.floats(B * H), act, cn }, (k, v) => k.lstmNormForward(v.h as Vec, v.act as Vec, v.cn as Vec, B, H), { outputs: { h: 1 }, rtol: pt });
+      check(1, skew, { dcn: d.floats(B * H), dh: d.floats(B * H), act, cn }, (k, v) => k.lstmNormBackward((alias ? v.dh : v.dcn) as Vec, v.dh as Vec, v.act as Vec, v.cn as Vec, B, H), {
+        outputs: alias ? { dh: 1 } : { dcn: 1 },
+        rtol: pt,
+      });
+    }, TIMEOUT_MS);
+
     test.prop(
       {
         shape: fc.tuple(dim, fc.oneof(fc.integer({ min: 1, max: 70 }), dim)).map(([M, V]) => fit([M, V], ([m, v]) => m * v <= 250_000)),

@@ -46,7 +46,13 @@ def expected_shapes(model):
         D = V if k == 0 else H
         out += [(f"rnn.weight_ih_l{k}", [G * H, D]), (f"rnn.weight_hh_l{k}", [G * H, H]),
                 (f"rnn.bias_ih_l{k}", [G * H]), (f"rnn.bias_hh_l{k}", [G * H])]
-    return out + [("decoder.weight", [V, H]), ("decoder.bias", [V])]
+    out += [("decoder.weight", [V, H]), ("decoder.bias", [V])]
+    if model.get("layerNorm"):
+        for k in range(L):
+            out += [(f"rnn.ln_{p}_{kind}_l{k}", [G * H]) for p in ("ih", "hh") for kind in ("weight", "bias")]
+            if model["cell"] == "lstm":
+                out += [(f"rnn.ln_c_{kind}_l{k}", [H]) for kind in ("weight", "bias")]
+    return out
 
 
 STORED = {"float32": "<f4", "float16": "<f2"}  # a tensor's dtype in the file -> its numpy dtype

@@ -19,10 +19,16 @@ transposed), so `--seed N` gives the same initial weights as `charnn train --see
   pytorch  every weight and bias uniform in +-1/sqrt(H) (nn.LSTM's default; nn.Linear(H, V)'s bound is 1/sqrt(H) too)
   charrnn  everything uniform in +-0.08, then the LSTM forget-gate block of bias_ih set to 1
 
+Layer normalisation (charnn --layer-norm, src/model/gru.ts and lstm.ts): LayerNormRNN below, a manual cell loop
+with F.layer_norm (eps 1e-5) of the input part x W_ih^T + b_ih and of the recurrent part h W_hh^T + b_hh, each over
+all G*H pre-activations with its own gain and bias (ln_ih_*, ln_hh_*), and for lstm of c before its tanh (ln_c_*);
+the GRU's r multiplies the normalised recurrent n block. Its state_dict names are charnn's (rnn.ln_ih_weight_l0 ...).
+
 Optimizers and schedules (src/train/optimizer.ts, schedule.ts): torch.optim's Adam, AdamW, RMSprop, SGD have
 charnn's update rules and defaults; the learning rate is set before every step from the same pure function of the
 step. AdamW decays the tensors charnn decays (src/model/layout.ts decays: the weight matrices, not the biases), as
 two parameter groups, one with weight_decay 0.
+
 Dimension legend: T window, B streams, V vocabulary, H hidden, L layers, S state slots (lstm 2: h, c; else 1).
 """
 import math
@@ -47,8 +53,66 @@ def decays(name):
     return re.fullmatch(r"rnn\.weight_(ih|hh)_l\d+", name) is not None or name == "decoder.weight"
 
 
+class LayerNormRNN(nn.Module):
+    """nn.GRU / nn.LSTM (time-major, L layers) with charnn's layer normalisation; same state format as they take."""
+
+    def __init__(self, cell, input_size, hidden, layers, dropout):
+        super().__init__()
+        if cell not in ("gru", "lstm"):
+            raise ValueError("layer norm is for the gru and lstm cells, not rnn")
+        self.cell, self.H, self.L, self.p = cell, hidden, layers, dropout
+        GH = (4 if cell == "lstm" else 3) * hidden
+        for k in range(layers):
+            D = input_size if k == 0 else hidden
+            b = 1 / math.sqrt(hidden)
+            for name, shape in [("weight_ih", (GH, D)), ("weight_hh", (GH, hidden)), ("bias_ih", (GH,)), ("bias_hh", (GH,))]:
+                setattr(self, f"{name}_l{k}", nn.Parameter(torch.empty(shape).uniform_(-b, b)))
+            # registered in charnn's flat order (layout.ts): the layer-norm tensors come after all the others
+        for k in range(layers):
+            for part, n in [("ih", GH), ("hh", GH)] + ([("c", hidden)] if cell == "lstm" else []):
+                setattr(self, f"ln_{part}_weight_l{k}", nn.Parameter(torch.ones(n)))
+                setattr(self, f"ln_{part}_bias_l{k}", nn.Parameter(torch.zeros(n)))
+
+    def forward(self, x, state):
+        """x (T, B, D); state h (L, B, H) for gru, (h, c) for lstm -> out (T, B, H), new state."""
+        lstm = self.cell == "lstm"
+        hs, cs = (state[0], state[1]) if lstm else (state, None)
+        new_h, new_c = [], []
+        inp = x
+        for k in range(self.L):
+            w = lambda n: getattr(self, f"{n}_l{k}")
+            GH = w("weight_hh").shape[0]
+            gi = F.layer_norm(inp @ w("weight_ih").t() + w("bias_ih"), (GH,), w("ln_ih_weight"), w("ln_ih_bias"), 1e-5)  # (T, B, GH)
+            h = hs[k]
+            c = cs[k] if lstm else None
+            outs = []
+            for t in range(inp.shape[0]):
+                gh = F.layer_norm(h @ w("weight_hh").t() + w("bias_hh"), (GH,), w("ln_hh_weight"), w("ln_hh_bias"), 1e-5)  # (B, GH)
+                if lstm:
+                    i, f, g, o = (gi[t] + gh).chunk(4, dim=1)
+                    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                    cn = F.layer_norm(c, (self.H,), w("ln_c_weight"), w("ln_c_bias"), 1e-5)
+                    h = torch.sigmoid(o) * torch.tanh(cn)
+                else:
+                    ir, iz, i_n = gi[t].chunk(3, dim=1)
+                    hr, hz, h_n = gh.chunk(3, dim=1)
+                    r, z = torch.sigmoid(ir + hr), torch.sigmoid(iz + hz)
+                    n = torch.tanh(i_n + r * h_n)
+                    h = (1 - z) * n + z * h
+                outs.append(h)
+            new_h.append(h)
+            new_c.append(c)
+            inp = torch.stack(outs)
+            if self.training and self.p > 0 and k < self.L - 1:
+                inp = F.dropout(inp, self.p, True)  # between layers, as nn.GRU's dropout; the last is CharRNN's
+        h = torch.stack(new_h)
+        return inp, ((h, torch.stack(new_c)) if lstm else h)
+
+
 class CharRNN(nn.Module):
-    def __init__(self, cell, layers, hidden, vocab_size, dropout, dropout_mode="element", weight_drop=0.0):
+    def __init__(self, cell, layers, hidden, vocab_size, dropout, dropout_mode="element", weight_drop=0.0, layer_norm=False):
+        if layer_norm and (dropout_mode == "variational" or weight_drop > 0):
+            raise ValueError("the companion does not combine --layer-norm with --dropout-mode variational or --weight-drop")
         super().__init__()
         self.cell, self.V, self.H, self.L, self.p = cell, vocab_size, hidden, layers, dropout
         self.dropout_mode, self.weight_drop = dropout_mode, weight_drop
@@ -57,7 +121,9 @@ class CharRNN(nn.Module):
         self.charnn_masks = dropout_mode == "variational" or weight_drop > 0
         self.mask_rng_state, self.share = None, None
         between = dropout if layers > 1 else 0.0  # nn.RNN warns about dropout with one layer
-        if cell == "lstm":
+        if layer_norm:
+            self.rnn = LayerNormRNN(cell, vocab_size, hidden, layers, between)
+        elif cell == "lstm":
             self.rnn = nn.LSTM(vocab_size, hidden, layers, dropout=between)
         elif cell == "gru":
             self.rnn = nn.GRU(vocab_size, hidden, layers, dropout=between)

@@ -42,9 +42,9 @@ DEFAULTS = {
     "lrMin": 0, "clip": 5,
     "steps": 0, "epochs": 0, "time": 300,
     "evalEvery": 200, "saveEvery": 200, "historyEvery": 50,
-    "out": "", "name": "", "seed": 1,
+    "out": "", "name": "", "seed": 1, "layerNorm": False,
 }
-LOCKED_ON_RESUME = ["cell", "layers", "hidden", "dropout", "dropoutMode", "weightDrop", "seq", "batch", "valFrac", "optimizer"]
+LOCKED_ON_RESUME = ["cell", "layers", "hidden", "layerNorm", "dropout", "dropoutMode", "weightDrop", "seq", "batch", "valFrac", "optimizer"]
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -82,6 +82,7 @@ def parse_args(argv):
     add("--dropout", "dropout", type=float)
     add("--dropout-mode", "dropoutMode", choices=["element", "variational"])
     add("--weight-drop", "weightDrop", type=float)
+    add("--layer-norm", "layerNorm", action="store_const", const=True)
     add("--init", "init", choices=["pytorch", "charrnn"])
     add("--seq", "seq", type=int)
     add("--batch", "batch", type=int, help="streams over all processes (torchrun splits them)")
@@ -184,7 +185,7 @@ def rng_init_state(seed):
 def model_of(mc):
     """The CharRNN of a model config (charnn's model section; the variants absent in older ones: the defaults)."""
     return CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"],
-                   mc.get("dropoutMode", "element"), mc.get("weightDrop", 0))
+                   mc.get("dropoutMode", "element"), mc.get("weightDrop", 0), mc.get("layerNorm", False))
 
 
 def display_path(p):
@@ -255,7 +256,8 @@ def train(a):
         import torch.distributed as dist
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     mc = ckpt["model"] if ckpt is not None else {"cell": o["cell"], "layers": o["layers"], "hidden": o["hidden"],
-                                                   "vocabSize": len(vocab), "dropout": o["dropout"]}
+                                                   "vocabSize": len(vocab), "dropout": o["dropout"],
+                                                   **({"layerNorm": True} if o["layerNorm"] else {})}
     if not 0 <= o["weightDrop"] < 1 or not 0 <= o["dropout"] < 1:
         raise Fail("invalid options", "--dropout and --weight-drop must be in [0, 1)", code=EXIT_USAGE)
     if ckpt is None:  # the variants in the model config only when not the default, as charnn writes it

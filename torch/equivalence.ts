@@ -97,6 +97,9 @@ export const CHECK_MODEL = ['--layers', '2', '--hidden', '64', '--batch', '16', 
 /** The dropout variants' case: both on, at rates that drop plenty. */
 export const VARIANTS = ['--dropout', '0.2', '--dropout-mode', 'variational', '--weight-drop', '0.3'];
 
+/** The cases checked: each cell, and the options that change the maths (cell first, then its options). */
+export const CASES: readonly string[][] = [['lstm'], ['gru'], ['rnn'], ['gru', '--layer-norm'], ['lstm', '--layer-norm']];
+
 export interface Equivalence {
   cell: string;
   steps: number;
@@ -117,8 +120,8 @@ export const ADAMW_CASE = ['--optimizer', 'adamw', '--weight-decay', '0.5'];
  * validation measured at the end of each run by its own trainer. `extra`: options of the run (the resumed runs on
  * both sides take them from the checkpoint), e.g. ADAMW_CASE; `label` names the case (default: the cell).
  */
-export async function equivalence(cell: string, steps: number, dir: string, corpus: string, extra: string[] = [], label = extra.length ? `${cell}-variants` : cell): Promise<Equivalence> {
-  const base = join(dir, label);
+export async function equivalence(cell: string, steps: number, dir: string, corpus: string, extra: string[] = [], label = [cell, ...extra].join(' ')): Promise<Equivalence> {
+  const base = join(dir, label.replace(/[^a-z0-9]+/g, '-'));
   await charnn(['train', corpus, '--cell', cell, ...CHECK_MODEL, ...extra, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
   cpSync(join(base, 'start'), join(base, 'charnn'), { recursive: true });
   cpSync(join(base, 'start'), join(base, 'torch'), { recursive: true });
@@ -145,8 +148,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     const corpus = checkCorpus(dir, opt('--corpus'));
     let worst = 0;
-    const cases: Array<[string, string[], string]> = [
-      ...['lstm', 'gru', 'rnn'].flatMap((c) => [[c, [], c], [c, VARIANTS, `${c}-variants`]] as Array<[string, string[], string]>),
+    const cases: Array<[string, string[], string?]> = [
+      ...CASES.map(([cell, ...extra]) => [cell, extra] as [string, string[]]),
+      ...['lstm', 'gru', 'rnn'].map((c) => [c, VARIANTS] as [string, string[]]),
       ['gru', ADAMW_CASE, 'gru-adamw'],
     ];
     for (const [cell, extra, label] of cases) {

@@ -144,6 +144,12 @@ export function expectedTensorShapes(c: ModelConfig): Array<{ name: string; shap
   out.push({ name: 'decoder.weight', shape: [c.vocabSize, c.hidden] });
   out.push({ name: 'decoder.bias', shape: [c.vocabSize] });
   if (c.startState === 'learned') out.push({ name: START_STATE_TENSOR, shape: [c.layers, STATE_SLOTS[c.cell], c.hidden] });
+  if (c.layerNorm) {
+    for (let k = 0; k < c.layers; k++) {
+      for (const part of ['ih', 'hh']) for (const kind of ['weight', 'bias']) out.push({ name: `rnn.ln_${part}_${kind}_l${k}`, shape: [GH] });
+      if (c.cell === 'lstm') for (const kind of ['weight', 'bias']) out.push({ name: `rnn.ln_c_${kind}_l${k}`, shape: [c.hidden] });
+    }
+  }
   return out;
 }
 

@@ -43,7 +43,8 @@ export function configFromTensors(tensors: readonly NamedTensor[]): ModelConfig 
   const cell = (Object.keys(GATES) as CellType[]).find((k) => GATES[k] * H === GH);
   if (!cell || !CELL_TYPES.includes(cell)) throw new Error(`rnn.weight_hh_l0 has shape [${GH}, ${H}]: not 1, 3 or 4 gate blocks of ${H}`);
   const vocabSize = shape('decoder.weight')[0];
-  return { cell, layers, hidden: H, vocabSize, dropout: 0 };
+  const layerNorm = tensors.some((t) => t.name === 'rnn.ln_ih_weight_l0');
+  return { cell, layers, hidden: H, vocabSize, dropout: 0, ...(layerNorm ? { layerNorm } : {}) };
 }
 
 function parseMeta<T>(meta: Record<string, string>, key: string): T | undefined {

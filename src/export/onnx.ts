@@ -87,6 +87,7 @@ function reorderRows(src: Float32Array | Float64Array, G: number, H: number, col
 export function buildOnnx(m: OnnxInput): Uint8Array {
   const { cell, layers: L, hidden: H, vocabSize: V } = m.config;
   if (m.vocab.length !== V) throw new Error(`the vocabulary has ${m.vocab.length} characters, the model ${V}`);
+  if (m.config.layerNorm) throw new Error('ONNX GRU/LSTM operators have no layer normalisation (--layer-norm): export it as safetensors');
   const G = GATES[cell];
   const byName = new Map(m.tensors.map((t) => [t.name, t]));
   const get = (name: string): Float32Array | Float64Array => {

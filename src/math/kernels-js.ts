@@ -11,6 +11,7 @@
  * Dimension legend: M, K, N matrix sizes; B batch rows; H hidden size; V vocabulary. See kernels.ts.
  */
 import { plainPacking, type DType, type Kernels, type Vec } from './kernels.js';
+import { layerNormBackwardLoop, layerNormForwardLoop, lstmNormBackwardLoop, lstmNormForwardLoop } from './layernorm-loops.js';
 
 const exp = Math.exp;
 const tanh = Math.tanh;
@@ -162,6 +163,11 @@ export function createJsKernels(dtype: DType = 'float32'): Kernels {
         dpre[i] = dh[i] * (1 - y * y);
       }
     },
+
+    layerNormForward: layerNormForwardLoop,
+    layerNormBackward: layerNormBackwardLoop,
+    lstmNormForward: lstmNormForwardLoop,
+    lstmNormBackward: lstmNormBackwardLoop,
 
     softmaxXent(dlogits, logits, targets, M, V, gradScale) {
       let total = 0;

@@ -151,6 +151,43 @@ export function createNaiveKernels(dtype: DType = 'float64'): Kernels {
       for (let i = 0; i < B * H; i++) dpre[i] = dh[i] * (1 - h[i] * h[i]);
     },
 
+    layerNormForward(y, mean, rstd, x, gain, bias, M, N) {
+      for (let m = 0; m < M; m++) {
+        const row = Array.from({ length: N }, (_, j) => x[m * N + j]);
+        const mu = row.reduce((a, v) => a + v, 0) / N;
+        const variance = row.reduce((a, v) => a + (v - mu) ** 2, 0) / N;
+        const rs = 1 / Math.sqrt(variance + 1e-5);
+        mean[m] = mu;
+        rstd[m] = rs;
+        for (let j = 0; j < N; j++) y[m * N + j] = ((row[j] - mu) * rs) * gain[j] + bias[j];
+      }
+    },
+    layerNormBackward(dx, dgain, dbias, dy, x, mean, rstd, gain, M, N) {
+      for (let m = 0; m < M; m++) {
+        const xh = Array.from({ length: N }, (_, j) => (x[m * N + j] - mean[m]) * rstd[m]);
+        const d = Array.from({ length: N }, (_, j) => dy[m * N + j]);
+        const g = d.map((v, j) => v * gain[j]); // gradient into x̂
+        const meanG = g.reduce((a, v) => a + v, 0) / N;
+        const meanGX = g.reduce((a, v, j) => a + v * xh[j], 0) / N;
+        for (let j = 0; j < N; j++) {
+          dgain[j] += d[j] * xh[j];
+          dbias[j] += d[j];
+          dx[m * N + j] = rstd[m] * (g[j] - meanG - xh[j] * meanGX);
+        }
+      }
+    },
+    lstmNormForward(h, act, cn, B, H) {
+      for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) h[b * H + j] = act[b * 4 * H + 3 * H + j] * Math.tanh(cn[b * H + j]);
+    },
+    lstmNormBackward(dcn, dh, act, cn, B, H) {
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < H; j++) {
+          const t = Math.tanh(cn[b * H + j]);
+          dcn[b * H + j] = dh[b * H + j] * act[b * 4 * H + 3 * H + j] * (1 - t * t);
+        }
+      }
+    },
+
     softmaxXent(dlogits, logits, targets, M, V, gradScale) {
       let total = 0;
       for (let i = 0; i < M; i++) {

@@ -115,6 +115,23 @@ export interface Kernels<F extends Vec = Vec> {
   /** Elman RNN step backward: dpre (B,H) = dh·(1 − h²) (overwrite; may alias dh). */
   rnnBackward(dpre: F, dh: F, h: F, B: number, H: number): void;
 
+  // ---- layer normalisation (--layer-norm) -------------------------------------------------------------------
+
+  /**
+   * Layer norm over each row of x (M,N): y = (x − mean)/sqrt(var + 1e-5)·gain (N) + bias (N), var the biased
+   * (1/N) variance as in PyTorch. Writes y (M,N), mean (M), rstd (M) = 1/sqrt(var + 1e-5). y may alias x.
+   */
+  layerNormForward(y: F, mean: F, rstd: F, x: F, gain: F, bias: F, M: number, N: number): void;
+  /**
+   * Backward of layerNormForward (x, mean, rstd as it saw or wrote them). Writes dx (M,N) (overwrite; may alias
+   * dy or x); accumulates dgain (N) += Σ dy·x̂ and dbias (N) += Σ dy over the rows, where x̂ = (x − mean)·rstd.
+   */
+  layerNormBackward(dx: F, dgain: F, dbias: F, dy: F, x: F, mean: F, rstd: F, gain: F, M: number, N: number): void;
+  /** LSTM output on a normalised cell: h (B,H) = act_o·tanh(cn (B,H)), act (B,4H) as lstmForward wrote it. */
+  lstmNormForward(h: F, act: F, cn: F, B: number, H: number): void;
+  /** Backward of lstmNormForward into the cell: dcn (B,H) = dh·act_o·(1 − tanh²(cn)) (overwrite; may alias dh). */
+  lstmNormBackward(dcn: F, dh: F, act: F, cn: F, B: number, H: number): void;
+
   // ---- loss -------------------------------------------------------------------------------------------------
 
   /**

@@ -99,7 +99,8 @@ export class CharRNN {
     this.gLayers = [];
     for (let l = 0; l < L; l++) {
       const D = l === 0 ? V : H;
-      this.layers.push(cell === 'lstm' ? new LstmLayer(k, D, H, scratch) : cell === 'gru' ? new GruLayer(k, D, H, scratch) : new RnnLayer(k, D, H, scratch));
+      const ln = config.layerNorm === true;
+      this.layers.push(cell === 'lstm' ? new LstmLayer(k, D, H, scratch, ln) : cell === 'gru' ? new GruLayer(k, D, H, scratch, ln) : new RnnLayer(k, D, H, scratch));
       this.pLayers.push(this.layout.layer(this.params, l));
       this.gLayers.push(this.layout.layer(this.grads, l));
     }

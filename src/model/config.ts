@@ -29,6 +29,8 @@ export interface ModelConfig {
   mode?: ModelMode;
   /** the state every line starts from: 'learned' adds a start_state parameter (L, S, H); absent = zero */
   startState?: StartStateKind;
+  /** layer normalisation in the cell (gru, lstm): adds gains and biases per layer (layout.ts); absent = off */
+  layerNorm?: boolean;
 }
 
 export type DropoutMode = 'element' | 'variational';
@@ -66,4 +68,6 @@ export function validateModelConfig(c: ModelConfig): void {
   if (c.startState !== undefined && !START_STATES.includes(c.startState)) {
     throw new RangeError(`start state must be one of ${START_STATES.join(', ')}, got ${c.startState}`);
   }
+  if (c.layerNorm !== undefined && typeof c.layerNorm !== 'boolean') throw new RangeError(`layer norm must be true or false, got ${String(c.layerNorm)}`);
+  if (c.layerNorm && c.cell === 'rnn') throw new RangeError('layer norm is for the gru and lstm cells, not rnn (use --cell gru or lstm)');
 }

@@ -27,4 +27,12 @@ export function initParams(layout: ParamLayout, params: Vec, rng: Rng, scheme: I
   }
   // a learned start state begins at zero: the model starts out as the zero-state one and learns away from it
   layout.startState(params)?.fill(0);
+  // layer norm starts as the identity map up to scale: gains 1, biases 0 (drawn above, then overwritten, so the
+  // other tensors get the same draws with the option on or off)
+  for (let l = 0; l < L; l++) {
+    const ln = layout.layer(params, l).ln;
+    if (!ln) break;
+    for (const g of [ln.gih, ln.ghh, ln.gc]) g?.fill(1);
+    for (const b of [ln.bih, ln.bhh, ln.bc]) b?.fill(0);
+  }
 }

@@ -7,7 +7,11 @@
  *   decoder:  W (H, V) | b (V)                                            (PyTorch: decoder.weight (V, H))
  * Layer 0's W_ih is (V, G*H): its rows are looked up by token id (one-hot input as a row gather).
  * The buffer holds the layers in order, then the decoder, then (line mode, --start-state learned) the start state
- * start_state (L, S, H); grads and optimizer moments use the same layout.
+ * start_state (L, S, H), then (--layer-norm) each layer's layer-norm gains and biases
+ *   rnn.ln_ih_weight_l{k}, rnn.ln_ih_bias_l{k}, rnn.ln_hh_weight_l{k}, rnn.ln_hh_bias_l{k} (G*H each)
+ *   and for lstm rnn.ln_c_weight_l{k}, rnn.ln_c_bias_l{k} (H each);
+ * grads and optimizer moments use the same layout. Tensors an option adds come after the others, so a model
+ * without the option keeps its offsets.
  *
  * Dimension legend: V vocab, H hidden, L layers, D a layer's input width (V for layer 0, H above),
  * G gate blocks (rnn 1, lstm 4, gru 3).
@@ -66,6 +70,19 @@ export interface LayerParams {
   whh: Vec; // (H, G*H)
   bih: Vec; // (G*H)
   bhh: Vec; // (G*H)
+  /** layer-norm gains and biases (--layer-norm), else absent */
+  ln?: LayerNormParams;
+}
+
+/** Layer norm of the input part, the recurrent part (each over all G*H pre-activations of a row) and, for lstm,
+ *  the cell before its tanh (over H). */
+export interface LayerNormParams {
+  gih: Vec; // (G*H)
+  bih: Vec; // (G*H)
+  ghh: Vec; // (G*H)
+  bhh: Vec; // (G*H)
+  gc: Vec | null; // (H) lstm only
+  bc: Vec | null; // (H)
 }
 
 export interface DecoderParams {
@@ -79,6 +96,7 @@ export class ParamLayout {
   private readonly layerOffsets: { wih: number; whh: number; bih: number; bhh: number; D: number }[] = [];
   private readonly decOffsets: { w: number; b: number };
   private readonly startOffset: number = -1;
+  private readonly lnOffsets: { gih: number; bih: number; ghh: number; bhh: number; gc: number; bc: number }[] = [];
 
   constructor(readonly config: ModelConfig) {
     const { layers: L, hidden: H, vocabSize: V } = config;
@@ -107,6 +125,19 @@ export class ParamLayout {
       const S = STATE_SLOTS[config.cell];
       this.startOffset = add(START_STATE_TENSOR, L * S, H, false, [L, S, H]);
     }
+    if (config.layerNorm) {
+      for (let l = 0; l < L; l++) {
+        const lstm = config.cell === 'lstm';
+        this.lnOffsets.push({
+          gih: add(`rnn.ln_ih_weight_l${l}`, 1, GH, false, [GH]),
+          bih: add(`rnn.ln_ih_bias_l${l}`, 1, GH, false, [GH]),
+          ghh: add(`rnn.ln_hh_weight_l${l}`, 1, GH, false, [GH]),
+          bhh: add(`rnn.ln_hh_bias_l${l}`, 1, GH, false, [GH]),
+          gc: lstm ? add(`rnn.ln_c_weight_l${l}`, 1, H, false, [H]) : -1,
+          bc: lstm ? add(`rnn.ln_c_bias_l${l}`, 1, H, false, [H]) : -1,
+        });
+      }
+    }
     this.specs = specs;
     this.size = off;
   }
@@ -121,6 +152,19 @@ export class ParamLayout {
       whh: buf.subarray(o.whh, o.whh + H * GH),
       bih: buf.subarray(o.bih, o.bih + GH),
       bhh: buf.subarray(o.bhh, o.bhh + GH),
+      ...(this.lnOffsets.length ? { ln: this.layerNorm(buf, l) } : {}),
+    };
+  }
+
+  /** Views of layer l's layer-norm gains and biases inside buf (params or grads); --layer-norm only. */
+  private layerNorm(buf: Vec, l: number): LayerNormParams {
+    const o = this.lnOffsets[l];
+    const GH = GATES[this.config.cell] * this.config.hidden;
+    const H = this.config.hidden;
+    const v = (at: number, n: number): Vec => buf.subarray(at, at + n);
+    return {
+      gih: v(o.gih, GH), bih: v(o.bih, GH), ghh: v(o.ghh, GH), bhh: v(o.bhh, GH),
+      gc: o.gc >= 0 ? v(o.gc, H) : null, bc: o.bc >= 0 ? v(o.bc, H) : null,
     };
   }
 

@@ -23,14 +23,14 @@ export type TrainValues = Values<typeof TRAIN>;
 
 /** Options that define the model or the data layout: a resumed run must keep them. */
 const LOCKED_ON_RESUME = [
-  'cell', 'layers', 'hidden', 'dropout', 'dropoutMode', 'weightDrop', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState', 'newline', 'nfc', 'minCharCount',
+  'cell', 'layers', 'hidden', 'dropout', 'dropoutMode', 'weightDrop', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState', 'layerNorm', 'newline', 'nfc', 'minCharCount',
 ] as const;
 
 /** Options that say what this one command does, never taken from the resumed checkpoint. */
 const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name', 'initFrom', 'vocab']);
 
 /** Options that define the model's shape: fine-tuning (--init-from) takes them from the model. */
-const SHAPE = ['cell', 'layers', 'hidden'] as const;
+const SHAPE = ['cell', 'layers', 'hidden', 'layerNorm'] as const;
 
 /** Where the run stops, in totals over all resumed runs (0 = no limit). Stored in the checkpoint's config. */
 export interface Targets {
@@ -138,7 +138,7 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
   const fromModel: Partial<TrainValues> = {
     cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, dropout: ckpt.model.dropout,
     dropoutMode: ckpt.model.dropoutMode ?? 'element', weightDrop: ckpt.model.weightDrop ?? 0,
-    lines: ckpt.model.mode === 'lines', startState: ckpt.model.startState ?? 'zero',
+    lines: ckpt.model.mode === 'lines', startState: ckpt.model.startState ?? 'zero', layerNorm: ckpt.model.layerNorm === true,
   };
   for (const key of LOCKED_ON_RESUME) {
     const was = (fromModel as Record<string, unknown>)[key] ?? saved[key];
@@ -165,9 +165,10 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
 function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Checkpoint): TrainValues {
   const m = init.model;
   for (const key of SHAPE) {
-    if (given.has(key) && o[key] !== m[key]) {
+    const was = key === 'layerNorm' ? m.layerNorm === true : m[key];
+    if (given.has(key) && o[key] !== was) {
       throw CliError.usage(
-        `--${key} ${o[key]} differs from the model's ${m[key]}`,
+        `--${kebab(key)} ${o[key]} differs from the model's ${was}`,
         'fine-tuning keeps the model\'s shape; drop the option, or train a new model',
         'cannot fine-tune',
       );
@@ -179,6 +180,7 @@ function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Ch
     cell: m.cell,
     layers: m.layers,
     hidden: m.hidden,
+    layerNorm: m.layerNorm === true,
     dropout: given.has('dropout') ? o.dropout : m.dropout,
     dropoutMode: given.has('dropoutMode') ? o.dropoutMode : m.dropoutMode ?? 'element',
     weightDrop: given.has('weightDrop') ? o.weightDrop : m.weightDrop ?? 0,

@@ -101,6 +101,7 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
           cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout,
           ...withDropoutOptions({}, o.dropoutMode, o.weightDrop),
           ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
+          ...(o.layerNorm ? { layerNorm: true } : {}),
         };
   if (!ckpt) checkVocabSize(vocab.size);
   o.backend = chooseBackend(o.backend, plan.given.has('backend'), ui);

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { plainPacking, type Kernels } from '../kernels.js';
 import { CTL_BYTES, Pool } from './pool.js';
 import { wasmApi } from './wasm-api.js';
+import { layerNormBackwardLoop, layerNormForwardLoop, lstmNormBackwardLoop, lstmNormForwardLoop } from '../layernorm-loops.js';
 
 export interface WasmKernelsOptions {
   /** Threads per large call, the calling thread included (default: os.availableParallelism()). */
@@ -294,6 +295,13 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
         pool.run(OP.rnnBackward, 5, split(B * H, 512));
       } else ex.rnnBackward(0, 1, p(dpre), p(dh), p(h), B, H);
     },
+
+    // layer norm: the TypeScript loops on this memory's Float32Array views, on the calling thread (no
+    // AssemblyScript yet; README "Layer normalisation" has the cost)
+    layerNormForward: layerNormForwardLoop,
+    layerNormBackward: layerNormBackwardLoop,
+    lstmNormForward: lstmNormForwardLoop,
+    lstmNormBackward: lstmNormBackwardLoop,
 
     // ---- loss ----------------------------------------------------------------------------------------------
     softmaxXent(dlogits, logits, targets, M, V, gradScale) {
