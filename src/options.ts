@@ -135,6 +135,7 @@ export const TRAIN = {
   layers: { flags: '--layers <n>', default: 2, help: 'stacked recurrent layers', parse: int(1, 64) }, // 2 layers: clearly better than 1 on characters; 3 costs half as much again per character
   hidden: { flags: '--hidden <n>', default: 256, help: 'hidden units per layer', parse: int(1, 16384) }, // 256 (with dropout 0.2): measured (README, "Choosing the defaults") best at 5 and 10 minutes on 2 cores with the FMA kernels: 1.559 and 1.504 nats, against 1.578 and 1.603 for 2x128, which overfits by then
   dropout: { flags: '--dropout <p>', default: 0.2, help: 'dropout between layers, in [0, 1)', parse: real(0, 1, false, true) }, // 0.2: a 2x256 model sees tiny Shakespeare several times in minutes; without dropout it overfits as 2x128 does
+  embed: { flags: '--embed <n>', default: 0, help: 'learned input embedding of n values per character in place of one-hot (0: one-hot)', parse: int(0, 65536) }, // 0: one-hot is exact and cheapest at small vocabularies; an embedding shrinks layer 0's weights for a large one (CJK) and shares what similar characters have in common
   init: { flags: '--init <scheme>', default: 'pytorch', help: `weight initialisation: ${INIT_SCHEMES.join(', ')}`, parse: choice(INIT_SCHEMES) }, // PyTorch's uniform ±1/sqrt(H) beat char-rnn's ±0.08 in the reference runs
   // ---- data
   seq: { flags: '--seq <n>', default: 64, help: 'characters per training window (BPTT length)', parse: int(1) }, // 64 (with batch 32): for 2x256 a little ahead of 50 x 50 at 5 and 10 minutes (1.559 vs 1.562, 1.504 vs 1.514)

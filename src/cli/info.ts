@@ -120,7 +120,7 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
   const key = (k: string) => ui.c.bold(k.padEnd(11));
   const out: string[] = [];
   out.push(`${key('checkpoint')}${path} (charnn ${c.charnnVersion}, written ${c.created})`);
-  out.push(`${key('model')}${m.cell}, ${m.layers} layer${m.layers > 1 ? 's' : ''} x ${m.hidden} hidden, dropout ${m.dropout}, ${n(params)} parameters`);
+  out.push(`${key('model')}${m.cell}, ${m.layers} layer${m.layers > 1 ? 's' : ''} x ${m.hidden} hidden, ${m.embed ? `input embedding ${m.embed}, ` : ''}dropout ${m.dropout}, ${n(params)} parameters`);
   out.push(
     `${key('mode')}${m.mode === 'lines' ? `lines: one example per line, from a ${m.startState ?? 'zero'} start state to the end token (sample --count N draws N lines)` : 'stream: the corpus as one text'}`,
   );

@@ -24,7 +24,13 @@ export interface ModelConfig {
   mode?: ModelMode;
   /** the state every line starts from: 'learned' adds a start_state parameter (L, S, H); absent = zero */
   startState?: StartStateKind;
+  /** n > 0: a learned input embedding encoder.weight (V, n) looked up per character feeds layer 0, whose W_ih is
+   *  then (G*H, n); absent or 0 (older checkpoints, the default) = one-hot characters, W_ih (G*H, V) */
+  embed?: number;
 }
+
+/** The width of layer 0's input: the embedding's, or the vocabulary's for one-hot characters. */
+export const inputWidth = (c: ModelConfig): number => (c.embed ? c.embed : c.vocabSize);
 
 export type ModelMode = 'stream' | 'lines';
 export const MODEL_MODES: readonly ModelMode[] = ['stream', 'lines'];
@@ -49,6 +55,7 @@ export function validateModelConfig(c: ModelConfig): void {
   int(c.vocabSize, 'vocabulary size', 1, 1 << 21);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${c.dropout}`);
   if (c.mode !== undefined && !MODEL_MODES.includes(c.mode)) throw new RangeError(`mode must be one of ${MODEL_MODES.join(', ')}, got ${c.mode}`);
+  if (c.embed !== undefined) int(c.embed, 'embedding width', 0, 65536);
   if (c.startState !== undefined && !START_STATES.includes(c.startState)) {
     throw new RangeError(`start state must be one of ${START_STATES.join(', ')}, got ${c.startState}`);
   }

@@ -22,14 +22,14 @@ export type TrainValues = Values<typeof TRAIN>;
 
 /** Options that define the model or the data layout: a resumed run must keep them. */
 const LOCKED_ON_RESUME = [
-  'cell', 'layers', 'hidden', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState', 'newline', 'nfc', 'minCharCount',
+  'cell', 'layers', 'hidden', 'embed', 'dropout', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState', 'newline', 'nfc', 'minCharCount',
 ] as const;
 
 /** Options that say what this one command does, never taken from the resumed checkpoint. */
 const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name', 'initFrom', 'vocab']);
 
 /** Options that define the model's shape: fine-tuning (--init-from) takes them from the model. */
-const SHAPE = ['cell', 'layers', 'hidden'] as const;
+const SHAPE = ['cell', 'layers', 'hidden', 'embed'] as const;
 
 /** Where the run stops, in totals over all resumed runs (0 = no limit). Stored in the checkpoint's config. */
 export interface Targets {
@@ -112,7 +112,7 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
   }
   const saved = ckpt.config as Partial<TrainValues>;
   const fromModel: Partial<TrainValues> = {
-    cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, dropout: ckpt.model.dropout,
+    cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, embed: ckpt.model.embed ?? 0, dropout: ckpt.model.dropout,
     lines: ckpt.model.mode === 'lines', startState: ckpt.model.startState ?? 'zero',
   };
   for (const key of LOCKED_ON_RESUME) {
@@ -140,9 +140,10 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
 function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Checkpoint): TrainValues {
   const m = init.model;
   for (const key of SHAPE) {
-    if (given.has(key) && o[key] !== m[key]) {
+    const was = m[key] ?? 0; // embed: absent in a one-hot model's config
+    if (given.has(key) && o[key] !== was) {
       throw CliError.usage(
-        `--${key} ${o[key]} differs from the model's ${m[key]}`,
+        `--${key} ${o[key]} differs from the model's ${was}`,
         'fine-tuning keeps the model\'s shape; drop the option, or train a new model',
         'cannot fine-tune',
       );
@@ -154,6 +155,7 @@ function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Ch
     cell: m.cell,
     layers: m.layers,
     hidden: m.hidden,
+    embed: m.embed ?? 0,
     dropout: given.has('dropout') ? o.dropout : m.dropout,
     init: given.has('init') || typeof saved.init !== 'string' ? o.init : saved.init,
   };
