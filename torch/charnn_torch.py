@@ -35,7 +35,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # charnn train's defaults (src/cli/options.ts TRAIN; test/torch-companion.test.ts checks they agree)
 DEFAULTS = {
-    "cell": "gru", "layers": 2, "hidden": 256, "dropout": 0.2, "init": "pytorch",
+    "cell": "gru", "layers": 2, "hidden": 256, "embed": 0, "dropout": 0.2, "init": "pytorch",
     "seq": 64, "batch": 32, "valFrac": 0.1,
     "optimizer": "adam", "lr": 2e-3, "lrSchedule": "constant", "warmup": 0, "lrEvery": 1000, "lrFactor": 0.5,
     "lrMin": 0, "clip": 5,
@@ -43,7 +43,7 @@ DEFAULTS = {
     "evalEvery": 200, "saveEvery": 200, "historyEvery": 50,
     "out": "", "name": "", "seed": 1,
 }
-LOCKED_ON_RESUME = ["cell", "layers", "hidden", "dropout", "seq", "batch", "valFrac", "optimizer"]
+LOCKED_ON_RESUME = ["cell", "layers", "hidden", "embed", "dropout", "seq", "batch", "valFrac", "optimizer"]
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -78,6 +78,7 @@ def parse_args(argv):
     add("--cell", "cell", choices=["lstm", "gru", "rnn"])
     add("--layers", "layers", type=int)
     add("--hidden", "hidden", type=int)
+    add("--embed", "embed", type=int, help="learned input embedding width, as charnn train (0: one-hot)")
     add("--dropout", "dropout", type=float)
     add("--init", "init", choices=["pytorch", "charrnn"])
     add("--seq", "seq", type=int)
@@ -200,6 +201,7 @@ def train(a):
                        "start a new run without --resume")
         saved, model_cfg = ckpt["config"], ckpt["model"]
         from_model = {k: model_cfg[k] for k in ("cell", "layers", "hidden", "dropout")}
+        from_model["embed"] = model_cfg.get("embed") or 0  # absent in a one-hot model's config
         for key in LOCKED_ON_RESUME:
             was = from_model.get(key, saved.get(key))
             if key in given and was is not None and was != o[key]:
@@ -234,8 +236,9 @@ def train(a):
         import torch.distributed as dist
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     mc = ckpt["model"] if ckpt is not None else {"cell": o["cell"], "layers": o["layers"], "hidden": o["hidden"],
-                                                   "vocabSize": len(vocab), "dropout": o["dropout"]}
-    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"])
+                                                   "vocabSize": len(vocab), "dropout": o["dropout"],
+                                                   **({"embed": o["embed"]} if o["embed"] else {})}
+    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"], mc.get("embed", 0))
     if ckpt is not None:
         model.load_state_dict({n: torch.from_numpy(v.copy()) for n, v in ckpt["tensors"].items()})
     else:
@@ -374,7 +377,7 @@ def evaluate(a):
         raise Fail("cannot evaluate", f"the checkpoint's corpus {c['corpus']['source']} has changed", "give a text to evaluate")
     vocab, ids = encode(code_points(raw), c["vocab"])
     mc, cfg = c["model"], dict(DEFAULTS, **c["config"])
-    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"])
+    model = CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"], mc.get("embed", 0))
     model.load_state_dict({n: torch.from_numpy(v.copy()) for n, v in c["tensors"].items()})
     device = pick_device(a.device, 0)
     model.to(device)

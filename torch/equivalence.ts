@@ -91,8 +91,13 @@ export function checkCorpus(dir: string, given?: string): string {
 // --val-full: the companion validates on the whole split, as charnn does with it (charnn's default reads a fixed subset)
 export const CHECK_MODEL = ['--layers', '2', '--hidden', '64', '--batch', '16', '--seq', '32', '--dropout', '0', '--threads', '1', '--val-full'];
 
+/** The cases of the check: each cell one-hot, and a learned input embedding (--embed) on two of them. */
+export const EQUIVALENCE_CASES: string[][] = [['lstm'], ['gru'], ['rnn'], ['gru', '--embed', '16'], ['lstm', '--embed', '16']];
+
 export interface Equivalence {
   cell: string;
+  /** model options beyond CHECK_MODEL (e.g. --embed 16), empty for the plain cells */
+  extra: string[];
   steps: number;
   charnn: number;
   torch: number;
@@ -103,16 +108,16 @@ export interface Equivalence {
  * One charnn step makes the common start (weights, Adam moments, carry, position); then `steps` more on each side,
  * validation measured at the end of each run by its own trainer.
  */
-export async function equivalence(cell: string, steps: number, dir: string, corpus: string): Promise<Equivalence> {
-  const base = join(dir, cell);
-  await charnn(['train', corpus, '--cell', cell, ...CHECK_MODEL, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
+export async function equivalence(cell: string, steps: number, dir: string, corpus: string, extra: string[] = []): Promise<Equivalence> {
+  const base = join(dir, [cell, ...extra].join('').replace(/[^a-z0-9]+/gi, '-'));
+  await charnn(['train', corpus, '--cell', cell, ...CHECK_MODEL, ...extra, '--steps', '1', '--quiet', '--out', join(base, 'start')], dir);
   cpSync(join(base, 'start'), join(base, 'charnn'), { recursive: true });
   cpSync(join(base, 'start'), join(base, 'torch'), { recursive: true });
   await charnn(['train', corpus, '--resume', join(base, 'charnn', 'latest.json'), '--steps', String(steps), '--eval-every', '0', '--threads', '1', '--quiet'], dir);
   await companion(['train', '--resume', join(base, 'torch', 'latest.json'), '--steps', String(steps), '--eval-every', '0', '--threads', '1', '--device', 'cpu', '--quiet'], dir);
   const a = lastVal(join(base, 'charnn', 'latest.json'));
   const b = lastVal(join(base, 'torch', 'latest.json'));
-  return { cell, steps, charnn: a, torch: b, diff: Math.abs(a - b) };
+  return { cell, extra, steps, charnn: a, torch: b, diff: Math.abs(a - b) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -130,8 +135,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const corpus = checkCorpus(dir, opt('--corpus'));
     let worst = 0;
-    for (const cell of ['lstm', 'gru', 'rnn']) {
-      const e = await equivalence(cell, steps, dir, corpus);
+    for (const [cell, ...extra] of EQUIVALENCE_CASES) {
+      const e = await equivalence(cell, steps, dir, corpus, extra);
       worst = Math.max(worst, e.diff);
       process.stdout.write(JSON.stringify({ ...e, torchVersion: t.version }) + '\n');
     }
