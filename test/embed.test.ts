@@ -2,7 +2,7 @@
  * The learned input embedding (--embed n): gradient checks of every tensor (encoder.weight included) for rnn, lstm
  * and gru, with and without dropout, on every float64 backend; embed 0 is the one-hot model exactly; step()
  * agrees with forward; the state_dict names and shapes (nn.Embedding's encoder.weight (V, n)); growing the
- * vocabulary adds rows to E; the ONNX step graph (a Gather) gives charnn's logits under onnxruntime.
+ * vocabulary adds rows to E; every fast backend (wasm, native) gives the naive oracle's loss and gradients; the ONNX step graph (a Gather) gives charnn's logits under onnxruntime.
  * Tiny sizes: V=5, n=3, H=4, B=2, T=3.
  *
  * Dimension legend: V vocab, n embedding width, H hidden, B streams, T window, L layers.
@@ -17,7 +17,7 @@ import { Rng } from '../src/math/rng.js';
 import { CharRNN } from '../src/model/char-rnn.js';
 import type { CellType, ModelConfig } from '../src/model/config.js';
 import { extendTensors } from '../src/model/extend-vocab.js';
-import { float64Backends } from './helpers/backends.js';
+import { backends, float64Backends, modelTol, naiveBackend } from './helpers/backends.js';
 import { checkRange, describeReport } from './helpers/gradcheck.js';
 
 const V = 5, N = 3, H = 4, B = 2, T = 3;
@@ -70,6 +70,42 @@ for (const entry of float64Backends) {
     }
   });
 }
+
+describe('embedding: every fast backend against the naive float64 oracle (loss, every gradient, the carry)', () => {
+  const cfg: ModelConfig = { cell: 'gru', layers: 2, hidden: 19, vocabSize: 37, dropout: 0.25, embed: 7 };
+  const Tn = 9, Bn = 5;
+  async function run(k: Kernels, params: Float64Array) {
+    const m = new CharRNN(k, cfg);
+    for (let i = 0; i < m.numParams; i++) m.params[i] = params[i];
+    const rng = new Rng(12);
+    const x = k.allocI32(Tn * Bn), y = k.allocI32(Tn * Bn);
+    for (let i = 0; i < Tn * Bn; i++) (x[i] = rng.int(37)), (y[i] = rng.int(37));
+    const state = m.newState(Bn);
+    m.zeroGrads();
+    const loss = m.forward(x, y, Tn, Bn, state, { training: true, rng: new Rng(13) });
+    m.backward();
+    return { loss, grads: Float64Array.from(m.grads), state: Float64Array.from(state) };
+  }
+  for (const entry of backends) {
+    it(entry.name, async () => {
+      const oracle = await naiveBackend.make();
+      const m0 = new CharRNN(oracle, cfg);
+      m0.init(new Rng(11));
+      const params = Float64Array.from(m0.params);
+      const want = await run(oracle, params);
+      const k = await entry.make();
+      const got = await run(k, params);
+      const tol = modelTol(entry.dtype);
+      expect(Math.abs(got.loss - want.loss)).toBeLessThan(tol * 10);
+      let gMax = 0, gap = 0, sGap = 0;
+      for (let i = 0; i < want.grads.length; i++) (gMax = Math.max(gMax, Math.abs(want.grads[i]))), (gap = Math.max(gap, Math.abs(got.grads[i] - want.grads[i])));
+      for (let i = 0; i < want.state.length; i++) sGap = Math.max(sGap, Math.abs(got.state[i] - want.state[i]));
+      expect(gap / gMax).toBeLessThan(tol * 10);
+      expect(sGap).toBeLessThan(tol * 10);
+      k.dispose();
+    });
+  }
+});
 
 describe('embedding: model', () => {
   const base: ModelConfig = { cell: 'gru', layers: 2, hidden: 8, vocabSize: 7, dropout: 0 };
