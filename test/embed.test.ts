@@ -155,7 +155,7 @@ describe('embedding: model', () => {
       for (let b = 0; b < Bn; b++) {
         const row = logits.subarray(b * 7, (b + 1) * 7);
         const mx = Math.max(...row);
-        const lse = mx + Math.log(row.reduce((a, v) => a + Math.exp(v - mx), 0));
+        const lse = mx + Math.log(Array.from(row).reduce((a: number, v: number) => a + Math.exp(v - mx), 0));
         total += lse - row[y[t * Bn + b]];
       }
     }
