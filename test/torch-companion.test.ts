@@ -63,6 +63,31 @@ describe.skipIf(!torch.ok)(title, () => {
     }, 240_000);
   }
 
+  it('--embed 16 (nn.Embedding): gru 200 steps in each from one checkpoint end at the same validation loss', async () => {
+    const e = await equivalence('gru', 200, dir, corpus, ['--embed', '16']);
+    console.log(`torch equivalence ${JSON.stringify(e)}`);
+    expect(e.diff).toBeLessThan(TOLERANCE);
+    expect(e.charnn).toBeLessThan(Math.log(65) - 0.5);
+  }, 240_000);
+
+  it('--embed: a fresh PyTorch run draws charnn\'s initial weights (E from N(0, 1)) and stores encoder.weight first', async () => {
+    const base = join(dir, 'fresh-embed');
+    const plain = ['--cell', 'lstm', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '8', '--seq', '16', '--steps', '3', '--seed', '5', '--dropout', '0', '--quiet'];
+    await Promise.all([
+      charnn(['train', corpus, ...plain, '--out', join(base, 'charnn')], dir),
+      companion(['train', corpus, ...plain, '--device', 'cpu', '--threads', '1', '--out', join(base, 'torch')], dir),
+    ]);
+    const cj = loadCheckpoint(join(base, 'charnn', 'latest.json'));
+    const ct = loadCheckpoint(join(base, 'torch', 'latest.json'));
+    expect(ct.model).toEqual(cj.model);
+    expect(ct.tensors.map((t) => t.name)).toEqual(cj.tensors.map((t) => t.name));
+    expect(ct.tensors[0]).toMatchObject({ name: 'encoder.weight', shape: [cj.vocab.length, 8] });
+    let gap = 0;
+    for (const [i, t] of cj.tensors.entries()) for (let j = 0; j < t.data.length; j++) gap = Math.max(gap, Math.abs(t.data[j] - ct.tensors[i].data[j]));
+    console.log(`torch fresh run with --embed 8: largest weight gap after 3 steps ${gap.toExponential(2)}`);
+    expect(gap).toBeLessThan(1e-4);
+  }, 240_000);
+
   it('round trip: charnn -> PyTorch (20 steps) -> charnn (resume 20, sample, eval), as 40 steps in charnn', async () => {
     const base = join(dir, 'trip');
     const model = ['--cell', 'lstm', ...CHECK_MODEL, '--eval-every', '10'];

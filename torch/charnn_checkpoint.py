@@ -41,9 +41,10 @@ class CheckpointError(Exception):
 def expected_shapes(model):
     """state_dict names and shapes of a config, in state_dict order (validate.ts expectedTensorShapes)."""
     G, H, V, L = GATES[model["cell"]], model["hidden"], model["vocabSize"], model["layers"]
-    out = []
+    n = model.get("embed") or 0  # --embed: nn.Embedding (V, n) first; absent or 0 = one-hot
+    out = [("encoder.weight", [V, n])] if n else []
     for k in range(L):
-        D = V if k == 0 else H
+        D = (n or V) if k == 0 else H
         out += [(f"rnn.weight_ih_l{k}", [G * H, D]), (f"rnn.weight_hh_l{k}", [G * H, H]),
                 (f"rnn.bias_ih_l{k}", [G * H]), (f"rnn.bias_hh_l{k}", [G * H])]
     out += [("decoder.weight", [V, H]), ("decoder.bias", [V])]

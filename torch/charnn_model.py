@@ -1,5 +1,5 @@
-"""charnn's model in PyTorch: one-hot characters -> nn.LSTM / nn.GRU / nn.RNN (tanh) with L layers -> dropout ->
-nn.Linear decoder. Its state_dict names are charnn's tensor names (rnn.weight_ih_l0 ... decoder.bias), with the
+"""charnn's model in PyTorch: one-hot characters (or, with --embed n, nn.Embedding(V, n) as `encoder`) -> nn.LSTM / nn.GRU / nn.RNN (tanh) with L layers -> dropout ->
+nn.Linear decoder. Its state_dict names are charnn's tensor names ([encoder.weight,] rnn.weight_ih_l0 ... decoder.bias), with the
 same shapes, so a charnn checkpoint loads with load_state_dict as it is.
 
 Dropout as charnn's: inverted dropout on every layer's output, the last one included (nn.RNN's own dropout covers
@@ -18,6 +18,8 @@ flat parameter buffer in its order (layer by layer W_ih, W_hh, b_ih, b_hh, then 
 transposed), so `--seed N` gives the same initial weights as `charnn train --seed N`:
   pytorch  every weight and bias uniform in +-1/sqrt(H) (nn.LSTM's default; nn.Linear(H, V)'s bound is 1/sqrt(H) too)
   charrnn  everything uniform in +-0.08, then the LSTM forget-gate block of bias_ih set to 1
+An embedding (first in the buffer) gets its uniform draws like the rest; 'pytorch' then redraws it N(0, 1) from the
+following uniforms (charnn's Box-Muller, two per value), as nn.Embedding's default.
 
 Layer normalisation (charnn --layer-norm, src/model/gru.ts and lstm.ts): LayerNormRNN below, a manual cell loop
 with F.layer_norm (eps 1e-5) of the input part x W_ih^T + b_ih and of the recurrent part h W_hh^T + b_hh, each over
@@ -110,32 +112,36 @@ class LayerNormRNN(nn.Module):
 
 
 class CharRNN(nn.Module):
-    def __init__(self, cell, layers, hidden, vocab_size, dropout, dropout_mode="element", weight_drop=0.0, layer_norm=False):
+    def __init__(self, cell, layers, hidden, vocab_size, dropout, dropout_mode="element", weight_drop=0.0, layer_norm=False, embed=0):
         if layer_norm and (dropout_mode == "variational" or weight_drop > 0):
             raise ValueError("the companion does not combine --layer-norm with --dropout-mode variational or --weight-drop")
         super().__init__()
-        self.cell, self.V, self.H, self.L, self.p = cell, vocab_size, hidden, layers, dropout
+        self.cell, self.V, self.H, self.L, self.p, self.E = cell, vocab_size, hidden, layers, dropout, embed or 0
         self.dropout_mode, self.weight_drop = dropout_mode, weight_drop
         # the variants take charnn's masks: mask_rng_state is charnn's training RNG (four words, advanced by every
         # training forward); share = (lo, hi, B): this process's streams [lo, hi) of the B (DistributedDataParallel)
         self.charnn_masks = dropout_mode == "variational" or weight_drop > 0
         self.mask_rng_state, self.share = None, None
         between = dropout if layers > 1 else 0.0  # nn.RNN warns about dropout with one layer
+        D = self.E or vocab_size  # layer 0's input width
+        if self.E:
+            self.encoder = nn.Embedding(vocab_size, self.E)  # before rnn: its state_dict entry comes first, as in charnn
         if layer_norm:
-            self.rnn = LayerNormRNN(cell, vocab_size, hidden, layers, between)
+            self.rnn = LayerNormRNN(cell, D, hidden, layers, between)
         elif cell == "lstm":
-            self.rnn = nn.LSTM(vocab_size, hidden, layers, dropout=between)
+            self.rnn = nn.LSTM(D, hidden, layers, dropout=between)
         elif cell == "gru":
-            self.rnn = nn.GRU(vocab_size, hidden, layers, dropout=between)
+            self.rnn = nn.GRU(D, hidden, layers, dropout=between)
         else:
-            self.rnn = nn.RNN(vocab_size, hidden, layers, nonlinearity="tanh", dropout=between)
+            self.rnn = nn.RNN(D, hidden, layers, nonlinearity="tanh", dropout=between)
         self.decoder = nn.Linear(hidden, vocab_size)
 
     def forward(self, x, state):
         """x (T, B) int64, state as to_torch_state gives -> logits (T, B, V), new state."""
         if self.charnn_masks:
             return self.forward_charnn_masks(x, state)
-        out, state = self.rnn(F.one_hot(x, self.V).to(self.decoder.weight.dtype), state)
+        inp = self.encoder(x) if self.E else F.one_hot(x, self.V).to(self.decoder.weight.dtype)
+        out, state = self.rnn(inp, state)
         if self.training and self.p > 0:
             out = F.dropout(out, self.p, True)
         return self.decoder(out), state
@@ -151,7 +157,7 @@ class CharRNN(nn.Module):
         lo, hi, B = self.share if self.share is not None else (0, Bs, Bs)  # masks over all B streams, this share's used
         dev, dt = self.decoder.weight.device, self.decoder.weight.dtype
         train = self.training
-        inp = F.one_hot(x, self.V).to(dt)
+        inp = self.encoder(x) if self.E else F.one_hot(x, self.V).to(dt)
         hs, cs = [], []
         for k in range(self.L):
             wih, whh = getattr(self.rnn, f"weight_ih_l{k}"), getattr(self.rnn, f"weight_hh_l{k}")
@@ -183,13 +189,17 @@ class CharRNN(nn.Module):
         bound = 1 / math.sqrt(self.H) if scheme == "pytorch" else 0.08
         params = dict(self.named_parameters())
         # charnn's flat order; weights are stored transposed there (internal (D, G*H), PyTorch (G*H, D))
-        order = []
+        order = [("encoder.weight", False)] if self.E else []
         for k in range(self.L):
             order += [(f"rnn.weight_ih_l{k}", True), (f"rnn.weight_hh_l{k}", True), (f"rnn.bias_ih_l{k}", False), (f"rnn.bias_hh_l{k}", False)]
         order += [("decoder.weight", True), ("decoder.bias", False)]
         total = sum(params[n].numel() for n, _ in order)
-        u = uniforms(seed, total)
-        values = (-bound + (bound - -bound) * u).astype(np.float32)  # Rng.range(lo, hi) in float64, then float32
+        normals = self.E * self.V if self.E and scheme == "pytorch" else 0
+        u = uniforms(seed, total + 2 * normals)
+        values = (-bound + (bound - -bound) * u[:total]).astype(np.float32)  # Rng.range(lo, hi) in float64, then float32
+        if normals:  # Rng.normal(): sqrt(-2 ln u) cos(2 pi v), over the encoder's place at the buffer's start
+            a, b = u[total::2], u[total + 1::2]
+            values[:normals] = (np.sqrt(-2 * np.log(a)) * np.cos(2 * np.pi * b)).astype(np.float32)
         at = 0
         with torch.no_grad():
             for name, transposed in order:

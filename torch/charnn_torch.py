@@ -35,7 +35,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # charnn train's defaults (src/cli/options.ts TRAIN; test/torch-companion.test.ts checks they agree)
 DEFAULTS = {
-    "cell": "gru", "layers": 2, "hidden": 256, "dropout": 0.2, "dropoutMode": "element", "weightDrop": 0,
+    "cell": "gru", "layers": 2, "hidden": 256, "embed": 0, "dropout": 0.2, "dropoutMode": "element", "weightDrop": 0,
     "init": "pytorch",
     "seq": 64, "batch": 32, "valFrac": 0.1,
     "optimizer": "adam", "weightDecay": 0, "lr": 2e-3, "lrSchedule": "constant", "warmup": 0, "lrEvery": 1000, "lrFactor": 0.5,
@@ -44,7 +44,7 @@ DEFAULTS = {
     "evalEvery": 200, "saveEvery": 200, "historyEvery": 50,
     "out": "", "name": "", "seed": 1, "layerNorm": False,
 }
-LOCKED_ON_RESUME = ["cell", "layers", "hidden", "layerNorm", "dropout", "dropoutMode", "weightDrop", "seq", "batch", "valFrac", "optimizer"]
+LOCKED_ON_RESUME = ["cell", "layers", "hidden", "embed", "layerNorm", "dropout", "dropoutMode", "weightDrop", "seq", "batch", "valFrac", "optimizer"]
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -79,6 +79,7 @@ def parse_args(argv):
     add("--cell", "cell", choices=["lstm", "gru", "rnn"])
     add("--layers", "layers", type=int)
     add("--hidden", "hidden", type=int)
+    add("--embed", "embed", type=int, help="learned input embedding width, as charnn train (0: one-hot)")
     add("--dropout", "dropout", type=float)
     add("--dropout-mode", "dropoutMode", choices=["element", "variational"])
     add("--weight-drop", "weightDrop", type=float)
@@ -185,7 +186,7 @@ def rng_init_state(seed):
 def model_of(mc):
     """The CharRNN of a model config (charnn's model section; the variants absent in older ones: the defaults)."""
     return CharRNN(mc["cell"], mc["layers"], mc["hidden"], mc["vocabSize"], mc["dropout"],
-                   mc.get("dropoutMode", "element"), mc.get("weightDrop", 0), mc.get("layerNorm", False))
+                   mc.get("dropoutMode", "element"), mc.get("weightDrop", 0), mc.get("layerNorm", False), mc.get("embed", 0))
 
 
 def display_path(p):
@@ -213,6 +214,7 @@ def train(a):
         saved, model_cfg = ckpt["config"], ckpt["model"]
         from_model = {k: model_cfg[k] for k in ("cell", "layers", "hidden", "dropout")}
         from_model.update(dropoutMode=model_cfg.get("dropoutMode", "element"), weightDrop=model_cfg.get("weightDrop", 0))
+        from_model["embed"] = model_cfg.get("embed") or 0  # absent in a one-hot model's config
         for key in LOCKED_ON_RESUME:
             was = from_model.get(key, saved.get(key))
             if key in given and was is not None and was != o[key]:
@@ -257,7 +259,8 @@ def train(a):
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     mc = ckpt["model"] if ckpt is not None else {"cell": o["cell"], "layers": o["layers"], "hidden": o["hidden"],
                                                    "vocabSize": len(vocab), "dropout": o["dropout"],
-                                                   **({"layerNorm": True} if o["layerNorm"] else {})}
+                                                   **({"layerNorm": True} if o["layerNorm"] else {}),
+                                                   **({"embed": o["embed"]} if o["embed"] else {})}
     if not 0 <= o["weightDrop"] < 1 or not 0 <= o["dropout"] < 1:
         raise Fail("invalid options", "--dropout and --weight-drop must be in [0, 1)", code=EXIT_USAGE)
     if ckpt is None:  # the variants in the model config only when not the default, as charnn writes it

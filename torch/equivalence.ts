@@ -98,10 +98,12 @@ export const CHECK_MODEL = ['--layers', '2', '--hidden', '64', '--batch', '16', 
 export const VARIANTS = ['--dropout', '0.2', '--dropout-mode', 'variational', '--weight-drop', '0.3'];
 
 /** The cases checked: each cell, and the options that change the maths (cell first, then its options). */
-export const CASES: readonly string[][] = [['lstm'], ['gru'], ['rnn'], ['gru', '--layer-norm'], ['lstm', '--layer-norm']];
+export const CASES: readonly string[][] = [['lstm'], ['gru'], ['rnn'], ['gru', '--layer-norm'], ['lstm', '--layer-norm'], ['gru', '--embed', '16'], ['lstm', '--embed', '16']];
 
 export interface Equivalence {
   cell: string;
+  /** model options beyond CHECK_MODEL (e.g. --embed 16), empty for the plain cells */
+  extra: string[];
   steps: number;
   charnn: number;
   torch: number;
@@ -130,7 +132,7 @@ export async function equivalence(cell: string, steps: number, dir: string, corp
   const a = lastVal(join(base, 'charnn', 'latest.json'));
   const b = lastVal(join(base, 'torch', 'latest.json'));
   const rng = (side: string) => JSON.stringify((JSON.parse(readFileSync(join(base, side, 'latest.json'), 'utf8')) as { rng: unknown }).rng);
-  return { cell: label, steps, charnn: a, torch: b, diff: Math.abs(a - b), sameRng: rng('charnn') === rng('torch'), ...(extra.length ? { variants: true } : {}) };
+  return { cell: label, extra, steps, charnn: a, torch: b, diff: Math.abs(a - b), sameRng: rng('charnn') === rng('torch'), ...(extra.some((f) => f === '--dropout-mode' || f === '--weight-drop') ? { variants: true } : {}) };
 }
 
 async function main(argv: string[]): Promise<number> {

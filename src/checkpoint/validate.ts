@@ -3,8 +3,8 @@
  * Order of checks: JSON -> is it a charnn checkpoint (format tag) -> version -> structure -> (in codec) tensor
  * shapes vs the model config -> vocabulary vs tensors -> checksum.
  */
-import { CELL_TYPES, GATES, STATE_SLOTS, validateModelConfig, type ModelConfig } from '../model/config.js';
-import { START_STATE_TENSOR } from '../model/layout.js';
+import { CELL_TYPES, GATES, inputWidth, STATE_SLOTS, validateModelConfig, type ModelConfig } from '../model/config.js';
+import { EMBEDDING_TENSOR, START_STATE_TENSOR } from '../model/layout.js';
 import { VERSION } from '../version.js';
 import { CheckpointError } from './errors.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointJSON, type Tensor, type TensorJSON } from './schema.js';
@@ -134,8 +134,9 @@ function checkTensorJSON(t: unknown, where: string): asserts t is TensorJSON {
 export function expectedTensorShapes(c: ModelConfig): Array<{ name: string; shape: number[] }> {
   const GH = GATES[c.cell] * c.hidden;
   const out: Array<{ name: string; shape: number[] }> = [];
+  if (c.embed) out.push({ name: EMBEDDING_TENSOR, shape: [c.vocabSize, c.embed] });
   for (let k = 0; k < c.layers; k++) {
-    const D = k === 0 ? c.vocabSize : c.hidden;
+    const D = k === 0 ? inputWidth(c) : c.hidden;
     out.push({ name: `rnn.weight_ih_l${k}`, shape: [GH, D] });
     out.push({ name: `rnn.weight_hh_l${k}`, shape: [GH, c.hidden] });
     out.push({ name: `rnn.bias_ih_l${k}`, shape: [GH] });

@@ -127,7 +127,7 @@ export function describeCheckpoint(path: string, width: number, ui: Ui): string[
   const key = (k: string) => ui.c.bold(k.padEnd(11));
   const out: string[] = [];
   out.push(`${key('checkpoint')}${path} (charnn ${c.charnnVersion}, written ${c.created})`);
-  out.push(`${key('model')}${m.cell}, ${m.layers} layer${m.layers > 1 ? 's' : ''} x ${m.hidden} hidden${m.layerNorm ? ', layer norm' : ''}, dropout ${m.dropout}${m.dropoutMode === 'variational' ? ' (variational)' : ''}${m.weightDrop ? `, weight drop ${m.weightDrop}` : ''}, ${n(params)} parameters`);
+  out.push(`${key('model')}${m.cell}, ${m.layers} layer${m.layers > 1 ? 's' : ''} x ${m.hidden} hidden${m.layerNorm ? ', layer norm' : ''}, ${m.embed ? `input embedding ${m.embed}, ` : ''}dropout ${m.dropout}${m.dropoutMode === 'variational' ? ' (variational)' : ''}${m.weightDrop ? `, weight drop ${m.weightDrop}` : ''}, ${n(params)} parameters`);
   const storage = weightStorage(c);
   const storageNote = { float32: 'float32 (as trained)', float16: 'float16 (each weight rounded to the nearest half)', mixed: 'mixed float32 and float16' };
   out.push(`${key('weights')}${storageNote[storage]}, ${humanBytes(storedWeightBytes(c))} of weights`);

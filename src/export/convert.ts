@@ -8,7 +8,7 @@
 import type { CheckpointInput } from '../checkpoint/codec.js';
 import { newProgress, type Checkpoint, type CorpusInfo } from '../checkpoint/schema.js';
 import { CELL_TYPES, GATES, validateModelConfig, type CellType, type ModelConfig } from '../model/config.js';
-import type { NamedTensor } from '../model/layout.js';
+import { EMBEDDING_TENSOR, type NamedTensor } from '../model/layout.js';
 import { VERSION } from '../version.js';
 import { buildOnnx } from './onnx.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -44,7 +44,8 @@ export function configFromTensors(tensors: readonly NamedTensor[]): ModelConfig 
   if (!cell || !CELL_TYPES.includes(cell)) throw new Error(`rnn.weight_hh_l0 has shape [${GH}, ${H}]: not 1, 3 or 4 gate blocks of ${H}`);
   const vocabSize = shape('decoder.weight')[0];
   const layerNorm = tensors.some((t) => t.name === 'rnn.ln_ih_weight_l0');
-  return { cell, layers, hidden: H, vocabSize, dropout: 0, ...(layerNorm ? { layerNorm } : {}) };
+  const enc = tensors.find((t) => t.name === EMBEDDING_TENSOR); // nn.Embedding (V, n) before the recurrent layers
+  return { cell, layers, hidden: H, vocabSize, dropout: 0, ...(layerNorm ? { layerNorm } : {}), ...(enc && enc.shape.length === 2 ? { embed: enc.shape[1] } : {}) };
 }
 
 function parseMeta<T>(meta: Record<string, string>, key: string): T | undefined {

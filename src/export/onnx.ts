@@ -7,7 +7,7 @@
  *   outputs  logits (batch, V) float     unnormalised log-probabilities of the next character
  *            h_out (L, batch, H)         the new state (feed it back as h); lstm also c_out
  *
- *   id -> OneHot (V) -> Unsqueeze -> [LSTM | GRU | RNN] x L (state sliced per layer) -> Reshape -> Gemm (decoder)
+ *   id -> OneHot (V) or Gather (encoder.weight, --embed) -> Unsqueeze -> [LSTM | GRU | RNN] x L (state sliced per layer) -> Reshape -> Gemm (decoder)
  *
  * Gate orders: ONNX LSTM stacks its gates i, o, f, c (PyTorch: i, f, g, o); ONNX GRU z, r, h (PyTorch: r, z, n),
  * with linear_before_reset = 1, which is PyTorch's n = tanh(W_in x + b_in + r * (W_hn h + b_hn)); RNN is tanh.
@@ -15,10 +15,10 @@
  * The vocabulary (JSON list, id order) and the model config are in the model's metadata_props.
  * Opset 17, IR version 8. Pure: bytes out, no I/O.
  *
- * Dimension legend: V vocabulary, H hidden, L layers, D a layer's input width (V for layer 0), G gate blocks.
+ * Dimension legend: V vocabulary, H hidden, L layers, D a layer's input width (V, or n with --embed, for layer 0), n embedding width, G gate blocks.
  */
-import { GATES, type ModelConfig } from '../model/config.js';
-import type { NamedTensor } from '../model/layout.js';
+import { GATES, inputWidth, type ModelConfig } from '../model/config.js';
+import { EMBEDDING_TENSOR, type NamedTensor } from '../model/layout.js';
 import { VERSION } from '../version.js';
 import { Message } from './protobuf.js';
 
@@ -97,20 +97,22 @@ export function buildOnnx(m: OnnxInput): Uint8Array {
   };
   const lstm = cell === 'lstm';
   const nodes: Message[] = [];
+  const n = m.config.embed ?? 0;
   const inits: Message[] = [
-    int64Tensor('depth', [1], [V]),
-    floatTensor('onehot_values', [2], Float32Array.of(0, 1)),
+    // layer 0's input (batch, D): a learned embedding's rows (encoder.weight (V, n)) looked up by id, or one-hot
+    ...(n ? [floatTensor('encoder_weight', [V, n], Float32Array.from(get(EMBEDDING_TENSOR)))] : [int64Tensor('depth', [1], [V]), floatTensor('onehot_values', [2], Float32Array.of(0, 1))]),
     int64Tensor('axes0', [1], [0]),
     int64Tensor('top_shape', [2], [-1, H]),
   ];
 
-  nodes.push(node('OneHot', ['id', 'depth', 'onehot_values'], ['x0_2d'], 'onehot', { axis: -1 }));
+  if (n) nodes.push(node('Gather', ['encoder_weight', 'id'], ['x0_2d'], 'embedding', { axis: 0 }));
+  else nodes.push(node('OneHot', ['id', 'depth', 'onehot_values'], ['x0_2d'], 'onehot', { axis: -1 }));
   nodes.push(node('Unsqueeze', ['x0_2d', 'axes0'], ['x0'], 'x0_seq'));
   let x = 'x0'; // (1, batch, D): a sequence of length 1
   const hOuts: string[] = [];
   const cOuts: string[] = [];
   for (let l = 0; l < L; l++) {
-    const D = l === 0 ? V : H;
+    const D = l === 0 ? inputWidth(m.config) : H;
     const order = ORDER[cell];
     const W = reorderRows(get(`rnn.weight_ih_l${l}`), G, H, D, order);
     const R = reorderRows(get(`rnn.weight_hh_l${l}`), G, H, H, order);

@@ -2,7 +2,7 @@
  * CharRNN: L stacked recurrent layers (rnn, lstm or gru) on one-hot characters, a linear decoder and softmax
  * cross-entropy, trained by truncated backpropagation through time over windows of T steps on B streams.
  *
- *   ids (T*B) -> layer 0 -> [dropout] -> layer 1 -> ... -> layer L-1 -> [dropout] -> decoder -> loss
+ *   ids (T*B) -> [embedding] -> layer 0 -> [dropout] -> layer 1 -> ... -> layer L-1 -> [dropout] -> decoder -> loss
  * Training can also drop recurrent weights (weightDrop: each layer runs the window on W_hh ⊙ mask, weight-drop.ts).
  *
  * Every numeric loop runs through the Kernels backend. Parameters and gradients are one flat buffer each
@@ -10,11 +10,15 @@
  * The recurrent state is the caller's: forward starts from it and leaves the final state in it (the carry);
  * no gradient flows into the previous window (backward's dState output exists for gradient checks).
  *
- * Dimension legend: B streams, T window, V vocab, H hidden, L layers, S state slots (lstm 2: h, c; else 1).
+ * With --embed n, layer 0 reads rows of a learned table E (V, n) (a gather; its backward a scatter-add into dE)
+ * instead of one-hot characters (a gather of W_ih's rows).
+ *
+ * Dimension legend: B streams, T window, V vocab, H hidden, L layers, S state slots (lstm 2: h, c; else 1),
+ * n embedding width.
  */
 import type { Kernels, Vec } from '../math/kernels.js';
 import type { Rng } from '../math/rng.js';
-import { GATES, STATE_SLOTS, validateModelConfig, type InitScheme, type ModelConfig } from './config.js';
+import { GATES, inputWidth, STATE_SLOTS, validateModelConfig, type InitScheme, type ModelConfig } from './config.js';
 import { Decoder } from './decoder.js';
 import { Dropout } from './dropout.js';
 import { GruLayer } from './gru.js';
@@ -58,6 +62,16 @@ export class CharRNN {
   private readonly drops: Dropout[]; // one per layer output (empty without dropout)
   private readonly weightDrops: WeightDrop[]; // one per layer (empty without weight drop)
   private readonly runParams: LayerParams[] = []; // the parameters each layer ran on in the last forward
+  // the learned input embedding (--embed n; null and 0 for one-hot characters)
+  private readonly pEnc: Vec | null; // (V, n)
+  private readonly gEnc: Vec | null; // (V, n)
+  private readonly embedN: number;
+  private emb!: Vec; // (T*B, n)   the looked-up rows of the last forward (layer 0's input)
+  private dEmb!: Vec; // (T*B, n)   their gradient in backward
+  private embRows = 0;
+  private lastX: Int32Array | null = null; // (T*B) the ids of the last forward (dE's scatter)
+  private stepEmb!: Vec; // (B, n)
+  private stepEmbB = 0;
 
   // what backward needs from the last forward
   private pending = false;
@@ -98,7 +112,7 @@ export class CharRNN {
     this.pLayers = [];
     this.gLayers = [];
     for (let l = 0; l < L; l++) {
-      const D = l === 0 ? V : H;
+      const D = l === 0 ? inputWidth(config) : H;
       const ln = config.layerNorm === true;
       this.layers.push(cell === 'lstm' ? new LstmLayer(k, D, H, scratch, ln) : cell === 'gru' ? new GruLayer(k, D, H, scratch, ln) : new RnnLayer(k, D, H, scratch));
       this.pLayers.push(this.layout.layer(this.params, l));
@@ -107,6 +121,9 @@ export class CharRNN {
     this.pDec = this.layout.decoder(this.params);
     this.gDec = this.layout.decoder(this.grads);
     this.decoder = new Decoder(k, H, V);
+    this.embedN = config.embed ?? 0;
+    this.pEnc = this.layout.encoder(this.params);
+    this.gEnc = this.layout.encoder(this.grads);
     this.drops = config.dropout > 0 ? Array.from({ length: L }, () => new Dropout(k, config.dropout, config.dropoutMode)) : [];
     const wd = config.weightDrop ?? 0;
     this.weightDrops = wd > 0 ? this.pLayers.map((p, l) => new WeightDrop(k, wd, H, GATES[cell] * H, p, this.gLayers[l])) : [];
@@ -144,7 +161,7 @@ export class CharRNN {
     const weightDrop = opts.training && this.weightDrops.length > 0;
     if ((dropout || weightDrop) && !opts.rng) throw new Error('forward: training with dropout needs opts.rng for the dropout masks');
     const SBH = this.S * B * H;
-    let input: LayerInput = x;
+    let input: LayerInput = this.embedForward(x, M);
     for (let l = 0; l < L; l++) {
       this.inputs[l] = input;
       const layer = this.layers[l];
@@ -203,12 +220,28 @@ export class CharRNN {
       if (this.dropped) this.drops[l].backward(dOut, M * H);
       const wd = this.weightDropped ? this.weightDrops[l] : null;
       this.layers[l].backward(
-        this.runParams[l], wd ? wd.grads() : this.gLayers[l], this.inputs[l], dOut, l > 0 ? dBelow : null, T, B,
+        this.runParams[l], wd ? wd.grads() : this.gLayers[l], this.inputs[l], dOut, l > 0 ? dBelow : this.embedN ? this.dEmb : null, T, B,
         dState ? dState.subarray(l * SBH, (l + 1) * SBH) : null,
       );
       if (wd) wd.backward(this.gLayers[l].whh);
       [dOut, dBelow] = [dBelow, dOut];
     }
+    if (this.embedN) this.kernels.scatterAdd(this.gEnc!, this.dEmb, this.lastX!, M, this.embedN); // dE[id] += dx
+  }
+
+  /** Layer 0's input for ids x (M): the ids themselves (one-hot), or with an embedding the rows E[x] (M, n). */
+  private embedForward(x: Int32Array, M: number): LayerInput {
+    const n = this.embedN, k = this.kernels;
+    if (!n) return x;
+    if (M > this.embRows) {
+      this.embRows = M;
+      this.emb = k.alloc(M * n);
+      this.dEmb = k.alloc(M * n);
+    }
+    k.fill(this.emb, 0, M * n);
+    k.gatherAdd(this.emb, this.pEnc!, x, M, n);
+    this.lastX = x;
+    return this.emb;
   }
 
   /** Line mode: state (L, S, B, H) = the start state (the learned one broadcast over B, or zero). */
@@ -269,6 +302,16 @@ export class CharRNN {
     if (logits.length < B * V) throw new Error(`step: logits holds ${logits.length} values, needs ${B * V} (B*V)`);
     checkIds(ids, B, V, 'ids');
     let input: LayerInput = ids;
+    if (this.embedN) {
+      const n = this.embedN;
+      if (B > this.stepEmbB) {
+        this.stepEmbB = B;
+        this.stepEmb = this.kernels.alloc(B * n);
+      }
+      this.kernels.fill(this.stepEmb, 0, B * n);
+      this.kernels.gatherAdd(this.stepEmb, this.pEnc!, ids, B, n);
+      input = this.stepEmb;
+    }
     for (let l = 0; l < L; l++) {
       this.layers[l].step(this.pLayers[l], input, B, this.stepSlots[l]);
       input = this.stepSlots[l][0];

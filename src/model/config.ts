@@ -31,10 +31,16 @@ export interface ModelConfig {
   startState?: StartStateKind;
   /** layer normalisation in the cell (gru, lstm): adds gains and biases per layer (layout.ts); absent = off */
   layerNorm?: boolean;
+  /** n > 0: a learned input embedding encoder.weight (V, n) looked up per character feeds layer 0, whose W_ih is
+   *  then (G*H, n); absent or 0 (older checkpoints, the default) = one-hot characters, W_ih (G*H, V) */
+  embed?: number;
 }
 
 export type DropoutMode = 'element' | 'variational';
 export const DROPOUT_MODES: readonly DropoutMode[] = ['element', 'variational'];
+
+/** The width of layer 0's input: the embedding's, or the vocabulary's for one-hot characters. */
+export const inputWidth = (c: ModelConfig): number => (c.embed ? c.embed : c.vocabSize);
 
 export type ModelMode = 'stream' | 'lines';
 export const MODEL_MODES: readonly ModelMode[] = ['stream', 'lines'];
@@ -65,6 +71,7 @@ export function validateModelConfig(c: ModelConfig): void {
     throw new RangeError(`weight drop must be in [0, 1), got ${c.weightDrop}`);
   }
   if (c.mode !== undefined && !MODEL_MODES.includes(c.mode)) throw new RangeError(`mode must be one of ${MODEL_MODES.join(', ')}, got ${c.mode}`);
+  if (c.embed !== undefined) int(c.embed, 'embedding width', 0, 65536);
   if (c.startState !== undefined && !START_STATES.includes(c.startState)) {
     throw new RangeError(`start state must be one of ${START_STATES.join(', ')}, got ${c.startState}`);
   }

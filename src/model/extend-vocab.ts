@@ -1,7 +1,8 @@
 /**
  * Growing a model's vocabulary for fine-tuning on a corpus with new characters: the new characters take ids
  * V..V'-1 (after the old ones, whose ids stay), so every tensor with a vocabulary dimension grows at its end:
- * layer 0's input weights (PyTorch weight_ih_l0, (G*H, V): one column per character), the decoder's weight
+ * layer 0's input weights (PyTorch weight_ih_l0, (G*H, V): one column per character) or, with a learned embedding,
+ * its table (encoder.weight, (V, n): one row per character; weight_ih_l0 (G*H, n) then has none), the decoder's weight
  * ((V, H): one row per character) and bias (V). The old entries are copied bit for bit; the new ones keep the
  * values of `fresh`, a model of the new size initialised by the old model's init scheme.
  *

@@ -8,6 +8,9 @@
  * 'charrnn': Karpathy's char-rnn: everything uniform in ±0.08, then the LSTM forget-gate block of b_ih set to 1
  *   (char-rnn set the i2h bias only; b_hh's forget block keeps its uniform draw), to encourage remembering early.
  *
+ * A learned input embedding (--embed) gets its uniform draws in that pass like every tensor; then 'pytorch' redraws
+ * it N(0, 1) (nn.Embedding's default: inputs of unit scale), continuing the same Rng; 'charrnn' keeps its ±0.08.
+ *
  * Dimension legend: H hidden.
  */
 import type { Vec } from '../math/kernels.js';
@@ -25,6 +28,8 @@ export function initParams(layout: ParamLayout, params: Vec, rng: Rng, scheme: I
   if (scheme === 'charrnn' && cell === 'lstm') {
     for (let l = 0; l < L; l++) layout.layer(params, l).bih.fill(1, H, 2 * H); // gates [i | f | g | o]
   }
+  const enc = layout.encoder(params); // (V, n)
+  if (enc && scheme === 'pytorch') for (let i = 0; i < enc.length; i++) enc[i] = rng.normal();
   // a learned start state begins at zero: the model starts out as the zero-state one and learns away from it
   layout.startState(params)?.fill(0);
   // layer norm starts as the identity map up to scale: gains 1, biases 0 (drawn above, then overwritten, so the

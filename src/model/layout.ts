@@ -6,6 +6,8 @@
  *   layer k:  W_ih (D, G*H) | W_hh (H, G*H) | b_ih (G*H) | b_hh (G*H)      (PyTorch: weight_ih_l{k} (G*H, D) ...)
  *   decoder:  W (H, V) | b (V)                                            (PyTorch: decoder.weight (V, H))
  * Layer 0's W_ih is (V, G*H): its rows are looked up by token id (one-hot input as a row gather).
+ * With a learned embedding (--embed n) the buffer starts with encoder.weight E (V, n) (nn.Embedding's weight, same
+ * layout in both), whose rows are looked up instead, and layer 0's W_ih is (n, G*H).
  * The buffer holds the layers in order, then the decoder, then (line mode, --start-state learned) the start state
  * start_state (L, S, H), then (--layer-norm) each layer's layer-norm gains and biases
  *   rnn.ln_ih_weight_l{k}, rnn.ln_ih_bias_l{k}, rnn.ln_hh_weight_l{k}, rnn.ln_hh_bias_l{k} (G*H each)
@@ -13,14 +15,16 @@
  * grads and optimizer moments use the same layout. Tensors an option adds come after the others, so a model
  * without the option keeps its offsets.
  *
- * Dimension legend: V vocab, H hidden, L layers, D a layer's input width (V for layer 0, H above),
+ * Dimension legend: V vocab, H hidden, L layers, D a layer's input width (V or n for layer 0, H above), n embedding,
  * G gate blocks (rnn 1, lstm 4, gru 3).
  */
 import type { DType, Vec } from '../math/kernels.js';
-import { GATES, STATE_SLOTS, type ModelConfig } from './config.js';
+import { GATES, inputWidth, STATE_SLOTS, type ModelConfig } from './config.js';
 
 /** The state_dict name of the learned start state (not a PyTorch nn.GRU/nn.LSTM parameter: an extra tensor). */
 export const START_STATE_TENSOR = 'start_state';
+/** The state_dict name of the learned input embedding (PyTorch's nn.Embedding as module `encoder`). */
+export const EMBEDDING_TENSOR = 'encoder.weight';
 
 /**
  * Which tensors weight decay (AdamW) shrinks: the weight matrices (every rnn.weight_ih/hh_l{k}, decoder.weight),
@@ -97,6 +101,7 @@ export class ParamLayout {
   private readonly decOffsets: { w: number; b: number };
   private readonly startOffset: number = -1;
   private readonly lnOffsets: { gih: number; bih: number; ghh: number; bhh: number; gc: number; bc: number }[] = [];
+  private readonly encoderOffset: number = -1;
 
   constructor(readonly config: ModelConfig) {
     const { layers: L, hidden: H, vocabSize: V } = config;
@@ -109,8 +114,10 @@ export class ParamLayout {
       off += rows * cols;
       return at;
     };
+    // the embedding (--embed) comes first, where its module sits in PyTorch's state_dict; absent, nothing moves
+    if (config.embed) this.encoderOffset = add(EMBEDDING_TENSOR, V, config.embed, false, [V, config.embed]);
     for (let l = 0; l < L; l++) {
-      const D = l === 0 ? V : H;
+      const D = l === 0 ? inputWidth(config) : H;
       this.layerOffsets.push({
         wih: add(`rnn.weight_ih_l${l}`, D, GH, true, [GH, D]),
         whh: add(`rnn.weight_hh_l${l}`, H, GH, true, [GH, H]),
@@ -172,6 +179,13 @@ export class ParamLayout {
     const { hidden: H, vocabSize: V } = this.config;
     const o = this.decOffsets;
     return { w: buf.subarray(o.w, o.w + H * V), b: buf.subarray(o.b, o.b + V) };
+  }
+
+  /** The input embedding E (V, n) inside buf, or null for one-hot characters. */
+  encoder(buf: Vec): Vec | null {
+    if (this.encoderOffset < 0) return null;
+    const { vocabSize: V, embed = 0 } = this.config;
+    return buf.subarray(this.encoderOffset, this.encoderOffset + V * embed);
   }
 
   /** The learned start state (L, S, H) inside buf, or null when the model starts from zero. */

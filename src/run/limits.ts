@@ -33,8 +33,9 @@ export function checkVocabSize(size: number): void {
  */
 export function trainingBytes(c: ModelConfig, B: number, T: number, optimizer: string): { backend: number; host: number } {
   const G = GATES[c.cell], S = STATE_SLOTS[c.cell], H = c.hidden, V = c.vocabSize, L = c.layers;
-  let P = V * H + V; // decoder (V, H) and bias (V)
-  for (let k = 0; k < L; k++) P += G * H * ((k === 0 ? V : H) + H + 2); // W_ih (G*H, D), W_hh (G*H, H), two biases
+  const n = c.embed ?? 0;
+  let P = V * H + V + V * n; // decoder (V, H) and bias (V); the embedding (V, n) if any
+  for (let k = 0; k < L; k++) P += G * H * ((k === 0 ? n || V : H) + H + 2); // W_ih (G*H, D), W_hh (G*H, H), two biases
   const moments = optimizer === 'adam' || optimizer === 'adamw' ? 2 : 1;
   // per window, kept for backward: each layer's gates, states and outputs, twice over (pre- and post-activation,
   // and their gradients) (T, B, 2 (G + S + 2) H); logits, probabilities and their gradient (T, B, 3V)

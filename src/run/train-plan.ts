@@ -23,14 +23,14 @@ export type TrainValues = Values<typeof TRAIN>;
 
 /** Options that define the model or the data layout: a resumed run must keep them. */
 const LOCKED_ON_RESUME = [
-  'cell', 'layers', 'hidden', 'dropout', 'dropoutMode', 'weightDrop', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState', 'layerNorm', 'newline', 'nfc', 'minCharCount',
+  'cell', 'layers', 'hidden', 'embed', 'dropout', 'dropoutMode', 'weightDrop', 'seq', 'batch', 'valFrac', 'optimizer', 'lines', 'startState', 'layerNorm', 'newline', 'nfc', 'minCharCount',
 ] as const;
 
 /** Options that say what this one command does, never taken from the resumed checkpoint. */
 const PER_INVOCATION = new Set<keyof TrainValues>(['resume', 'force', 'overwrite', 'out', 'name', 'initFrom', 'vocab']);
 
 /** Options that define the model's shape: fine-tuning (--init-from) takes them from the model. */
-const SHAPE = ['cell', 'layers', 'hidden', 'layerNorm'] as const;
+const SHAPE = ['cell', 'layers', 'hidden', 'layerNorm', 'embed'] as const;
 
 /** Where the run stops, in totals over all resumed runs (0 = no limit). Stored in the checkpoint's config. */
 export interface Targets {
@@ -136,7 +136,7 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
   }
   const saved = ckpt.config as Partial<TrainValues>;
   const fromModel: Partial<TrainValues> = {
-    cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, dropout: ckpt.model.dropout,
+    cell: ckpt.model.cell, layers: ckpt.model.layers, hidden: ckpt.model.hidden, embed: ckpt.model.embed ?? 0, dropout: ckpt.model.dropout,
     dropoutMode: ckpt.model.dropoutMode ?? 'element', weightDrop: ckpt.model.weightDrop ?? 0,
     lines: ckpt.model.mode === 'lines', startState: ckpt.model.startState ?? 'zero', layerNorm: ckpt.model.layerNorm === true,
   };
@@ -165,7 +165,7 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
 function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Checkpoint): TrainValues {
   const m = init.model;
   for (const key of SHAPE) {
-    const was = key === 'layerNorm' ? m.layerNorm === true : m[key];
+    const was = key === 'layerNorm' ? m.layerNorm === true : key === 'embed' ? m.embed ?? 0 : m[key]; // absent in older configs
     if (given.has(key) && o[key] !== was) {
       throw CliError.usage(
         `--${kebab(key)} ${o[key]} differs from the model's ${was}`,
@@ -181,6 +181,7 @@ function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Ch
     layers: m.layers,
     hidden: m.hidden,
     layerNorm: m.layerNorm === true,
+    embed: m.embed ?? 0,
     dropout: given.has('dropout') ? o.dropout : m.dropout,
     dropoutMode: given.has('dropoutMode') ? o.dropoutMode : m.dropoutMode ?? 'element',
     weightDrop: given.has('weightDrop') ? o.weightDrop : m.weightDrop ?? 0,

@@ -56,7 +56,7 @@ function announce(run: Run, io: RunIo): void {
   const { plan, modelConfig: c, model, vocab, ids, trainer, kernels, folder } = run;
   const { o, ckpt, start } = plan;
   io.info(
-    `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${start.step}` : plan.init ? `fine-tuning ${displayPath(resolve(o.initFrom))}` : 'training'}: ${c.cell} ${c.layers}x${c.hidden}${c.layerNorm ? ' with layer norm' : ''}, ${describeDropout(c)}` +
+    `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${start.step}` : plan.init ? `fine-tuning ${displayPath(resolve(o.initFrom))}` : 'training'}: ${c.cell} ${c.layers}x${c.hidden}${c.layerNorm ? ' with layer norm' : ''}, ${c.embed ? `embedding ${c.embed}, ` : ''}${describeDropout(c)}` +
       `${model.numParams.toLocaleString('en-US')} parameters, vocabulary ${vocab.size}${plan.init && vocab.size > plan.init.model.vocabSize ? ` (${vocab.size - plan.init.model.vocabSize} new)` : ''}, ${ids.length.toLocaleString('en-US')} characters ` +
       `(${trainer.valBatches ? `${percent(1 - o.valFrac)} training, ${percent(o.valFrac)} validation, ${describeValidation(trainer)}` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}${describeSchedule(run)}${o.weightDecay > 0 ? `, weight decay ${o.weightDecay}` : ''}, ` +
       `${describeBackend(kernels)}; budget ${describeTargets(plan.targets, start)}; saving to ${displayPath(folder.dir)}`,

@@ -100,6 +100,7 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
       : {
           cell: o.cell as CellType, layers: o.layers, hidden: o.hidden, vocabSize: vocab.size, dropout: o.dropout,
           ...withDropoutOptions({}, o.dropoutMode, o.weightDrop),
+          ...(o.embed > 0 ? { embed: o.embed } : {}), // absent when off: a one-hot model's config is as before
           ...(o.lines ? { mode: 'lines' as const, startState: o.startState as StartStateKind } : {}),
           ...(o.layerNorm ? { layerNorm: true } : {}),
         };
