@@ -75,7 +75,8 @@ async function trainOnce(a: CliTuneArgs, recipe: string, seed: number): Promise<
   const line = (re: RegExp) => plain.split(/[\r\n]/).find((l) => re.test(l)) ?? '';
   const training = line(/^(training|resuming)/);
   const done = /done: step (\d+).*best val ([\d.]+) nats .* at step (\d+).*?([\d.,]+)(k?) chars\/s/.exec(line(/^done:/));
-  const ev = spawnSync(process.execPath, [BIN, 'eval', join(dir, 'best.json'), '--json', '--corpus', a.corpus], { encoding: 'utf8' });
+  const byPath = existsSync(a.corpus); // else a registry name, which eval finds as train did
+  const ev = spawnSync(process.execPath, [BIN, 'eval', join(dir, 'best.json'), '--json', ...(byPath ? ['--corpus', a.corpus] : [])], { encoding: 'utf8' });
   if (ev.status !== 0) throw new Error(`charnn eval failed: ${ev.stderr}`);
   const e = JSON.parse(ev.stdout) as { nats: number; chars: number };
   const row: Row = {

@@ -57,7 +57,8 @@ if (a.cli) {
     minutes: Number(a.minutes),
     seeds: (a.seeds ?? a.seed!).split(',').map(Number),
     recipes: a.recipe?.length ? a.recipe : [''],
-    corpus: a.corpus!,
+    // the default corpus by its registry name, as `charnn train` with no corpus reads it (a --corpus path as given)
+    corpus: a.corpus === here('../../shared/corpora/tinyshakespeare.txt') ? 'tinyshakespeare' : a.corpus!,
     results: a.results === 'tune-results.jsonl' ? 'tune-cli-results.jsonl' : a.results!,
     keep: a.keep,
   });

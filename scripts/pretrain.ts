@@ -21,6 +21,8 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/io.js';
+import { findCorpus, loadRegistry } from '../src/corpus/registry.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLED = join(ROOT, 'checkpoints', 'pretrained', 'tinyshakespeare.json');
@@ -83,7 +85,11 @@ const info = JSON.parse(charnn(['info', best, '--json'], `reading ${best}`, true
   progress: { step: number; bestValLoss: number | null; bestValStep: number | null; elapsedMs: number };
   config: Record<string, unknown>;
 };
-if (info.corpus?.source !== 'tinyshakespeare') fail(`${best} was not trained on tinyshakespeare (${info.corpus?.source ?? 'no corpus recorded'})`);
+// a run trained on a copy of the file (by its path, as `npm run tune -- --cli --corpus PATH` does) is the same
+// corpus when its SHA-256 is the registry's: the bundle then records the registry name, not a path of this machine
+const registered = findCorpus(loadRegistry(), 'tinyshakespeare')!;
+const sameBytes = (info.corpus as { sha256?: string } | null)?.sha256 === registered.sha256;
+if (info.corpus?.source !== 'tinyshakespeare' && !sameBytes) fail(`${best} was not trained on tinyshakespeare (${info.corpus?.source ?? 'no corpus recorded'})`);
 if (info.model.mode === 'lines') fail(`${best} is a line-mode model; the bundled model reads running text`);
 
 // run: both storages next to the output, each measured on the validation split
@@ -101,6 +107,11 @@ for (const [storage, path] of Object.entries(cand)) {
 }
 const change = loss.float16 - loss.float32;
 const keep = Math.abs(change) < MAX_F16_CHANGE ? 'float16' : 'float32';
+if (info.corpus?.source !== 'tinyshakespeare') {
+  const c = loadCheckpoint(cand[keep]);
+  c.corpus = { source: 'tinyshakespeare', bytes: c.corpus!.bytes, chars: c.corpus!.chars, sha256: c.corpus!.sha256 };
+  saveCheckpoint(cand[keep], c); // rewritten through the codec: the checksum covers the corpus record
+}
 renameSync(cand[keep], out);
 
 // report
