@@ -281,8 +281,9 @@ def optimizer_slots(opt, name, named_params):
     return out
 
 
-def learning_rate(lr, cfg, step, total):
-    """schedule.ts learningRate for the 0-based step about to be taken."""
+def learning_rate(lr, cfg, step, total, progress=None):
+    """schedule.ts learningRate for the 0-based step about to be taken; with `progress` (the fraction of the plan
+    done) the cosine follows it (schedule.ts byProgress), else the steps over `total`."""
     warmup = cfg.get("warmup", 0)
     if step < warmup:
         return lr * (step + 1) / warmup
@@ -293,7 +294,10 @@ def learning_rate(lr, cfg, step, total):
         return lr * math.pow(cfg.get("lrFactor", 0.5), step // cfg.get("lrEvery", 1000))
     if kind == "cosine":
         lo = cfg.get("lrMin", 0)
-        span = total - warmup
-        p = min(1.0, max(0.0, (step - warmup) / span)) if span > 0 else 1.0
+        if progress is not None:
+            p = min(1.0, max(0.0, progress))
+        else:
+            span = total - warmup
+            p = min(1.0, max(0.0, (step - warmup) / span)) if span > 0 else 1.0
         return lo + (lr - lo) * (1 + math.cos(math.pi * p)) / 2
     raise ValueError(f"schedule must be one of constant, step, cosine, got {kind}")

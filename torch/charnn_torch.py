@@ -38,7 +38,7 @@ DEFAULTS = {
     "cell": "gru", "layers": 2, "hidden": 256, "embed": 0, "dropout": 0.2, "dropoutMode": "element", "weightDrop": 0,
     "init": "pytorch",
     "seq": 64, "batch": 32, "valFrac": 0.1,
-    "optimizer": "adam", "weightDecay": 0, "lr": 2e-3, "lrSchedule": "constant", "warmup": 0, "lrEvery": 1000, "lrFactor": 0.5,
+    "optimizer": "adam", "weightDecay": 0, "lr": 2e-3, "lrSchedule": "cosine", "warmup": 0, "lrEvery": 1000, "lrFactor": 0.5,
     "lrMin": 0, "clip": 5,
     "steps": 0, "epochs": 0, "time": 300,
     "evalEvery": 200, "saveEvery": 200, "historyEvery": 50,
@@ -157,11 +157,26 @@ def budget_targets(o, given, ckpt, step0, epoch0, ms0):
     any_given = bool({"steps", "epochs", "time"} & given)
     if ckpt is not None and not any_given:
         c = ckpt["config"]
-        num = lambda v: v if isinstance(v, (int, float)) and v >= 0 else 0
-        return {"untilStep": num(c.get("untilStep")), "untilEpoch": num(c.get("untilEpoch")), "untilMs": num(c.get("untilMs"))}
+        num = lambda v, d=0: v if isinstance(v, (int, float)) and v >= 0 else d
+        return {"untilStep": num(c.get("untilStep")), "untilEpoch": num(c.get("untilEpoch")), "untilMs": num(c.get("untilMs")),
+                "fromStep": num(c.get("fromStep"), step0), "fromEpoch": num(c.get("fromEpoch"), epoch0),
+                "fromMs": num(c.get("fromMs"), ms0)}
     tm = (o["time"] if "time" in given else 0) if any_given else o["time"]
     return {"untilStep": step0 + o["steps"] if o["steps"] else 0, "untilEpoch": epoch0 + o["epochs"] if o["epochs"] else 0,
-            "untilMs": ms0 + round(tm * 1000) if tm else 0}
+            "untilMs": ms0 + round(tm * 1000) if tm else 0, "fromStep": step0, "fromEpoch": epoch0, "fromMs": ms0}
+
+
+def plan_fraction(t, step, epoch, ms):
+    """train-plan.ts planFraction: how far along its plan the run is (the budget closest to its end), from where
+    the plan began; what the cosine schedule follows. None without a budget."""
+    parts = []
+    if t["untilStep"]:
+        parts.append((step - t["fromStep"]) / max(1, t["untilStep"] - t["fromStep"]))
+    if t["untilEpoch"]:
+        parts.append((epoch - t["fromEpoch"]) / max(1e-9, t["untilEpoch"] - t["fromEpoch"]))
+    if t["untilMs"]:
+        parts.append((ms - t["fromMs"]) / max(1, t["untilMs"] - t["fromMs"]))
+    return min(1.0, max(0.0, *parts)) if parts else None
 
 
 def reached(t, step, epoch, ms):
@@ -285,8 +300,11 @@ def train(a):
     epoch0 = ckpt["progress"]["epoch"] if ckpt is not None else 0
     ms0 = ckpt["progress"]["elapsedMs"] if ckpt is not None else 0
     targets = budget_targets(o, given, ckpt, step0, epoch0, ms0)
-    if o["lrSchedule"] == "cosine" and not targets["untilStep"]:
-        raise Fail("invalid options", "the cosine schedule needs a step budget", "add --steps N", EXIT_USAGE)
+    no_budget = not (targets["untilStep"] or targets["untilEpoch"] or targets["untilMs"])
+    if no_budget and o["lrSchedule"] == "cosine" and "lrSchedule" not in given:
+        o["lrSchedule"] = cfg["lrSchedule"] = "constant"  # charnn's default cosine over no budget: a constant rate
+    if o["lrSchedule"] == "cosine" and no_budget:
+        raise Fail("invalid options", "the cosine schedule needs a budget to decay over", "add --time, --steps or --epochs", EXIT_USAGE)
     trainer = Trainer(model, net, opt, ids, cfg, device, rank, world)
     trainer.total_steps = targets["untilStep"] or 1
     if ckpt is not None:
@@ -345,6 +363,15 @@ def train(a):
         t = torch.tensor([1.0 if flag else 0.0], device=device)
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return bool(t.item())
+
+    def agree_max(v):
+        """The largest of v over the processes."""
+        if world == 1:
+            return v
+        import torch.distributed as dist
+        t = torch.tensor([float(v)], dtype=torch.float64, device=device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return float(t.item())
     B, T = o["batch"], o["seq"]
     P = sum(p.numel() for p in model.parameters())
     log(f"{'resuming ' + a.resume + ' at step ' + str(step0) if ckpt is not None else 'training'}: {mc['cell']} "
@@ -355,6 +382,10 @@ def train(a):
     saved_any, last_save, best_unsaved, loss = False, step0, False, float("nan")
     t_log = time.time()
     while not agree(stop["sig"] is not None or reached(targets, trainer.step_count, trainer.epoch, elapsed())):
+        # the cosine follows the fraction of the plan done, as charnn's loop sets Trainer.budgetDone (the largest
+        # over the ranks: their clocks differ, their rates must not)
+        frac = plan_fraction(targets, trainer.step_count, trainer.epoch + trainer.window / trainer.batches.num_windows, elapsed())
+        trainer.budget_done = agree_max(frac or 0.0)
         try:
             loss, norm, lr = trainer.step()
         except Diverged as e:

@@ -44,12 +44,13 @@ class Trainer:
         self.step_count = self.epoch = self.window = 0
         self.history, self.pending_sum, self.pending_count = [], 0.0, 0
         self.best_val = self.best_val_step = self.first_loss = None
-        self.total_steps = 1  # the cosine schedule's horizon (charnn: the stop target)
+        self.total_steps = 1  # the cosine schedule's horizon in steps, for callers without a plan
+        self.budget_done = None  # the fraction of the plan done, set before each step by charnn_torch's loop: what the cosine follows
 
     # ---- the step
     def step(self):
         cfg, m = self.cfg, self.model
-        lr = learning_rate(cfg["lr"], cfg, self.step_count, self.total_steps)
+        lr = learning_rate(cfg["lr"], cfg, self.step_count, self.total_steps, self.budget_done)
         if m.p > 0:
             # masks reproducible from (seed, step, rank): a resumed run draws what an uninterrupted one would
             torch.manual_seed((cfg["seed"] * 1000003 + self.step_count * 7919 + self.rank) % (2 ** 63))
