@@ -46,8 +46,8 @@ export async function runTraining(
 function describeSchedule(run: Run): string {
   const { o } = run.plan;
   const warm = o.warmup ? `, ${o.warmup} warm-up steps` : '';
-  if (o.lrSchedule === 'cosine') return ` cosine to ${o.lrMin} over the budget${warm}`;
-  if (o.lrSchedule === 'step') return ` x${o.lrFactor} every ${o.lrEvery} steps${warm}`;
+  if (o.lrSchedule === 'cosine') return `, cosine to ${o.lrMin} over the budget${warm}`;
+  if (o.lrSchedule === 'step') return `, x${o.lrFactor} every ${o.lrEvery} steps${warm}`;
   return warm;
 }
 
@@ -58,7 +58,7 @@ function announce(run: Run, io: RunIo): void {
   io.info(
     `${ckpt ? `resuming ${displayPath(resolve(o.resume))} at step ${start.step}` : plan.init ? `fine-tuning ${displayPath(resolve(o.initFrom))}` : 'training'}: ${c.cell} ${c.layers}x${c.hidden}${c.layerNorm ? ' with layer norm' : ''}, ${c.embed ? `embedding ${c.embed}, ` : ''}${describeDropout(c)}` +
       `${model.numParams.toLocaleString('en-US')} parameters, vocabulary ${vocab.size}${plan.init && vocab.size > plan.init.model.vocabSize ? ` (${vocab.size - plan.init.model.vocabSize} new)` : ''}, ${ids.length.toLocaleString('en-US')} characters ` +
-      `(${trainer.valBatches ? `${percent(1 - o.valFrac)} training, ${percent(o.valFrac)} validation, ${describeValidation(trainer)}` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}${describeSchedule(run)}${o.weightDecay > 0 ? `, weight decay ${o.weightDecay}` : ''}, ` +
+      `(${trainer.valBatches ? `${percent(1 - o.valFrac)} training, ${percent(o.valFrac)} validation, ${describeValidation(trainer)}` : 'no validation'}), batch ${o.batch} x seq ${o.seq}, ${o.optimizer} lr ${o.lr}${o.weightDecay > 0 ? ` weight decay ${o.weightDecay}` : ''}${describeSchedule(run)}, ` +
       `${describeBackend(kernels)}; budget ${describeTargets(plan.targets, start)}; saving to ${displayPath(folder.dir)}`,
   );
   const files = run.corpus.files ?? [];
