@@ -62,7 +62,7 @@ describe('charnn serve: the API', () => {
   it('prints only its URL on stdout, on 127.0.0.1', () => {
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(s.stderr()).toContain(`model tinyshakespeare: ${BUNDLED.cell} ${BUNDLED.layers}x${BUNDLED.hidden}`);
-    expect(s.stderr()).toMatch(/model run7: gru 2x128/);
+    expect(s.stderr()).toContain(`model run7: ${BUNDLED.cell} ${BUNDLED.layers}x${BUNDLED.hidden}`);
   });
 
   it('GET /v1/models lists the models by name with their cards and loss curves, never their paths', async () => {
@@ -293,7 +293,8 @@ describe('charnn serve: shutdown', () => {
     const pending = postSample(s.url, o);
     await waitHealth(s.url, (h) => h.streams === 1);
     s.child.kill('SIGINT');
-    await sleep(100);
+    // once the server has taken the signal (a busy generation step can hold it back on a loaded machine)
+    for (let t = Date.now(); !/SIGINT: stopping/.test(s.stderr()) && Date.now() - t < 10_000; ) await sleep(20);
     const refused = await postSample(s.url, { length: 5 }).then((r) => r.status, () => 'connection refused');
     expect([503, 'connection refused']).toContain(refused);
     const r = await pending;
