@@ -120,6 +120,9 @@ const SIMD_OPTION = {
   help: 'wasm backend build: auto (fused multiply-add where the runtime has it), relaxed (require it), simd128 (never)',
 } satisfies OptSpec<SimdMode>;
 
+/** `--lr-schedule auto` decays by a cosine over time budgets from this long (measured: README, "Choosing the defaults") */
+export const AUTO_COSINE_MIN_MINUTES = 10;
+
 // ---- the tables ------------------------------------------------------------------------------------------------
 
 /** Options every command has; the program has them too, so they go before or after the command name. */
@@ -155,7 +158,7 @@ export const TRAIN = {
   optimizer: { flags: '--optimizer <name>', default: 'adam', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}`, parse: choice(OPTIMIZER_NAMES) }, // Adam: robust without tuning
   weightDecay: { flags: '--weight-decay <λ>', default: 0, show: `${ADAMW_DEFAULT_DECAY} with adamw, else 0`, help: 'adamw: decoupled weight decay: each step the weight matrices (not biases or a learned start state) shrink by lr·λ of themselves; other optimizers take none', parse: real(0, Infinity) }, // PyTorch's AdamW default 0.01 with adamw; 0 otherwise (adam with a decay is refused rather than made an L2 penalty, which decays weights with large gradients less: Loshchilov & Hutter)
   lr: { flags: '--lr <rate>', default: 2e-3, help: 'learning rate', parse: real(0, Infinity, true) }, // 2e-3: the classic char-rnn Adam rate
-  lrSchedule: { flags: '--lr-schedule <kind>', default: 'cosine', show: 'cosine over the budget (constant without one)', help: `learning-rate schedule: ${SCHEDULE_KINDS.join(', ')} (cosine decays to --lr-min over the budget: --steps, else --time or --epochs)`, parse: choice(SCHEDULE_KINDS) }, // cosine over the budget: measured (README, "Choosing the defaults", 2026-12-02, 2-core AMD EPYC, native): the default model reached 1.497 nats in 12 minutes with it, what the constant rate took 30 minutes for (1.495), and --time 30m ends at 1.4561-1.4610 over three seeds; --time 0 (until Ctrl-C) has no budget and keeps a constant rate
+  lrSchedule: { flags: '--lr-schedule <kind>', default: 'auto', help: `learning-rate schedule: auto (cosine over a --time budget of ${AUTO_COSINE_MIN_MINUTES} minutes or more, else constant), ${SCHEDULE_KINDS.join(', ')} (cosine decays to --lr-min over the budget: --steps, else --time or --epochs)`, parse: choice(['auto', ...SCHEDULE_KINDS]) }, // auto: measured (README, "Choosing the defaults", 2026-12-02, 2-core AMD EPYC, native): over 12 and 30 minutes the cosine wins (1.497 nats in 12 minutes, what the constant rate took 30 for; --time 30m ends at 1.4561-1.4610 over three seeds), over 5 minutes the constant rate does (1.573 against 1.603 on one thread: a short run is still far from done, and decaying costs it)
   warmup: { flags: '--warmup <steps>', default: 0, help: 'linear learning-rate warm-up steps', parse: int(0) }, // 0: Adam with clipping starts fine
   lrEvery: { flags: '--lr-every <steps>', default: 1000, help: 'step schedule: decay every this many steps', parse: int(1) },
   lrFactor: { flags: '--lr-factor <f>', default: 0.5, help: 'step schedule: decay factor in (0, 1]', parse: real(0, 1, true) },

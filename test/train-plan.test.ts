@@ -12,9 +12,14 @@ const defaults = Object.fromEntries(Object.entries(TRAIN).map(([k, spec]) => [k,
 const plan = (given: Partial<TrainValues>) => planRun({ ...defaults, ...given }, new Set(Object.keys(given) as Array<keyof TrainValues>));
 
 describe('training plan: schedule and budget', () => {
-  it('the default schedule is the defaults table\'s, and a cosine over no budget falls back only when not asked for', () => {
-    const p = plan({ time: 0 }); // until Ctrl-C
-    expect(p.o.lrSchedule).toBe(TRAIN.lrSchedule.default === 'cosine' ? 'constant' : TRAIN.lrSchedule.default);
+  it('auto (the default): a cosine over a time budget of 10 minutes or more, else a constant rate; cosine needs a budget', () => {
+    expect(TRAIN.lrSchedule.default).toBe('auto');
+    expect(plan({ time: 0 }).o.lrSchedule).toBe('constant'); // until Ctrl-C
+    expect(plan({}).o.lrSchedule).toBe('constant'); // the 5-minute default
+    expect(plan({ time: 599 }).o.lrSchedule).toBe('constant');
+    expect(plan({ time: 600 }).o.lrSchedule).toBe('cosine');
+    expect(plan({ time: 1800 }).o.lrSchedule).toBe('cosine');
+    expect(plan({ steps: 100000 }).o.lrSchedule).toBe('constant');
     expect(() => plan({ time: 0, lrSchedule: 'cosine' })).toThrow(/cosine schedule needs a budget/);
     expect(plan({ time: 60, lrSchedule: 'cosine' }).o.lrSchedule).toBe('cosine');
     expect(plan({ steps: 10, lrSchedule: 'cosine' }).o.lrSchedule).toBe('cosine');

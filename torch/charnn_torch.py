@@ -38,7 +38,7 @@ DEFAULTS = {
     "cell": "gru", "layers": 2, "hidden": 256, "embed": 0, "dropout": 0.2, "dropoutMode": "element", "weightDrop": 0,
     "init": "pytorch",
     "seq": 64, "batch": 32, "valFrac": 0.1,
-    "optimizer": "adam", "weightDecay": 0, "lr": 2e-3, "lrSchedule": "cosine", "warmup": 0, "lrEvery": 1000, "lrFactor": 0.5,
+    "optimizer": "adam", "weightDecay": 0, "lr": 2e-3, "lrSchedule": "auto", "warmup": 0, "lrEvery": 1000, "lrFactor": 0.5,
     "lrMin": 0, "clip": 5,
     "steps": 0, "epochs": 0, "time": 300,
     "evalEvery": 200, "saveEvery": 200, "historyEvery": 50,
@@ -92,7 +92,7 @@ def parse_args(argv):
     add("--weight-decay", "weightDecay", type=float, help=f"adamw's decoupled weight decay on the weight matrices "
         f"(adamw's default: {ADAMW_DEFAULT_DECAY})")
     add("--lr", "lr", type=float)
-    add("--lr-schedule", "lrSchedule", choices=["constant", "step", "cosine"])
+    add("--lr-schedule", "lrSchedule", choices=["auto", "constant", "step", "cosine"])
     add("--warmup", "warmup", type=int)
     add("--lr-every", "lrEvery", type=int)
     add("--lr-factor", "lrFactor", type=float)
@@ -301,8 +301,9 @@ def train(a):
     ms0 = ckpt["progress"]["elapsedMs"] if ckpt is not None else 0
     targets = budget_targets(o, given, ckpt, step0, epoch0, ms0)
     no_budget = not (targets["untilStep"] or targets["untilEpoch"] or targets["untilMs"])
-    if no_budget and o["lrSchedule"] == "cosine" and "lrSchedule" not in given:
-        o["lrSchedule"] = cfg["lrSchedule"] = "constant"  # charnn's default cosine over no budget: a constant rate
+    if o["lrSchedule"] == "auto":  # charnn's default: a cosine over a time budget of 10 minutes or more
+        long_time = targets["untilMs"] > 0 and targets["untilMs"] - targets["fromMs"] >= 10 * 60_000
+        o["lrSchedule"] = cfg["lrSchedule"] = "cosine" if long_time else "constant"
     if o["lrSchedule"] == "cosine" and no_budget:
         raise Fail("invalid options", "the cosine schedule needs a budget to decay over", "add --time, --steps or --epochs", EXIT_USAGE)
     trainer = Trainer(model, net, opt, ids, cfg, device, rank, world)

@@ -15,7 +15,7 @@ import { isSamplingOnly } from '../checkpoint/sampling-only.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { CliError } from './errors.js';
 import { displayPath } from './corpus-input.js';
-import { TRAIN, type Values } from '../options.js';
+import { AUTO_COSINE_MIN_MINUTES, TRAIN, type Values } from '../options.js';
 import { ADAMW_DEFAULT_DECAY } from '../train/optimizer.js';
 import { duration } from './format.js';
 
@@ -96,8 +96,12 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
     throw CliError.usage('--min-char-count does not apply to a list (--lines)', 'drop --min-char-count: every character of the list is kept', 'invalid options');
   }
   const noBudget = !targets.untilStep && !targets.untilMs && !targets.untilEpoch;
-  // the default schedule decays over the budget; a run without one (--time 0: until Ctrl-C) keeps a constant rate
-  if (noBudget && o.lrSchedule === 'cosine' && !given.has('lrSchedule')) o = { ...o, lrSchedule: 'constant' };
+  // auto (the default): a cosine over a time budget long enough for it (measured), else a constant rate; the
+  // checkpoint records what it resolved to, so a resumed run keeps it
+  if (o.lrSchedule === 'auto') {
+    const longTime = targets.untilMs > 0 && targets.untilMs - targets.fromMs >= AUTO_COSINE_MIN_MINUTES * 60_000;
+    o = { ...o, lrSchedule: longTime ? 'cosine' : 'constant' };
+  }
   if (o.lrSchedule === 'cosine' && noBudget) {
     throw CliError.usage('the cosine schedule needs a budget to decay over', 'add --time, --steps or --epochs', 'invalid options');
   }
