@@ -1,6 +1,8 @@
 // Matrix products on packed panels (BLIS's loop nest, flame/blis): for each block of up to MCMAX rows and NCMAX
-// columns, for each reduction block of kc: pack that block of A into mr-row panels and of B into nr-column panels
-// (threads share the packing), then threads take (row block x column block) units of register tiles.
+// columns, for each reduction block of kc: pack that block of B into nr-column panels (threads share the
+// packing), then threads take units of register tiles. A unit of whole rows packs each mr-row panel of A
+// itself just before its tiles, so the panel stays in L1; with too few row panels for the threads, A is packed
+// up front into a shared buffer and units split columns too.
 // Each output element is the same chain of multiply-adds (kc block by kc block, in order) whichever unit, tile
 // edge or thread computes it, so results do not depend on the thread count.
 // Few-row products (batch-1 sampling) skip packing: packing B would cost as much as the product.
@@ -16,6 +18,8 @@ constexpr long SMALL_M = 4;         // rows up to which products stream B unpack
 constexpr long BLOCK = 4096;        // rows (columns) of A (B) packed at once: bounds the scratch to ~8 MiB
 constexpr long MC_TARGET = 144;     // rows per compute unit: its A panels (MC x kc) stay in L2
 constexpr long NC_TARGET = 512;     // columns per compute unit
+constexpr long FUSED_NP = 8;      // column panels up to which a product fuses A's packing whatever its rows
+constexpr long FUSED_AP = 16 * 256;  // floats of the per-unit A panel (on the stack): the largest MR x KC
 constexpr long COL_GROUP = 64;      // column granularity of the few-row products (a multiple of 4 vectors and of 4)
 
 // A packed right operand (packRight): HEADER floats of int32 fields, then, from the first 64-byte boundary at
@@ -153,24 +157,31 @@ void Backend::gemm(bool aT, bool bT, float* out, const float* a, const float* b,
     const long nc = N - jc < ncMax ? N - jc : ncMax, np = (nc + NR - 1) / NR;
     for (long ic = 0; ic < M; ic += mcMax) {
       const long mc = M - ic < mcMax ? M - ic : mcMax, mp = (mc + MR - 1) / MR;
+      // Units of whole rows (all column panels) pack their own A panel just before its tiles use it, so it
+      // stays in L1, instead of all of A going through a shared buffer in memory first (a 6400-row A is 13 MB:
+      // it went out to memory and back). Measured (npm run bench's shapes, 2 threads, Zen 4): the decoder
+      // 6400x512x65 86 -> 150-170 GFLOP/s, the 6400-row products of M 5-15% faster. Too few row panels to
+      // give every thread a couple: the shared packing and units split by columns as well.
+      const bool fused = (np <= FUSED_NP || !par || mp >= 4 * nt) && (long)MR * KC <= FUSED_AP;
       // compute units: mcp row panels x ncp column panels, halved until every thread has a couple
-      long mcp = (MC_TARGET + MR - 1) / MR, ncp = (NC_TARGET + NR - 1) / NR;
+      long mcp = (MC_TARGET + MR - 1) / MR, ncp = fused ? np : (NC_TARGET + NR - 1) / NR;
       if (mcp > mp) mcp = mp;
       if (ncp > np) ncp = np;
       auto units = [&] { return ((mp + mcp - 1) / mcp) * ((np + ncp - 1) / ncp); };
       while (par && units() < 2 * nt && (mcp > 1 || ncp > 1)) {
-        if (ncp >= mcp && ncp > 1) ncp = (ncp + 1) / 2;
-        else mcp = (mcp + 1) / 2;
+        if (ncp >= mcp && ncp > 1 && !fused) ncp = (ncp + 1) / 2;
+        else if (mcp > 1) mcp = (mcp + 1) / 2;
+        else break;
       }
       const long mb = (mp + mcp - 1) / mcp, nb = (np + ncp - 1) / ncp;
-
+      const long ma = fused ? 0 : mp;  // A panels packed up front
       for (long pc = 0; pc < K; pc += KC) {
         const long kc = K - pc < KC ? K - pc : KC;
         float* bp = bpBase;
-        shares(mp + np, par ? chunksFor(mp + np, 2) : 1, [&](long lo, long hi) {
+        shares(ma + np, par ? chunksFor(ma + np, 2) : 1, [&](long lo, long hi) {
           for (long u = lo; u < hi; u++) {
-            if (u < mp) packA(ap + u * MR * kc, a, M, K, ic + u * MR, pc, kc);
-            else packB(bp + (u - mp) * NR * kc, b, K, N, jc + (u - mp) * NR, pc, kc);
+            if (u < ma) packA(ap + u * MR * kc, a, M, K, ic + u * MR, pc, kc);
+            else packB(bp + (u - ma) * NR * kc, b, K, N, jc + (u - ma) * NR, pc, kc);
           }
         });
         const int add = acc || pc > 0;
@@ -178,6 +189,25 @@ void Backend::gemm(bool aT, bool bT, float* out, const float* a, const float* b,
           for (long u = lo; u < hi; u++) {
             const long ib = u % mb, jb = u / mb;
             const long ip1 = (ib + 1) * mcp < mp ? (ib + 1) * mcp : mp, jp1 = (jb + 1) * ncp < np ? (jb + 1) * ncp : np;
+            if (fused) {
+              alignas(64) float apl[FUSED_AP];
+              for (long ip = ib * mcp; ip < ip1; ip++) {
+                const long i = ic + ip * MR, mv = M - i < MR ? M - i : MR;
+                packA(apl, a, M, K, i, pc, kc);
+                // the next panel's rows of A are fetched from memory (into L2) while these tiles compute, a
+                // share before each tile: waiting for them cost a fifth of a 6400-row decoder product
+                const long rn = ip + 1 < ip1 ? (M - i - MR < MR ? M - i - MR : MR) : 0, lines = (kc + 15) / 16;
+                const long per = (rn * lines + (jp1 - jb * ncp) - 1) / (jp1 - jb * ncp);
+                long q = 0;
+                for (long jp = jb * ncp; jp < jp1; jp++) {
+                  for (long e = q + per; q < e && q < rn * lines; q++)
+                    __builtin_prefetch(a + (i + MR + q / lines) * K + pc + (q % lines) * 16, 0, 2);
+                  const long j = jc + jp * NR, nv = N - j < NR ? N - j : NR;
+                  o.tile(kc, apl, bp + jp * NR * kc, out + i * N + j, N, add, (int)mv, (int)nv);
+                }
+              }
+              continue;
+            }
             for (long jp = jb * ncp; jp < jp1; jp++) {
               const long j = jc + jp * NR, nv = N - j < NR ? N - j : NR;
               for (long ip = ib * mcp; ip < ip1; ip++) {
