@@ -16,31 +16,13 @@ import { GATES, type CellType, type ModelConfig } from '../src/model/config.js';
 import { Dropout } from '../src/model/dropout.js';
 import { WeightDrop } from '../src/model/weight-drop.js';
 import { allBackends, float64Backends, modelTol, naiveBackend } from './helpers/backends.js';
-import { checkRange, describeReport } from './helpers/gradcheck.js';
+import { expectGradientsMatch, randomWindow } from './helpers/model-gradcheck.js';
 
 const V = 5, H = 4, B = 2, T = 3;
 const CELLS: CellType[] = ['rnn', 'lstm', 'gru'];
 
 function setup(k: Kernels, config: ModelConfig, seed: number, maskSeed = 99) {
-  const model = new CharRNN(k, config);
-  const rng = new Rng(seed);
-  model.init(rng);
-  for (let i = 0; i < model.numParams; i++) model.params[i] = rng.range(-0.9, 0.9);
-  const TB = T * B;
-  const x = k.allocI32(TB), y = k.allocI32(TB);
-  for (let i = 0; i < TB; i++) {
-    x[i] = rng.int(config.vocabSize);
-    y[i] = rng.int(config.vocabSize);
-  }
-  const n = model.stateSize(B);
-  const state0 = k.alloc(n);
-  for (let i = 0; i < n; i++) state0[i] = rng.range(-0.8, 0.8);
-  const state = model.newState(B);
-  const loss = (training = true): number => {
-    k.copy(state, state0, n);
-    return model.forward(x, y, T, B, state, { training, rng: new Rng(maskSeed) });
-  };
-  return { model, x, y, state0, state, loss, n };
+  return randomWindow(k, config, { T, B, seed, maskSeed });
 }
 
 for (const entry of float64Backends) {
@@ -50,19 +32,9 @@ for (const entry of float64Backends) {
         it(`${cell} ${layers} layer(s): every parameter and the initial state`, async () => {
           const k = await entry.make();
           const config: ModelConfig = { cell, layers, hidden: H, vocabSize: V, dropout: 0.3, dropoutMode: 'variational', weightDrop: 0.4 };
-          const { model, loss, state0, n } = setup(k, config, 2000 + layers);
-          model.zeroGrads();
-          expect(Number.isFinite(loss())).toBe(true);
-          const dState = k.alloc(n);
-          model.backward(dState);
-          const analytic = Float64Array.from(model.grads);
-          for (const s of model.layout.specs) {
-            const r = checkRange(loss, model.params, analytic, s.offset, s.offset + s.rows * s.cols);
-            expect(r.worst, describeReport(s.name, r)).toBeLessThan(1e-6);
-            expect(r.maxAbs, `${s.name} gradient is not all zero`).toBeGreaterThan(1e-4);
-          }
-          const r = checkRange(loss, state0, Float64Array.from(dState), 0, n);
-          expect(r.worst, describeReport('initial state', r)).toBeLessThan(1e-6);
+          const w = setup(k, config, 2000 + layers);
+          const { model } = w;
+          const analytic = expectGradientsMatch(w);
           // the weights the mask dropped get exactly no gradient; the others do
           const mask = new Rng(99);
           const GH = GATES[cell] * H;

@@ -18,29 +18,13 @@ import { CharRNN } from '../src/model/char-rnn.js';
 import type { CellType, ModelConfig } from '../src/model/config.js';
 import { extendTensors } from '../src/model/extend-vocab.js';
 import { backends, float64Backends, modelTol, naiveBackend } from './helpers/backends.js';
-import { checkRange, describeReport } from './helpers/gradcheck.js';
+import { expectGradientsMatch, randomWindow } from './helpers/model-gradcheck.js';
 
 const V = 5, N = 3, H = 4, B = 2, T = 3;
 
 function setup(k: Kernels, cell: CellType, layers: number, dropout: number, seed: number) {
-  const model = new CharRNN(k, { cell, layers, hidden: H, vocabSize: V, dropout, embed: N });
-  const rng = new Rng(seed);
-  model.init(rng);
-  for (let i = 0; i < model.numParams; i++) model.params[i] = rng.range(-0.9, 0.9);
-  const x = k.allocI32(T * B), y = k.allocI32(T * B);
-  for (let i = 0; i < T * B; i++) {
-    x[i] = i < V ? i : rng.int(V); // every row of E is used at least once
-    y[i] = rng.int(V);
-  }
-  const n = model.stateSize(B);
-  const state0 = k.alloc(n);
-  for (let i = 0; i < n; i++) state0[i] = rng.range(-0.8, 0.8);
-  const state = model.newState(B);
-  const loss = (): number => {
-    k.copy(state, state0, n);
-    return model.forward(x, y, T, B, state, { training: true, rng: new Rng(99) });
-  };
-  return { model, x, y, state0, state, loss, n };
+  const config: ModelConfig = { cell, layers, hidden: H, vocabSize: V, dropout, embed: N };
+  return randomWindow(k, config, { T, B, seed, input: (i, rng) => (i < V ? i : rng.int(V)) }); // every row of E used
 }
 
 for (const entry of float64Backends) {
@@ -50,20 +34,9 @@ for (const entry of float64Backends) {
         for (const dropout of [0, 0.3]) {
           it(`${cell} ${layers} layer(s), dropout ${dropout}: every parameter (encoder.weight too) and the initial state`, async () => {
             const k = await entry.make();
-            const { model, loss, state0, n } = setup(k, cell, layers, dropout, 2000 + layers * 10 + (dropout > 0 ? 1 : 0));
-            expect(model.layout.specs[0]).toMatchObject({ name: 'encoder.weight', shape: [V, N], rows: V, cols: N });
-            model.zeroGrads();
-            expect(Number.isFinite(loss())).toBe(true);
-            const dState = k.alloc(n);
-            model.backward(dState);
-            const analytic = Float64Array.from(model.grads);
-            for (const s of model.layout.specs) {
-              const r = checkRange(loss, model.params, analytic, s.offset, s.offset + s.rows * s.cols);
-              expect(r.worst, describeReport(s.name, r)).toBeLessThan(1e-6);
-              expect(r.maxAbs, `${s.name} gradient is not all zero`).toBeGreaterThan(1e-4);
-            }
-            const r = checkRange(loss, state0, Float64Array.from(dState), 0, n);
-            expect(r.worst, describeReport('initial state', r)).toBeLessThan(1e-6);
+            const w = setup(k, cell, layers, dropout, 2000 + layers * 10 + (dropout > 0 ? 1 : 0));
+            expect(w.model.layout.specs[0]).toMatchObject({ name: 'encoder.weight', shape: [V, N], rows: V, cols: N });
+            expectGradientsMatch(w);
           });
         }
       }

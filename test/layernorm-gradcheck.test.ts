@@ -6,36 +6,14 @@
  * Tiny sizes: V=5, H=4, B=2, T=3; parameters (gains too) and the initial state random, not their init values.
  */
 import { describe, expect, it } from 'vitest';
-import type { Kernels } from '../src/math/kernels.js';
 import { createNaiveKernels } from '../src/math/kernels-naive.js';
 import { Rng } from '../src/math/rng.js';
 import { CharRNN } from '../src/model/char-rnn.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { backends, float64Backends } from './helpers/backends.js';
-import { checkRange, describeReport } from './helpers/gradcheck.js';
+import { expectGradientsMatch, randomWindow } from './helpers/model-gradcheck.js';
 
 const V = 5, H = 4, B = 2, T = 3;
-
-function setup(k: Kernels, config: ModelConfig, seed: number) {
-  const model = new CharRNN(k, config);
-  const rng = new Rng(seed);
-  model.init(rng);
-  for (let i = 0; i < model.numParams; i++) model.params[i] = rng.range(-0.9, 0.9);
-  const x = k.allocI32(T * B), y = k.allocI32(T * B);
-  for (let i = 0; i < T * B; i++) {
-    x[i] = rng.int(V);
-    y[i] = rng.int(V);
-  }
-  const n = model.stateSize(B);
-  const state0 = k.alloc(n);
-  for (let i = 0; i < n; i++) state0[i] = rng.range(-0.8, 0.8);
-  const state = model.newState(B);
-  const loss = (): number => {
-    k.copy(state, state0, n);
-    return model.forward(x, y, T, B, state, { training: true, rng: new Rng(99) });
-  };
-  return { model, x, y, state0, state, loss, n };
-}
 
 for (const entry of float64Backends) {
   describe(`--layer-norm gradient check on ${entry.name}`, () => {
@@ -45,21 +23,9 @@ for (const entry of float64Backends) {
           it(`${cell} ${layers} layer(s), dropout ${dropout}: every parameter (gains and biases too) and the initial state`, async () => {
             const k = await entry.make();
             const cfg: ModelConfig = { cell, layers, hidden: H, vocabSize: V, dropout, layerNorm: true };
-            const { model, loss, state0, n } = setup(k, cfg, 2000 + layers * 10 + (dropout > 0 ? 1 : 0));
-            expect(model.layout.specs.filter((s) => s.name.startsWith('rnn.ln_')).length).toBe(layers * (cell === 'lstm' ? 6 : 4));
-            model.zeroGrads();
-            expect(Number.isFinite(loss())).toBe(true);
-            const dState = k.alloc(n);
-            model.backward(dState);
-            const analytic = Float64Array.from(model.grads);
-            for (const s of model.layout.specs) {
-              const r = checkRange(loss, model.params, analytic, s.offset, s.offset + s.rows * s.cols);
-              expect(r.worst, describeReport(s.name, r)).toBeLessThan(1e-6);
-              expect(r.maxAbs, `${s.name} gradient is not all zero`).toBeGreaterThan(1e-4);
-            }
-            const r = checkRange(loss, state0, Float64Array.from(dState), 0, n);
-            expect(r.worst, describeReport('initial state', r)).toBeLessThan(1e-6);
-            expect(r.maxAbs).toBeGreaterThan(1e-4);
+            const w = randomWindow(k, cfg, { T, B, seed: 2000 + layers * 10 + (dropout > 0 ? 1 : 0) });
+            expect(w.model.layout.specs.filter((s) => s.name.startsWith('rnn.ln_')).length).toBe(layers * (cell === 'lstm' ? 6 : 4));
+            expectGradientsMatch(w);
           });
         }
       }

@@ -8,33 +8,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Kernels, Vec } from '../src/math/kernels.js';
 import { Rng } from '../src/math/rng.js';
-import { CharRNN } from '../src/model/char-rnn.js';
 import type { CellType } from '../src/model/config.js';
 import { float64Backends } from './helpers/backends.js';
-import { checkRange, describeReport } from './helpers/gradcheck.js';
+import { expectGradientsMatch, randomWindow } from './helpers/model-gradcheck.js';
 
 const V = 5, H = 4, B = 2, T = 3;
 
 function setup(k: Kernels, cell: CellType, layers: number, dropout: number, seed: number) {
-  const model = new CharRNN(k, { cell, layers, hidden: H, vocabSize: V, dropout });
-  const rng = new Rng(seed);
-  model.init(rng);
-  // a wider spread than the default ±0.5 drives the gates away from their linear regime
-  for (let i = 0; i < model.numParams; i++) model.params[i] = rng.range(-0.9, 0.9);
-  const x = k.allocI32(T * B), y = k.allocI32(T * B);
-  for (let i = 0; i < T * B; i++) {
-    x[i] = rng.int(V);
-    y[i] = rng.int(V);
-  }
-  const n = model.stateSize(B);
-  const state0 = k.alloc(n); // the initial state under test
-  for (let i = 0; i < n; i++) state0[i] = rng.range(-0.8, 0.8);
-  const state = model.newState(B); // forward's working copy (it is overwritten with the final state)
-  const loss = (): number => {
-    k.copy(state, state0, n);
-    return model.forward(x, y, T, B, state, { training: true, rng: new Rng(99) });
-  };
-  return { model, x, y, state0, state, loss, n };
+  return randomWindow(k, { cell, layers, hidden: H, vocabSize: V, dropout }, { T, B, seed });
 }
 
 for (const entry of float64Backends) {
@@ -44,21 +25,7 @@ for (const entry of float64Backends) {
         for (const dropout of [0, 0.3]) {
           it(`${cell} ${layers} layer(s), dropout ${dropout}: every parameter and the initial state`, async () => {
             const k = await entry.make();
-            const { model, loss, state0, n } = setup(k, cell, layers, dropout, 1000 + layers * 10 + (dropout > 0 ? 1 : 0));
-            model.zeroGrads();
-            const l0 = loss();
-            expect(Number.isFinite(l0)).toBe(true);
-            const dState = k.alloc(n);
-            model.backward(dState);
-            const analytic = Float64Array.from(model.grads);
-            for (const s of model.layout.specs) {
-              const r = checkRange(loss, model.params, analytic, s.offset, s.offset + s.rows * s.cols);
-              expect(r.worst, describeReport(s.name, r)).toBeLessThan(1e-6);
-              expect(r.maxAbs, `${s.name} gradient is not all zero`).toBeGreaterThan(1e-4);
-            }
-            const r = checkRange(loss, state0, Float64Array.from(dState), 0, n);
-            expect(r.worst, describeReport('initial state', r)).toBeLessThan(1e-6);
-            expect(r.maxAbs).toBeGreaterThan(1e-4);
+            expectGradientsMatch(setup(k, cell, layers, dropout, 1000 + layers * 10 + (dropout > 0 ? 1 : 0)));
           });
         }
       }
