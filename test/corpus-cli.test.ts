@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { humanBytes, registerCorpusCommands } from '../src/cli/corpus.js';
+import { corpusProgress, humanBytes, registerCorpusCommands } from '../src/cli/corpus.js';
 import { closedPort, sampleText, serveBytes, startServer, type TestServer } from './helpers/corpus-server.js';
 
 const demo = sampleText(30_000);
@@ -134,6 +134,22 @@ describe('charnn corpus', () => {
       err: 'charnn: unknown corpus nope (one of: demo, other; see `charnn corpus list`)\n',
       code: 1,
     });
+  });
+
+  it('status lines (copying from a mirror, downloading) go to a plain stderr, and nowhere under --quiet', () => {
+    for (const quiet of [false, true]) {
+      for (const tty of [false, true]) {
+        const err = new Capture(tty);
+        const p = corpusProgress(err as unknown as NodeJS.WriteStream, quiet);
+        p.onStatus('copying demo from mirror /m/demo.txt');
+        p.onProgress(10, 100);
+        p.onProgress(100, 100);
+        p.stop();
+        if (quiet) expect(err.text, `tty ${tty}`).toBe('');
+        else if (!tty) expect(err.text).toBe('charnn: copying demo from mirror /m/demo.txt\n');
+        else expect(err.text).toContain('copying demo from mirror');
+      }
+    }
   });
 
   it('formats sizes in decimal units', () => {

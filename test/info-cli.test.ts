@@ -41,6 +41,12 @@ describe('info', () => {
     writeFileSync(join(dir, 'cut.json'), checkpointToText(c));
     const cut = await runCli(['info', 'cut.json'], { cwd: dir });
     expect(cut.stdout).toMatch(/^plan\s+until step 42 or \d+m\d\ds of training, whichever comes first: 30 steps or 1m30s left \(train --resume continues it\)$/m);
+    // the same file exported sampling-only (no optimizer moments, no carried state): --resume would refuse it
+    const exported = await runCli(['export', 'cut.json', '--format', 'charnn', '-o', 'cut-sampling.json'], { cwd: dir });
+    expect(exported.code, exported.stderr).toBe(0);
+    const so = await runCli(['info', 'cut-sampling.json'], { cwd: dir });
+    expect(so.stdout).toMatch(/^plan\s+until step 42 .*: 30 steps or 1m30s left \(sampling-only: train --init-from starts a new run from its weights\)$/m);
+    expect((await runCli(['train', 'corpus.txt', '--resume', 'cut-sampling.json', ...TINY], { cwd: dir })).code).not.toBe(0);
     Object.assign(c.config, { untilStep: 0, untilEpoch: 0, untilMs: 0 });
     writeFileSync(join(dir, 'open.json'), checkpointToText(c));
     expect((await runCli(['info', 'open.json'], { cwd: dir })).stdout).toMatch(/^plan\s+no budget \(until Ctrl-C\)$/m);

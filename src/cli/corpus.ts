@@ -36,9 +36,10 @@ export { humanBytes };
 
 /**
  * Progress reporting for a corpus fetch, for `corpus get` and for `train NAME` (the CLI passes the returned
- * callbacks into resolveCorpus). Call `stop()` when done, success or not, to release the terminal line.
+ * callbacks into resolveCorpus). Call `stop()` when done, success or not, to release the terminal line. `quiet`
+ * (--quiet): neither status lines nor a bar.
  */
-export function corpusProgress(stderr: Out = process.stderr): Required<Pick<ResolveOptions, 'onProgress' | 'onStatus'>> & {
+export function corpusProgress(stderr: Out = process.stderr, quiet = false): Required<Pick<ResolveOptions, 'onProgress' | 'onStatus'>> & {
   stop(): void;
 } {
   let bar: cliProgress.SingleBar | undefined;
@@ -50,10 +51,10 @@ export function corpusProgress(stderr: Out = process.stderr): Required<Pick<Reso
         bar.stop();
         bar = undefined;
       }
-      if (!stderr.isTTY) stderr.write(`charnn: ${message}\n`);
+      if (!stderr.isTTY && !quiet) stderr.write(`charnn: ${message}\n`);
     },
     onProgress(bytes, total) {
-      if (!stderr.isTTY) return;
+      if (!stderr.isTTY || quiet) return;
       if (!bar) {
         bar = new cliProgress.SingleBar(
           {

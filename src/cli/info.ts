@@ -1,7 +1,7 @@
 /** `charnn info <checkpoint>`: what a checkpoint holds, on stdout, with its loss curve drawn in the terminal. */
 import type { Command } from 'commander';
 import { loadCheckpoint } from '../checkpoint/io.js';
-import { weightStorage } from '../checkpoint/sampling-only.js';
+import { isSamplingOnly, weightStorage } from '../checkpoint/sampling-only.js';
 import { expectedTensorShapes } from '../checkpoint/validate.js';
 import { humanBytes } from '../run/io.js';
 import { addOptions, COMMON, INFO, readOptions } from './options.js';
@@ -73,7 +73,9 @@ function describePlan(c: Ckpt): string {
     l.epochs !== undefined && `${n(l.epochs)} epoch${l.epochs === 1 ? '' : 's'}`,
     l.ms !== undefined && duration(l.ms / 1000),
   ].filter(Boolean);
-  return `until ${goals.join(' or ')}${goals.length > 1 ? ', whichever comes first' : ''}: ${plan.reached ? 'reached' : `${left.join(' or ')} left (train --resume continues it)`}`;
+  // a sampling-only file has no optimizer moments or carried state to continue from: --resume refuses it
+  const how = isSamplingOnly(c) ? 'sampling-only: train --init-from starts a new run from its weights' : 'train --resume continues it';
+  return `until ${goals.join(' or ')}${goals.length > 1 ? ', whichever comes first' : ''}: ${plan.reached ? 'reached' : `${left.join(' or ')} left (${how})`}`;
 }
 
 /** The most recent training loss: the last loss-curve point, or the mean of the steps since it when newer (a run

@@ -11,7 +11,7 @@ export { corpusInfo, displayPath, type CorpusBytes } from '../run/corpus-input.j
 
 /** Read the corpus named by the command-line argument, with download progress on stderr. */
 export async function readCorpusArg(arg: string | readonly string[] | undefined, ui: Ui): Promise<CorpusBytes> {
-  const progress = corpusProgress();
+  const progress = corpusProgress(process.stderr, ui.quiet);
   try {
     return await readCorpusInput(arg, {
       onStatus: progress.onStatus,
