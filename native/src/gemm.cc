@@ -18,7 +18,7 @@ constexpr long SMALL_M = 4;         // rows up to which products stream B unpack
 constexpr long BLOCK = 4096;        // rows (columns) of A (B) packed at once: bounds the scratch to ~8 MiB
 constexpr long MC_TARGET = 144;     // rows per compute unit: its A panels (MC x kc) stay in L2
 constexpr long NC_TARGET = 512;     // columns per compute unit
-constexpr long FUSED_NP = 8;      // column panels up to which a product fuses A's packing whatever its rows
+constexpr long FUSED_NP = 8;        // column panels up to which a product fuses A's packing whatever its rows
 constexpr long FUSED_AP = 16 * 256;  // floats of the per-unit A panel (on the stack): the largest MR x KC
 constexpr long COL_GROUP = 64;      // column granularity of the few-row products (a multiple of 4 vectors and of 4)
 
@@ -30,6 +30,73 @@ enum { H_MAGIC, H_K, H_N, H_T, H_NR, H_KC, H_MR, H_OFFSET, H_FIELDS };
 long alignedOffset(const float* dst) {
   uintptr_t p = (uintptr_t)(dst + HEADER);
   return HEADER + (long)(((64 - (p & 63)) & 63) / sizeof(float));
+}
+
+// Compute units: mcp row panels x ncp column panels (mb x nb of them), halved until every thread has a couple.
+// wholeRows keeps every unit's columns whole (units that pack their own A panels).
+struct Units {
+  long mcp, ncp, mb, nb;
+};
+Units planUnits(long mp, long np, long MR, long NR, bool par, long nt, bool wholeRows) {
+  long mcp = (MC_TARGET + MR - 1) / MR, ncp = wholeRows ? np : (NC_TARGET + NR - 1) / NR;
+  if (mcp > mp) mcp = mp;
+  if (ncp > np) ncp = np;
+  auto units = [&] { return ((mp + mcp - 1) / mcp) * ((np + ncp - 1) / ncp); };
+  while (par && units() < 2 * nt && (mcp > 1 || ncp > 1)) {
+    if (ncp >= mcp && ncp > 1 && !wholeRows) ncp = (ncp + 1) / 2;
+    else if (mcp > 1) mcp = (mcp + 1) / 2;
+    else break;
+  }
+  return {mcp, ncp, (mp + mcp - 1) / mcp, (np + ncp - 1) / ncp};
+}
+
+// The operands of one reduction block [pc, pc + kc) of a row block at ic (column block at jc): A is either
+// packed up front (panel ip at ap + ip*MR*kc) or, with ap null, packed by each unit one panel at a time into
+// its own L1-sized buffer; B's panel jp at bp + jp*bpStride.
+struct Block {
+  const float* a;
+  bool aT;
+  long M, K, N, ic, jc, pc, kc;
+  const float* ap;
+  const float* bp;
+  long bpStride;
+  float* out;
+  int add;
+};
+
+// Unit u's tiles. Packing its own A panels, it also fetches the next panel's A (into L2) while the tiles of
+// this one compute, a share before each tile: waiting for it cost a fifth of a 6400-row decoder product.
+void unitTiles(const Ops& o, const Units& us, long u, long mp, long np, const Block& b) {
+  const long MR = o.mr, NR = o.nr, M = b.M, N = b.N;
+  const long ib = u % us.mb, jb = u / us.mb;
+  const long ip0 = ib * us.mcp, ip1 = (ib + 1) * us.mcp < mp ? (ib + 1) * us.mcp : mp;
+  const long jp0 = jb * us.ncp, jp1 = (jb + 1) * us.ncp < np ? (jb + 1) * us.ncp : np;
+  auto tileAt = [&](const float* ap, long ip, long jp) {
+    const long i = b.ic + ip * MR, mv = M - i < MR ? M - i : MR, j = b.jc + jp * NR, nv = N - j < NR ? N - j : NR;
+    o.tile(b.kc, ap, b.bp + jp * b.bpStride, b.out + i * N + j, N, b.add, (int)mv, (int)nv);
+  };
+  if (b.ap) {
+    for (long jp = jp0; jp < jp1; jp++)
+      for (long ip = ip0; ip < ip1; ip++) tileAt(b.ap + ip * MR * b.kc, ip, jp);
+    return;
+  }
+  alignas(64) float apl[FUSED_AP];
+  for (long ip = ip0; ip < ip1; ip++) {
+    const long i = b.ic + ip * MR;
+    (b.aT ? o.packAT : o.packA)(apl, b.a, M, b.K, i, b.pc, b.kc);
+    // the next panel: MR rows of kc floats (A row-major), or kc rows of MR floats (A stored (K, M))
+    const long rn = ip + 1 < ip1 ? (M - i - MR < MR ? M - i - MR : MR) : 0;
+    const long runs = b.aT ? (rn ? b.kc : 0) : rn, lines = b.aT ? 1 : (b.kc + 15) / 16, todo = runs * lines;
+    const long per = (todo + (jp1 - jp0) - 1) / (jp1 - jp0);
+    long q = 0;
+    for (long jp = jp0; jp < jp1; jp++) {
+      for (long e = q + per < todo ? q + per : todo; q < e; q++) {
+        const long r = q / lines, l = q % lines;
+        __builtin_prefetch(b.aT ? b.a + (b.pc + r) * M + i + MR : b.a + (i + MR + r) * b.K + b.pc + l * 16, 0, 2);
+      }
+      tileAt(apl, ip, jp);
+    }
+  }
 }
 }  // namespace
 
@@ -91,34 +158,15 @@ void Backend::mmPacked(float* out, const float* a, const float* pan, long M, lon
   const long nt = pool_.threads();
   for (long ic = 0; ic < M; ic += mcMax) {
     const long mc = M - ic < mcMax ? M - ic : mcMax, mp = (mc + MR - 1) / MR;
-    long mcp = (MC_TARGET + MR - 1) / MR, ncp = (NC_TARGET + NR - 1) / NR;
-    if (mcp > mp) mcp = mp;
-    if (ncp > np) ncp = np;
-    auto units = [&] { return ((mp + mcp - 1) / mcp) * ((np + ncp - 1) / ncp); };
-    while (par && units() < 2 * nt && (mcp > 1 || ncp > 1)) {
-      if (ncp >= mcp && ncp > 1) ncp = (ncp + 1) / 2;
-      else mcp = (mcp + 1) / 2;
-    }
-    const long mb = (mp + mcp - 1) / mcp, nb = (np + ncp - 1) / ncp;
+    const Units us = planUnits(mp, np, MR, NR, par, nt, false);
     for (long pc = 0; pc < K; pc += KC) {
       const long kc = K - pc < KC ? K - pc : KC;
       shares(mp, par ? chunksFor(mp, 2) : 1, [&](long lo, long hi) {
         for (long u = lo; u < hi; u++) o.packA(ap + u * MR * kc, a, M, K, ic + u * MR, pc, kc);
       });
-      const int add = acc || pc > 0;
-      shares(mb * nb, par ? mb * nb : 1, [&](long lo, long hi) {
-        for (long u = lo; u < hi; u++) {
-          const long ib = u % mb, jb = u / mb;
-          const long ip1 = (ib + 1) * mcp < mp ? (ib + 1) * mcp : mp, jp1 = (jb + 1) * ncp < np ? (jb + 1) * ncp : np;
-          for (long jp = jb * ncp; jp < jp1; jp++) {
-            const long j = jp * NR, nv = N - j < NR ? N - j : NR;
-            const float* bp = pan + jp * NR * K + pc * NR;
-            for (long ip = ib * mcp; ip < ip1; ip++) {
-              const long i = ic + ip * MR, mv = M - i < MR ? M - i : MR;
-              o.tile(kc, ap + ip * MR * kc, bp, out + i * N + j, N, add, (int)mv, (int)nv);
-            }
-          }
-        }
+      const Block blk = {a, false, M, K, N, ic, 0, pc, kc, ap, pan + pc * NR, NR * K, out, acc || pc > 0};
+      shares(us.mb * us.nb, par ? us.mb * us.nb : 1, [&](long lo, long hi) {
+        for (long u = lo; u < hi; u++) unitTiles(o, us, u, mp, np, blk);
       });
     }
   }
@@ -157,65 +205,25 @@ void Backend::gemm(bool aT, bool bT, float* out, const float* a, const float* b,
     const long nc = N - jc < ncMax ? N - jc : ncMax, np = (nc + NR - 1) / NR;
     for (long ic = 0; ic < M; ic += mcMax) {
       const long mc = M - ic < mcMax ? M - ic : mcMax, mp = (mc + MR - 1) / MR;
-      // Units of whole rows (all column panels) pack their own A panel just before its tiles use it, so it
-      // stays in L1, instead of all of A going through a shared buffer in memory first (a 6400-row A is 13 MB:
-      // it went out to memory and back). Measured (npm run bench's shapes, 2 threads, Zen 4): the decoder
-      // 6400x512x65 86 -> 150-170 GFLOP/s, the 6400-row products of M 5-15% faster. Too few row panels to
-      // give every thread a couple: the shared packing and units split by columns as well.
+      // Units of whole rows (all column panels) pack their own A panels just before their tiles use them, so a
+      // panel stays in L1, instead of all of A going through a shared buffer in memory first (a 6400-row A is
+      // 13 MB: it went out to memory and back). Measured (npm run bench's shapes, 2 threads, Zen 4): the
+      // decoder 6400x512x65 86 -> 150-170 GFLOP/s, the 6400-row products of M 5-15% faster. With too few row
+      // panels to give every thread a couple, A is packed up front and units split columns as well.
       const bool fused = (np <= FUSED_NP || !par || mp >= 4 * nt) && (long)MR * KC <= FUSED_AP;
-      // compute units: mcp row panels x ncp column panels, halved until every thread has a couple
-      long mcp = (MC_TARGET + MR - 1) / MR, ncp = fused ? np : (NC_TARGET + NR - 1) / NR;
-      if (mcp > mp) mcp = mp;
-      if (ncp > np) ncp = np;
-      auto units = [&] { return ((mp + mcp - 1) / mcp) * ((np + ncp - 1) / ncp); };
-      while (par && units() < 2 * nt && (mcp > 1 || ncp > 1)) {
-        if (ncp >= mcp && ncp > 1 && !fused) ncp = (ncp + 1) / 2;
-        else if (mcp > 1) mcp = (mcp + 1) / 2;
-        else break;
-      }
-      const long mb = (mp + mcp - 1) / mcp, nb = (np + ncp - 1) / ncp;
+      const Units us = planUnits(mp, np, MR, NR, par, nt, fused);
       const long ma = fused ? 0 : mp;  // A panels packed up front
       for (long pc = 0; pc < K; pc += KC) {
         const long kc = K - pc < KC ? K - pc : KC;
-        float* bp = bpBase;
         shares(ma + np, par ? chunksFor(ma + np, 2) : 1, [&](long lo, long hi) {
           for (long u = lo; u < hi; u++) {
             if (u < ma) packA(ap + u * MR * kc, a, M, K, ic + u * MR, pc, kc);
-            else packB(bp + (u - ma) * NR * kc, b, K, N, jc + (u - ma) * NR, pc, kc);
+            else packB(bpBase + (u - ma) * NR * kc, b, K, N, jc + (u - ma) * NR, pc, kc);
           }
         });
-        const int add = acc || pc > 0;
-        shares(mb * nb, par ? mb * nb : 1, [&](long lo, long hi) {
-          for (long u = lo; u < hi; u++) {
-            const long ib = u % mb, jb = u / mb;
-            const long ip1 = (ib + 1) * mcp < mp ? (ib + 1) * mcp : mp, jp1 = (jb + 1) * ncp < np ? (jb + 1) * ncp : np;
-            if (fused) {
-              alignas(64) float apl[FUSED_AP];
-              for (long ip = ib * mcp; ip < ip1; ip++) {
-                const long i = ic + ip * MR, mv = M - i < MR ? M - i : MR;
-                packA(apl, a, M, K, i, pc, kc);
-                // the next panel's rows of A are fetched from memory (into L2) while these tiles compute, a
-                // share before each tile: waiting for them cost a fifth of a 6400-row decoder product
-                const long rn = ip + 1 < ip1 ? (M - i - MR < MR ? M - i - MR : MR) : 0, lines = (kc + 15) / 16;
-                const long per = (rn * lines + (jp1 - jb * ncp) - 1) / (jp1 - jb * ncp);
-                long q = 0;
-                for (long jp = jb * ncp; jp < jp1; jp++) {
-                  for (long e = q + per; q < e && q < rn * lines; q++)
-                    __builtin_prefetch(a + (i + MR + q / lines) * K + pc + (q % lines) * 16, 0, 2);
-                  const long j = jc + jp * NR, nv = N - j < NR ? N - j : NR;
-                  o.tile(kc, apl, bp + jp * NR * kc, out + i * N + j, N, add, (int)mv, (int)nv);
-                }
-              }
-              continue;
-            }
-            for (long jp = jb * ncp; jp < jp1; jp++) {
-              const long j = jc + jp * NR, nv = N - j < NR ? N - j : NR;
-              for (long ip = ib * mcp; ip < ip1; ip++) {
-                const long i = ic + ip * MR, mv = M - i < MR ? M - i : MR;
-                o.tile(kc, ap + ip * MR * kc, bp + jp * NR * kc, out + i * N + j, N, add, (int)mv, (int)nv);
-              }
-            }
-          }
+        const Block blk = {a, aT, M, K, N, ic, jc, pc, kc, fused ? nullptr : ap, bpBase, NR * kc, out, acc || pc > 0};
+        shares(us.mb * us.nb, par ? us.mb * us.nb : 1, [&](long lo, long hi) {
+          for (long u = lo; u < hi; u++) unitTiles(o, us, u, mp, np, blk);
         });
       }
     }
