@@ -74,12 +74,10 @@ def _matpow(a, d):
     return r
 
 
-def u32_stream(state, n, lanes=4096):
-    """The next n outputs of nextU32() from state (four words), as uint32 (n,)."""
-    if n == 0:
-        return np.zeros(0, dtype=np.uint32)
-    lanes = max(1, min(lanes, n))
-    m = -(-n // lanes)
+def _lanes(state, lanes, m, capture=None):
+    """nextU32() outputs of `lanes` lanes of m consecutive draws, (m, lanes) uint32: lane j starts at A^(j*m) of
+    state, so lane-major order is the sequential stream. capture=(j, r): also lane j's state after r steps (for
+    j == lanes, the last lane's final state); else None."""
     jump = _matpow(_step_matrix(), m)
     starts, v = [], _bits(state)
     for _ in range(lanes):
@@ -88,8 +86,12 @@ def u32_stream(state, n, lanes=4096):
     s = np.array(starts, dtype=np.uint32).T.copy()  # (4, lanes)
     s0, s1, s2, s3 = s
     out = np.empty((m, lanes), dtype=np.uint32)
+    after = None
     five, nine = np.uint32(5), np.uint32(9)
     for i in range(m):
+        if capture is not None and i == capture[1] and capture[0] < lanes:
+            j = capture[0]
+            after = [int(s0[j]), int(s1[j]), int(s2[j]), int(s3[j])]
         out[i] = _rotl(s1 * five, 7) * nine
         t = s1 << np.uint32(9)
         s2 ^= s0
@@ -98,7 +100,18 @@ def u32_stream(state, n, lanes=4096):
         s0 ^= s3
         s2 ^= t
         s3 = _rotl(s3, 11)
-    return out.T.reshape(-1)[:n]
+    if capture is not None and after is None:
+        after = [int(s0[-1]), int(s1[-1]), int(s2[-1]), int(s3[-1])]
+    return out, after
+
+
+def u32_stream(state, n, lanes=4096):
+    """The next n outputs of nextU32() from state (four words), as uint32 (n,)."""
+    if n == 0:
+        return np.zeros(0, dtype=np.uint32)
+    lanes = max(1, min(lanes, n))
+    m = -(-n // lanes)
+    return _lanes(state, lanes, m)[0].T.reshape(-1)[:n]
 
 
 def uniforms(seed, n):
@@ -118,30 +131,7 @@ def u32_draws(state, n):
     lanes = max(1, min(4096, int(np.sqrt(n))))
     m = -(-n // lanes)
     lanes = -(-n // m)  # every lane has work: (lanes - 1) * m < n <= lanes * m
-    j, r = divmod(n, m)  # j == lanes (then r == 0): the last lane's final state
-    jump = _matpow(_step_matrix(), m)
-    starts, v = [], _bits(state)
-    for _ in range(lanes):
-        starts.append(_words(v))
-        v = (jump @ v) & 1
-    s = np.array(starts, dtype=np.uint32).T.copy()  # (4, lanes)
-    s0, s1, s2, s3 = s
-    out = np.empty((m, lanes), dtype=np.uint32)
-    after = None
-    five, nine = np.uint32(5), np.uint32(9)
-    for i in range(m):
-        if i == r and j < lanes:
-            after = [int(s0[j]), int(s1[j]), int(s2[j]), int(s3[j])]
-        out[i] = _rotl(s1 * five, 7) * nine
-        t = s1 << np.uint32(9)
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, 11)
-    if after is None:
-        after = [int(s0[-1]), int(s1[-1]), int(s2[-1]), int(s3[-1])]
+    out, after = _lanes(state, lanes, m, divmod(n, m))  # j == lanes (then r == 0): the last lane's final state
     return out.T.reshape(-1)[:n], after
 
 
