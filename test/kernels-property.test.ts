@@ -430,9 +430,9 @@ for (const entry of backends) {
     }, TIMEOUT_MS);
 
     // ---- loss ------------------------------------------------------------------------------------------------------
-    test.prop({ shape: rowShape, alias: fc.boolean(), flat: fc.boolean(), skew, seed }, runs(60))(
+    test.prop({ shape: rowShape, alias: fc.boolean(), flat: fc.boolean(), threads: threadsArb, skew, seed }, runs(60))(
       'layerNormForward, layerNormBackward (y = x, dx = dy aliased too; near-constant rows too)',
-      ({ shape: [M, N], alias, flat, skew, seed }) => {
+      ({ shape: [M, N], alias, flat, threads, skew, seed }) => {
         const d = new Draw(seed, dtype);
         // flat: rows that barely vary, where rstd is large and eps matters
         const x = flat ? d.floats(M * N, -1e-3, 1e-3).map((v, i) => (dtype === 'float32' ? Math.fround(0.5 + v) : 0.5 + v) + 0 * i) : d.floats(M * N, -3, 3);
@@ -443,7 +443,7 @@ for (const entry of backends) {
         // float32 rounding of x relative to its spread: x̂ is then known to |x|·rstd·u
         const fScale = xh.map((v, i) => (Math.abs(v) + Math.abs(x[i]) * rstd[Math.floor(i / N)]) * Math.abs(gain[i % N]) + Math.abs(bias[i % N]));
         const fwd = { y: d.floats(M * N), mean: d.floats(M), rstd: d.floats(M), x, gain, bias };
-        check(1, skew, fwd, (k, v) => k.layerNormForward((alias ? v.x : v.y) as Vec, v.mean as Vec, v.rstd as Vec, v.x as Vec, v.gain as Vec, v.bias as Vec, M, N), {
+        check(threads, skew, fwd, (k, v) => k.layerNormForward((alias ? v.x : v.y) as Vec, v.mean as Vec, v.rstd as Vec, v.x as Vec, v.gain as Vec, v.bias as Vec, M, N), {
           outputs: alias ? { x: fScale, mean: 0, rstd: 0 } : { y: fScale, mean: 0, rstd: 0 },
           rtol: 4 * gamma(N, dtype),
         });
@@ -465,7 +465,7 @@ for (const entry of backends) {
           }
         }
         const bwd = { dx: d.floats(M * N), dgain, dbias, dy, x, mean: r(mean), rstd: r(rstd), gain };
-        check(1, skew, bwd, (k, v) => k.layerNormBackward((alias ? v.dy : v.dx) as Vec, v.dgain as Vec, v.dbias as Vec, v.dy as Vec, v.x as Vec, v.mean as Vec, v.rstd as Vec, v.gain as Vec, M, N), {
+        check(threads, skew, bwd, (k, v) => k.layerNormBackward((alias ? v.dy : v.dx) as Vec, v.dgain as Vec, v.dbias as Vec, v.dy as Vec, v.x as Vec, v.mean as Vec, v.rstd as Vec, v.gain as Vec, M, N), {
           outputs: alias ? { dy: dxScale, dgain: gScale, dbias: bScale } : { dx: dxScale, dgain: gScale, dbias: bScale },
           rtol: 4 * gamma(Math.max(M, N), dtype),
         });
@@ -473,11 +473,11 @@ for (const entry of backends) {
       TIMEOUT_MS,
     );
 
-    test.prop(cellArgs, runs(40))('lstmNormForward, lstmNormBackward (dcn = dh aliased too)', ({ shape: [B, H], alias, skew, seed }) => {
+    test.prop(cellArgs, runs(40))('lstmNormForward, lstmNormBackward (dcn = dh aliased too)', ({ shape: [B, H], alias, threads, skew, seed }) => {
       const d = new Draw(seed, dtype);
       const act = d.floats(B * 4 * H, 0, 1), cn = d.floats(B * H, -3, 3);
-      check(1, skew, { h: d.floats(B * H), act, cn }, (k, v) => k.lstmNormForward(v.h as Vec, v.act as Vec, v.cn as Vec, B, H), { outputs: { h: 1 }, rtol: pt });
-      check(1, skew, { dcn: d.floats(B * H), dh: d.floats(B * H), act, cn }, (k, v) => k.lstmNormBackward((alias ? v.dh : v.dcn) as Vec, v.dh as Vec, v.act as Vec, v.cn as Vec, B, H), {
+      check(threads, skew, { h: d.floats(B * H), act, cn }, (k, v) => k.lstmNormForward(v.h as Vec, v.act as Vec, v.cn as Vec, B, H), { outputs: { h: 1 }, rtol: pt });
+      check(threads, skew, { dcn: d.floats(B * H), dh: d.floats(B * H), act, cn }, (k, v) => k.lstmNormBackward((alias ? v.dh : v.dcn) as Vec, v.dh as Vec, v.act as Vec, v.cn as Vec, B, H), {
         outputs: alias ? { dh: 1 } : { dcn: 1 },
         rtol: pt,
       });

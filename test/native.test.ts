@@ -91,7 +91,7 @@ describe.skipIf(nativeMissing !== null)(`native backend${skipWhy}`, () => {
         ks.forEach((k) => k.dispose());
       });
 
-      it('cells, softmax, column and squared sums, scatter: same bits on 1 to 4 threads, guards untouched', () => {
+      it('cells, layer norm, softmax, column and squared sums, scatter: same bits on 1 to 4 threads, guards untouched', () => {
         const ks = [1, 2, 3, 4].map((threads) => createNativeKernels({ threads, isa }));
         const rng = new Rng(11);
         const run = (what: string, outs: number[], call: (k: NativeKernels, o: Float32Array[]) => unknown) => {
@@ -139,6 +139,21 @@ describe.skipIf(nativeMissing !== null)(`native backend${skipWhy}`, () => {
           });
           run(`axpy ${n}`, [n], (k, [y]) => k.axpy(y, 0.3, x, n));
         }
+        // layer norm on rows of 4H (as the LSTM's gates; after the cases above, whose draws stay as they were): the
+        // backward in place (dx = dy), its column sums first
+        for (const [B, H] of [[1, 1], [1, 300], [3, 17], [64, 512], [50, 128], [7, 1031]]) {
+          const pre = guarded(rng, 4 * B * H)[1], c0 = guarded(rng, B * H)[1], dh = guarded(rng, B * H)[1];
+          const N = 4 * H, gain = guarded(rng, N)[1], bias = guarded(rng, N)[1];
+          run(`layerNorm ${B}x${N}`, [B * N, B, B, N, N], (k, [y, mean, rstd, dgain, dbias]) => {
+            k.layerNormForward(y, mean, rstd, pre, gain, bias, B, N);
+            k.layerNormBackward(y, dgain, dbias, y, pre, mean, rstd, gain, B, N);
+          });
+          run(`lstmNorm ${B}x${H}`, [B * H, B * H], (k, [h, d]) => {
+            k.lstmNormForward(h, pre, c0, B, H);
+            k.lstmNormBackward(d, dh, pre, c0, B, H);
+            k.lstmNormBackward(h, h, pre, c0, B, H); // dcn = dh aliased
+          });
+        }
         ks.forEach((k) => k.dispose());
       });
     });
@@ -156,6 +171,11 @@ describe.skipIf(nativeMissing !== null)(`native backend${skipWhy}`, () => {
     expect(() => k.gatherAdd(out, a, Int32Array.of(0, 3), 2, 4)).toThrow(/id 3 at row 1 is outside \[0, 3\)/);
     expect(() => k.scatterAdd(a, out, Int32Array.of(-1), 1, 4)).toThrow(/outside/);
     expect(() => k.softmaxXent(out, a, Int32Array.of(0, 6), 2, 6, 1)).toThrow(/id 6 at row 1/);
+    expect(() => k.layerNormForward(out, out, out, a, a, a, 3, 5)).toThrow(/y has 12 elements, the shape needs 15/);
+    expect(() => k.layerNormBackward(out, out, out, a, a, a, a, b.subarray(8), 2, 6)).toThrow(/gain has 4 elements, the shape needs 6/);
+    expect(() => k.layerNormBackward(out, out, out, a, a, a, a, a, 2, 7)).toThrow(/dx has 12 elements, the shape needs 14/);
+    expect(() => k.lstmNormForward(out, a, out, 1, 4)).toThrow(/act has 12 elements, the shape needs 16/);
+    expect(() => k.lstmNormBackward(out, a, b, out, 1, 4)).toThrow(/act has 12 elements, the shape needs 16/);
     expect(Array.from(out)).toEqual(new Array(12).fill(3)); // nothing written by any refused call
     k.dispose();
   });

@@ -114,6 +114,9 @@ class Native : public Napi::ObjectWrap<Native> {
       InstanceMethod<&Native::RnnForward>("rnnForward"), InstanceMethod<&Native::RnnBackward>("rnnBackward"),
       InstanceMethod<&Native::SoftmaxXent>("softmaxXent"), InstanceMethod<&Native::Adam>("adam"),
       InstanceMethod<&Native::Rmsprop>("rmsprop"), InstanceMethod<&Native::Sgd>("sgd"),
+      InstanceMethod<&Native::LayerNormForward>("layerNormForward"),
+      InstanceMethod<&Native::LayerNormBackward>("layerNormBackward"),
+      InstanceMethod<&Native::LstmNormForward>("lstmNormForward"), InstanceMethod<&Native::LstmNormBackward>("lstmNormBackward"),
     });
   }
 
@@ -425,6 +428,57 @@ class Native : public Napi::ObjectWrap<Native> {
     float* buf = a.f32(2, "buf", n);
     if (!a.ok()) return a.raise();
     be_->sgd(p, g, buf, n, (float)lr, (float)mom, (float)gs);
+    return info.Env().Undefined();
+  }
+
+  // ---- layer norm --------------------------------------------------------------------------------------------------
+  Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
+    Args a(info, "layerNormForward");
+    long M = a.size(6, "M"), N = a.size(7, "N");
+    float* y = a.f32(0, "y", M * N);
+    float* mean = a.f32(1, "mean", M);
+    float* rstd = a.f32(2, "rstd", M);
+    const float* x = a.f32(3, "x", M * N);
+    const float* gain = a.f32(4, "gain", N);
+    const float* bias = a.f32(5, "bias", N);
+    if (!a.ok()) return a.raise();
+    be_->layerNormForward(y, mean, rstd, x, gain, bias, M, N);
+    return info.Env().Undefined();
+  }
+  Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
+    Args a(info, "layerNormBackward");
+    long M = a.size(8, "M"), N = a.size(9, "N");
+    float* dx = a.f32(0, "dx", M * N);
+    float* dgain = a.f32(1, "dgain", N);
+    float* dbias = a.f32(2, "dbias", N);
+    const float* dy = a.f32(3, "dy", M * N);
+    const float* x = a.f32(4, "x", M * N);
+    const float* mean = a.f32(5, "mean", M);
+    const float* rstd = a.f32(6, "rstd", M);
+    const float* gain = a.f32(7, "gain", N);
+    if (!a.ok()) return a.raise();
+    be_->layerNormBackward(dx, dgain, dbias, dy, x, mean, rstd, gain, M, N);
+    return info.Env().Undefined();
+  }
+  Napi::Value LstmNormForward(const Napi::CallbackInfo& info) {
+    Args a(info, "lstmNormForward");
+    long B = a.size(3, "B"), H = a.size(4, "H");
+    float* h = a.f32(0, "h", B * H);
+    const float* act = a.f32(1, "act", 4 * B * H);
+    const float* cn = a.f32(2, "cn", B * H);
+    if (!a.ok()) return a.raise();
+    be_->lstmNormForward(h, act, cn, B, H);
+    return info.Env().Undefined();
+  }
+  Napi::Value LstmNormBackward(const Napi::CallbackInfo& info) {
+    Args a(info, "lstmNormBackward");
+    long B = a.size(4, "B"), H = a.size(5, "H");
+    float* dcn = a.f32(0, "dcn", B * H);
+    const float* dh = a.f32(1, "dh", B * H);
+    const float* act = a.f32(2, "act", 4 * B * H);
+    const float* cn = a.f32(3, "cn", B * H);
+    if (!a.ok()) return a.raise();
+    be_->lstmNormBackward(dcn, dh, act, cn, B, H);
     return info.Env().Undefined();
   }
 

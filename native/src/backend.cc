@@ -197,4 +197,32 @@ void Backend::sgd(float* p, const float* g, float* buf, long n, float lr, float 
   shares(n, chunksFor(n, PAR_ELEMS), [&](long lo, long hi) { ops_->sgd(p, g, buf, lo, hi, lr, mom, gScale); });
 }
 
+// ---- layer norm: rows split across threads; the backward's column sums by 16-column groups first ---------------------
+
+void Backend::layerNormForward(float* y, float* mean, float* rstd, const float* x, const float* gain, const float* bias,
+                               long M, long N) {
+  shares(M, chunksFor(M * N >= PAR_ROWS ? M : 0, 1),
+         [&](long lo, long hi) { ops_->layerNormForward(y, mean, rstd, x, gain, bias, N, lo, hi); });
+}
+void Backend::layerNormBackward(float* dx, float* dgain, float* dbias, const float* dy, const float* x, const float* mean,
+                                const float* rstd, const float* gain, long M, long N) {
+  if (M <= 0) return;
+  // dgain/dbias before dx, which may overwrite dy or x; each column's sum runs over the rows in order (as colSumAcc)
+  const long groups = (N + 15) / 16;
+  shares(groups, chunksFor(M * N >= PAR_ROWS ? groups : 0, 1), [&](long lo, long hi) {
+    ops_->layerNormBackwardCols(dgain, dbias, dy, x, mean, rstd, M, N, lo * 16, hi * 16 < N ? hi * 16 : N);
+  });
+  shares(M, chunksFor(M * N >= PAR_ROWS ? M : 0, 1),
+         [&](long lo, long hi) { ops_->layerNormBackwardRows(dx, dy, x, mean, rstd, gain, N, lo, hi); });
+}
+void Backend::lstmNormForward(float* h, const float* act, const float* cn, long B, long H) {
+  if (H <= 0) return;
+  shares(B, chunksFor(B * H >= PAR_CELL ? B : 0, 2), [&](long lo, long hi) { ops_->lstmNormForward(h, act, cn, H, lo, hi); });
+}
+void Backend::lstmNormBackward(float* dcn, const float* dh, const float* act, const float* cn, long B, long H) {
+  if (H <= 0) return;
+  shares(B, chunksFor(B * H >= PAR_CELL ? B : 0, 2),
+         [&](long lo, long hi) { ops_->lstmNormBackward(dcn, dh, act, cn, H, lo, hi); });
+}
+
 }  // namespace charnn

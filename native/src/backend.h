@@ -68,6 +68,13 @@ class Backend {
   void rmsprop(float* p, const float* g, float* s, long n, float lr, float alpha, float eps, float gScale);
   void sgd(float* p, const float* g, float* buf, long n, float lr, float mom, float gScale);
 
+  void layerNormForward(float* y, float* mean, float* rstd, const float* x, const float* gain, const float* bias, long M,
+                        long N);
+  void layerNormBackward(float* dx, float* dgain, float* dbias, const float* dy, const float* x, const float* mean,
+                         const float* rstd, const float* gain, long M, long N);
+  void lstmNormForward(float* h, const float* act, const float* cn, long B, long H);
+  void lstmNormBackward(float* dcn, const float* dh, const float* act, const float* cn, long B, long H);
+
  private:
   /** Chunks for `units` of work worth splitting when units >= `min` (one chunk otherwise): 1 to 4 per thread,
    *  never more than units. */

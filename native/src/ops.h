@@ -73,6 +73,19 @@ struct Ops {
 
   // the vector e^x (0), σ(x) (1), tanh(x) (2) the kernels use, so tests can measure their error
   void (*approx)(int fn, float* out, const float* x, long n);
+
+  // ---- layer norm (--layer-norm): rows [r0, r1) of N, statistics in float64 ----------------------------------------
+  void (*layerNormForward)(float* y, float* mean, float* rstd, const float* x, const float* gain, const float* bias,
+                           long N, long r0, long r1);
+  // the backward in two passes, columns first (dx may alias dy or x): dgain/dbias columns [c0, c1), summed over all
+  // M rows in order; then dx rows [r0, r1)
+  void (*layerNormBackwardRows)(float* dx, const float* dy, const float* x, const float* mean, const float* rstd,
+                                const float* gain, long N, long r0, long r1);
+  void (*layerNormBackwardCols)(float* dgain, float* dbias, const float* dy, const float* x, const float* mean,
+                                const float* rstd, long M, long N, long c0, long c1);
+  // LSTM output on a normalised cell, batch rows [b0, b1)
+  void (*lstmNormForward)(float* h, const float* act, const float* cn, long H, long b0, long b1);
+  void (*lstmNormBackward)(float* dcn, const float* dh, const float* act, const float* cn, long H, long b0, long b1);
 };
 
 extern const Ops portableOps;

@@ -1,8 +1,10 @@
 /**
  * Layer normalisation over rows, and the LSTM output step on a normalised cell, as plain loops over any float
- * array. The js backend's kernels; the wasm and native backends run the same loops on their Float32Array views
- * (one pass over B·4H values per step, small next to the recurrent product; see README "Layer normalisation").
- * Statistics accumulate in doubles (JavaScript numbers); only the stores round to the array's precision.
+ * array. The js backend's kernels, and the wasm backend's (on its Float32Array views: kept as loops there, a few
+ * passes over B·4H values per step). The native backend has them in C++ (native/src/kernels.inc, the same
+ * semantics, statistics in float64): these loops on its arrays made a --layer-norm training step 1.5-2x slower
+ * (README "Layer normalisation"). Statistics accumulate in doubles (JavaScript numbers); only the stores round to
+ * the array's precision.
  *
  * Dimension legend: M rows, N row width; B streams, H hidden. Semantics: kernels.ts.
  */

@@ -97,12 +97,14 @@ export class LstmLayer implements RecurrentLayer {
     const BH = B * H, BG = B * GH, M = T * B;
     projectInput(k, preRaw, p.wih, p.bih, x, M, D, GH); // (T*B, 4H)
     k.layerNormForward(act, stat, stat.subarray(M), preRaw, ln.gih, ln.bih, M, GH);
+    const whh = this.scratch.whhPacked; // W_hh (H, 4H) packed once for the T products
+    k.packRight(whh, p.whh, H, GH, false);
     for (let t = 0; t < T; t++) {
       const pre = act.subarray(t * BG, (t + 1) * BG); // (B, 4H)
       const raw = ghRaw.subarray(t * BG, (t + 1) * BG);
       const h = hs.subarray((t + 1) * BH, (t + 2) * BH), c = cs.subarray((t + 1) * BH, (t + 2) * BH), cnT = cn.subarray(t * BH, (t + 1) * BH);
       k.rowsSet(raw, p.bhh, B, GH);
-      k.mm(raw, hs.subarray(t * BH, (t + 1) * BH), p.whh, B, H, GH, true);
+      k.mmPacked(raw, hs.subarray(t * BH, (t + 1) * BH), whh, B, H, GH, false, true);
       k.layerNormForward(ghN, stat.subarray(2 * M + t * B), stat.subarray(3 * M + t * B), raw, ln.ghh, ln.bhh, B, GH);
       k.axpy(pre, 1, ghN, BG);
       k.lstmForward(h, c, pre, pre, cs.subarray(t * BH, (t + 1) * BH), B, H); // h from the raw c: replaced below
@@ -122,6 +124,8 @@ export class LstmLayer implements RecurrentLayer {
     const dc = this.scratch.carry; // (B, H)   gradient into c_t from step t+1
     const dcn = this.dcn.subarray(0, BH), dcl = this.dcn.subarray(BH, 2 * BH); // (B, H) each
     k.fill(dc, 0, BH);
+    const whhT = this.scratch.whhPacked; // W_hhᵀ packed once for the T products
+    k.packRight(whhT, p.whh, GH, H, true);
     for (let t = T - 1; t >= 0; t--) {
       const dpreT = dpre.subarray(t * BG, (t + 1) * BG); // (B, 4H)
       const actT = act.subarray(t * BG, (t + 1) * BG);
@@ -136,9 +140,9 @@ export class LstmLayer implements RecurrentLayer {
       k.lstmBackward(dpreT, dc, dh, dc, actT, cnT, cs.subarray(t * BH, (t + 1) * BH), B, H);
       const dghT = dgh.subarray(t * BG, (t + 1) * BG);
       k.layerNormBackward(dghT, gln.ghh, gln.bhh, dpreT, dghT, stat.subarray(2 * M + t * B), stat.subarray(3 * M + t * B), ln.ghh, B, GH);
-      if (t > 0) k.mmNT(dOut.subarray((t - 1) * BH, t * BH), dghT, p.whh, B, GH, H, true);
+      if (t > 0) k.mmPacked(dOut.subarray((t - 1) * BH, t * BH), dghT, whhT, B, GH, H, true, true);
       else if (dState) {
-        k.mmNT(dState, dghT, p.whh, B, GH, H, false);
+        k.mmPacked(dState, dghT, whhT, B, GH, H, true, false);
         k.copy(dState.subarray(BH, 2 * BH), dc, BH);
       }
     }

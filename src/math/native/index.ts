@@ -7,7 +7,6 @@
 import { availableParallelism } from 'node:os';
 import type { Kernels } from '../kernels.js';
 import { loadNative, type NativeHandle } from './load.js';
-import { layerNormBackwardLoop, layerNormForwardLoop, lstmNormBackwardLoop, lstmNormForwardLoop } from '../layernorm-loops.js';
 
 export const NATIVE_ISAS = ['avx512', 'avx2', 'portable'] as const;
 export type NativeIsa = (typeof NATIVE_ISAS)[number];
@@ -76,11 +75,10 @@ export function createNativeKernels(opts: NativeKernelsOptions = {}): NativeKern
     gruBackward: m('gruBackward'),
     rnnForward: m('rnnForward'),
     rnnBackward: m('rnnBackward'),
-    // layer norm: the TypeScript loops on the same Float32Arrays (no C++ yet; README "Layer normalisation" has the cost)
-    layerNormForward: layerNormForwardLoop,
-    layerNormBackward: layerNormBackwardLoop,
-    lstmNormForward: lstmNormForwardLoop,
-    lstmNormBackward: lstmNormBackwardLoop,
+    layerNormForward: m('layerNormForward'),
+    layerNormBackward: m('layerNormBackward'),
+    lstmNormForward: m('lstmNormForward'),
+    lstmNormBackward: m('lstmNormBackward'),
     softmaxXent: m('softmaxXent') as NativeKernels['softmaxXent'],
     adam: m('adam'),
     rmsprop: m('rmsprop'),
