@@ -127,7 +127,8 @@ describe.skipIf(nativeMissing !== null)(`native backend${skipWhy}`, () => {
           run(`colSumAcc ${M}x${V}`, [V], (k, [o]) => k.colSumAcc(o, logits, M, V));
           const ids = Int32Array.from({ length: M }, () => Math.floor(rng.uniform() * 3)); // repeated rows
           run(`scatterAdd ${M}x${V}`, [3 * V], (k, [table]) => k.scatterAdd(table, logits, ids, M, V));
-          run(`gatherAdd ${M}x${V}`, [M * V], (k, [o]) => k.gatherAdd(o, logits, ids, M, V));
+          const rows = ids.map((i) => i % M); // the gathered table is logits itself: M rows
+          run(`gatherAdd ${M}x${V}`, [M * V], (k, [o]) => k.gatherAdd(o, logits, rows, M, V));
         }
         for (const n of [0, 1, 4095, 4097, 100_003, 262_147]) {
           const x = guarded(rng, n)[1];
