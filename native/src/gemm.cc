@@ -32,6 +32,14 @@ long alignedOffset(const float* dst) {
   return HEADER + (long)(((64 - (p & 63)) & 63) / sizeof(float));
 }
 
+// An empty output, or no reduction (out = 0, or kept with acc): nothing for the kernels to do.
+bool trivialProduct(float* out, long M, long K, long N, bool acc) {
+  if (M <= 0 || N <= 0) return true;
+  if (K > 0) return false;
+  if (!acc) memset(out, 0, sizeof(float) * M * N);
+  return true;
+}
+
 // Compute units: mcp row panels x ncp column panels (mb x nb of them), halved until every thread has a couple.
 // wholeRows keeps every unit's columns whole (units that pack their own A panels).
 struct Units {
@@ -132,11 +140,7 @@ const float* Backend::packedPanels(const float* dst, long len, long K, long N, b
 }
 
 void Backend::mmPacked(float* out, const float* a, const float* pan, long M, long K, long N, bool acc) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!acc) memset(out, 0, sizeof(float) * M * N);
-    return;
-  }
+  if (trivialProduct(out, M, K, N, acc)) return;
   const bool par = pool_.threads() > 1 && (double)M * K * N >= PAR_MACS;
   const Ops& o = *ops_;
   const long MR = o.mr, NR = o.nr, KC = o.kc, np = (N + NR - 1) / NR;
@@ -173,11 +177,7 @@ void Backend::mmPacked(float* out, const float* a, const float* pan, long M, lon
 }
 
 void Backend::gemm(bool aT, bool bT, float* out, const float* a, const float* b, long M, long K, long N, bool acc) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!acc) memset(out, 0, sizeof(float) * M * N);
-    return;
-  }
+  if (trivialProduct(out, M, K, N, acc)) return;
   const bool par = pool_.threads() > 1 && (double)M * K * N >= PAR_MACS;
   const Ops& o = *ops_;
 
