@@ -1,5 +1,6 @@
 /** Questions about paths that never throw (a path may vanish between a listing and a look). */
 import { readdirSync, statSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 
 /** The names in a folder, or none when it cannot be read. */
 export function safeList(dir: string): string[] {
@@ -24,4 +25,10 @@ export function isFile(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A path as the user would type it: relative to the CWD when inside it. */
+export function displayPath(p: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
 }

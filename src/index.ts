@@ -1,8 +1,8 @@
 /** The charnn library API. Never imports cli/. The front door: loadModel (api/load-model.ts) and train (run/train-api.ts). */
 export { loadModel, CharnnModel } from './api/load-model.js';
 export type { LoadModelOptions, GenerateOptions } from './api/load-model.js';
-export { train } from './run/train-api.js';
-export type { TrainEvent, TrainApiOptions } from './run/train-api.js';
+export { train } from './api/train.js';
+export type { TrainEvent, TrainApiOptions } from './api/train.js';
 export { DEFAULT_BACKEND, DEFAULT_THREADS, SAMPLE_DEFAULTS, SIMD_MODES } from './options.js';
 export type { SimdMode } from './options.js';
 export type { Kernels, Vec, DType } from './math/kernels.js';

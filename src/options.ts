@@ -13,7 +13,6 @@
 import { NEWLINE_MODES, type NewlineMode } from './data/prepare.js';
 import { availableParallelism } from 'node:os';
 import { BACKEND_NAMES } from './math/backend.js';
-import { nativeUnavailable } from './math/native/load.js';
 import { CELL_TYPES, DROPOUT_MODES, INIT_SCHEMES, START_STATES, type DropoutMode } from './model/config.js';
 import { ADAMW_DEFAULT_DECAY, OPTIMIZER_NAMES } from './train/optimizer.js';
 import { SCHEDULE_KINDS } from './train/schedule.js';
@@ -71,6 +70,8 @@ const text = (raw: string): string => raw;
 /** a 32-bit seed, or 'random' (-1: drawn when the command runs) */
 const seedOrRandom = (raw: string): number => (raw.trim().toLowerCase() === 'random' ? -1 : int(0, 0xffffffff)(raw));
 const nonEmpty = (raw: string): string => (raw.trim() === '' ? fail('must not be empty') : raw);
+/** any text but the empty string: whitespace is text here (--stop-at $'\\n\\n', a blank line) */
+const notEmptyString = (raw: string): string => (raw === '' ? fail('must not be empty') : raw);
 
 /** '10m', '90s', '1h30m', '1.5h', '45' (seconds) -> seconds; '0' = no limit. */
 export function parseDuration(raw: string): number {
@@ -89,9 +90,10 @@ export function parseDuration(raw: string): number {
   return total;
 }
 
-/** The backend used when --backend is not given: native (C++ kernels, README "Speed") wherever its addon loads,
- *  else wasm (run/backend-choice.ts says why, once). */
-export const DEFAULT_BACKEND: string = nativeUnavailable() === null ? 'native' : 'wasm';
+/** The backend used when --backend is not given: native (C++ kernels, docs/speed.md), and where its addon does not
+ *  load, wasm (commands/common/backend.ts falls back and says why, once). Nothing is loaded here: importing the
+ *  library or the table loads no backend. */
+export const DEFAULT_BACKEND: string = 'native';
 /** How --help and the README state that default (the same text wherever the addon loads or not). */
 const BACKEND_SHOWN = 'native, else wasm';
 /** Worker threads: every core the machine offers (large products split across them; small ones stay on the
@@ -202,7 +204,7 @@ export const SAMPLE = {
   skipUnknown: { flags: '--skip-unknown', default: false, help: 'drop prime characters the model never saw instead of failing' }, // failing is the safe default: a silent drop changes the prime
   length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
   forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },
-  stopAt: { flags: '--stop-at <text>', default: '', help: 'stream models: end the sample at the first occurrence of this text (printed), e.g. a blank line', parse: nonEmpty },
+  stopAt: { flags: '--stop-at <text>', default: '', help: 'stream models: end the sample at the first occurrence of this text (printed), e.g. a blank line', parse: notEmptyString },
   // ---- line-mode models (train --lines)
   count: { flags: '--count <n>', default: 20, help: 'line-mode models: how many lines (independent samples, drawn as one batch)', parse: int(1, 100000) }, // 20: a screenful of names
   novel: { flags: '--novel', default: false, help: 'line-mode models: only lines not in the training list (stderr: the novel fraction)' },

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileS
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
-import { createUniqueDir } from '../src/run/out-dir.js';
+import { createUniqueDir } from '../src/commands/train/out-dir.js';
 import { smallText } from './helpers/cli.js';
 import { caseFolders, expectOneLineFailure, listFiles, recordRow, runCharnn, startCharnn, waitUntil } from './helpers/reliability.js';
 

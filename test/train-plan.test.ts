@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
 import { runCli, tempDir } from './helpers/cli.js';
 import { TRAIN } from '../src/options.js';
-import { planFraction, planRun, type TrainValues } from '../src/run/train-plan.js';
+import { planFraction, planRun, type TrainValues } from '../src/commands/train/plan.js';
 
 const defaults = Object.fromEntries(Object.entries(TRAIN).map(([k, spec]) => [k, spec.default])) as unknown as TrainValues;
 const plan = (given: Partial<TrainValues>) => planRun({ ...defaults, ...given }, new Set(Object.keys(given) as Array<keyof TrainValues>));

@@ -121,8 +121,8 @@ export function saveCheckpoint(path: string, c: CheckpointInput): { bytes: numbe
 }
 
 /** Read, validate and decode a checkpoint file. Errors are CheckpointErrors saying which file and why. */
-export function loadCheckpoint(path: string): Checkpoint {
-  const what = `cannot load checkpoint ${path}`;
+export function loadCheckpoint(path: string, shown = path): Checkpoint {
+  const what = `cannot load checkpoint ${shown}`;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -9,7 +9,7 @@ import { CorpusError } from '../corpus/errors.js';
 import { findCorpus, loadRegistry, type Registry } from '../corpus/registry.js';
 import { fetchRegistryCorpus, type ResolveOptions } from '../corpus/resolve.js';
 import { isVerified } from '../corpus/verify.js';
-import { humanBytes } from '../run/io.js';
+import { humanBytes } from '../commands/format.js';
 
 type Out = NodeJS.WritableStream & { isTTY?: boolean };
 

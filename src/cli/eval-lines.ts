@@ -8,7 +8,7 @@ import { LineBatches, splitLineIndices } from '../data/lines.js';
 import type { Vocab } from '../data/vocab.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { lineLossSum } from '../train/trainer.js';
-import { attemptSync, CliError } from './errors.js';
+import { attemptSync, CharnnError } from '../errors.js';
 import { encodeLines } from '../data/line-corpus.js';
 
 export interface LineEval {
@@ -23,7 +23,7 @@ export function evaluateLines(model: CharRNN, ckpt: Checkpoint, vocab: Vocab, by
     try {
       return encodeLines(bytes, T, vocab);
     } catch (e) {
-      throw new CliError((e as Error).message, 'the model can only score characters it was trained on');
+      throw new CharnnError((e as Error).message, 'the model can only score characters it was trained on');
     }
   });
   const n = c.lines.starts.length;
@@ -31,7 +31,7 @@ export function evaluateLines(model: CharRNN, ckpt: Checkpoint, vocab: Vocab, by
   if (validation) {
     const cfg = ckpt.config as { valFrac?: number; seed?: number };
     const val = splitLineIndices(n, Number(cfg.valFrac ?? 0.1), Number(cfg.seed ?? 1)).val;
-    if (!val || val.length === 0) throw CliError.usage('the checkpoint was trained without a validation split', 'give a text to evaluate', 'cannot evaluate');
+    if (!val || val.length === 0) throw CharnnError.usage('the checkpoint was trained without a validation split', 'give a text to evaluate', 'cannot evaluate');
     subset = val;
   }
   const k = model.kernels;

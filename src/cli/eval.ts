@@ -24,17 +24,17 @@ import { prepareBytes, preparationOf, type Preparation } from '../data/prepare.j
 import { joinLineParts } from '../data/line-corpus.js';
 import { Vocab, type Ids } from '../data/vocab.js';
 import type { CorpusFile } from '../checkpoint/schema.js';
-import { encodeCorpus } from '../run/prepared-corpus.js';
+import { encodeCorpus } from '../commands/common/prepared-corpus.js';
 import { createKernels } from '../math/backend.js';
-import { backendOptions, chooseBackend } from './backend-choice.js';
+import { backendOptions, chooseBackend } from '../commands/common/backend.js';
 import type { CharRNN } from '../model/char-rnn.js';
-import { attempt, attemptSync, CliError } from './errors.js';
+import { attempt, attemptSync, CharnnError } from '../errors.js';
 import { readCorpusArg } from './inputs.js';
 import { addOptions, COMMON, EVAL, readOptions, type Values } from './options.js';
 import { evaluateLines } from './eval-lines.js';
 import { isLineModel } from '../model/config.js';
 import { evaluateText } from '../train/evaluate.js';
-import { modelFromCheckpoint } from './run-state.js';
+import { modelFromCheckpoint } from '../checkpoint/run-state.js';
 import { human, Ui } from './ui.js';
 
 export function registerEval(program: Command): void {
@@ -49,7 +49,7 @@ export function registerEval(program: Command): void {
     const common = readOptions(self, COMMON).values;
     const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose });
     const { values: o, given } = readOptions(self, EVAL);
-    if (textArg !== undefined && given.has('corpus')) throw CliError.usage('a text and --corpus both given', 'a text is scored whole; --corpus gives the validation split of the training corpus', 'cannot evaluate');
+    if (textArg !== undefined && given.has('corpus')) throw CharnnError.usage('a text and --corpus both given', 'a text is scored whole; --corpus gives the validation split of the training corpus', 'cannot evaluate');
     const ckpt = loadCheckpoint(path);
     const vocab = Vocab.fromChars(ckpt.vocab);
     if (isLineModel(ckpt.model)) return evalLineModel(ckpt, vocab, path, textArg, o, given.has('backend'), ui);
@@ -59,7 +59,7 @@ export function registerEval(program: Command): void {
     // the validation split as training measured it, unless a layout is asked for
     const trainingLayout = split && !given.has('batch') && !given.has('seq');
     o.backend = chooseBackend(o.backend, given.has('backend'), ui);
-    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
+    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o, process.env)));
     try {
       const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
       const task = ui.task('evaluating');
@@ -88,7 +88,7 @@ async function evalLineModel(ckpt: Checkpoint, vocab: Vocab, path: string, textA
   const { bytes, what } = await textBytes(ckpt, textArg, o.corpus || undefined, ui);
   const cfg = ckpt.config as { batch?: number; seq?: number };
   o.backend = chooseBackend(o.backend, backendGiven, ui);
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o, process.env)));
   try {
     const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
     const r = attemptSync('cannot evaluate', () => evaluateLines(model, ckpt, vocab, bytes, textArg === undefined, o.batch || cfg.batch || 32, o.seq || cfg.seq || 64));
@@ -111,7 +111,7 @@ async function textBytes(ckpt: Checkpoint, arg: string | undefined, corpusArg: s
     return { bytes: asList([bytes]), what: arg === '-' ? 'standard input' : arg };
   }
   const c = ckpt.corpus;
-  if (!c) throw CliError.usage('the checkpoint does not record its corpus', 'give a text to evaluate', 'cannot evaluate');
+  if (!c) throw CharnnError.usage('the checkpoint does not record its corpus', 'give a text to evaluate', 'cannot evaluate');
   const found = corpusArg !== undefined ? await givenCorpus(c, corpusArg) : await recordedCorpus(c, ui);
   return { bytes: asList(found.parts), what: `the validation lines of ${found.name}` };
 }
@@ -123,7 +123,7 @@ async function textIds(ckpt: Checkpoint, vocab: Vocab, arg: string | undefined, 
     try {
       return encodeCorpus(parts, files, prep, ui.task('encoding the text'), vocab);
     } catch (e) {
-      if (e instanceof CliError && /not in the vocabulary/.test(e.message)) throw new CliError(e.message.replace(/^cannot use the corpus: /, ''), 'the model can only score characters it was trained on', 'cannot evaluate the text');
+      if (e instanceof CharnnError && /not in the vocabulary/.test(e.message)) throw new CharnnError(e.message.replace(/^cannot use the corpus: /, ''), 'the model can only score characters it was trained on', 'cannot evaluate the text');
       throw e;
     }
   };
@@ -132,12 +132,12 @@ async function textIds(ckpt: Checkpoint, vocab: Vocab, arg: string | undefined, 
     return { ids: encode([bytes], [{ name: arg, bytes: bytes.length, sha256: '' }]).ids, what: arg === '-' ? 'standard input' : arg, split: false, docStarts: [] };
   }
   const c = ckpt.corpus;
-  if (!c) throw CliError.usage('the checkpoint does not record its corpus', 'give a text to evaluate', 'cannot evaluate');
+  if (!c) throw CharnnError.usage('the checkpoint does not record its corpus', 'give a text to evaluate', 'cannot evaluate');
   const found = corpusArg !== undefined ? await givenCorpus(c, corpusArg) : await recordedCorpus(c, ui);
   const valFrac = Number((ckpt.config as { valFrac?: number }).valFrac ?? 0.1);
   const all = encode(found.parts, found.files);
   const val = splitIds(all.ids, valFrac).val;
-  if (!val) throw CliError.usage('the checkpoint was trained without a validation split', 'give a text to evaluate', 'cannot evaluate');
+  if (!val) throw CharnnError.usage('the checkpoint was trained without a validation split', 'give a text to evaluate', 'cannot evaluate');
   const ntrain = all.ids.length - val.length;
   const docStarts = all.docStarts.filter((p) => p > ntrain).map((p) => p - ntrain);
   return { ids: val, what: `the validation split of ${found.name}`, split: true, docStarts };
@@ -158,7 +158,7 @@ async function givenCorpus(c: CorpusInfo, file: string): Promise<FoundCorpus> {
   const bytes = await attempt(`cannot read the corpus ${file === '-' ? 'from standard input' : file}`, () => readCorpus(file, process.stdin));
   const sha = createHash('sha256').update(bytes).digest('hex');
   if (sha !== c.sha256) {
-    throw new CliError(
+    throw new CharnnError(
       `${file === '-' ? 'standard input' : file} is not the corpus this checkpoint was trained on (SHA-256 ${short(sha)}, ${bytes.length} bytes; the checkpoint's ${c.source}: ${short(c.sha256)}, ${c.bytes} bytes)`,
       'pass the same text, or give it as a text to score whole: charnn eval CHECKPOINT FILE',
       'cannot evaluate',
@@ -195,7 +195,7 @@ async function recordedCorpus(c: CorpusInfo, ui: Ui): Promise<FoundCorpus> {
     }
   }
   if (c.source === '-' && !c.path) tried.unshift('it was read from standard input');
-  throw CliError.usage(
+  throw CharnnError.usage(
     `the checkpoint's corpus is not available: ${tried.join('; ')}`,
     `give --corpus FILE, any copy with SHA-256 ${short(c.sha256)}, or a text to evaluate`,
     'cannot evaluate',
@@ -205,7 +205,7 @@ async function recordedCorpus(c: CorpusInfo, ui: Ui): Promise<FoundCorpus> {
 /** Mean loss over ids laid out as training lays out validation: B streams of T-windows from the zero state, the
  *  characters that do not fill a last window of every stream left out (B and T shrink to fit a short text). */
 function evaluateLayout(model: CharRNN, ids: Ids, B: number, T: number, docStarts: readonly number[], onWindow: (done: number, total: number) => void): { loss: number; chars: number; how: string } {
-  if (ids.length < 2) throw new CliError(`the text has ${ids.length} character${ids.length === 1 ? '' : 's'}`, 'it needs at least 2: one to read, one to predict');
+  if (ids.length < 2) throw new CharnnError(`the text has ${ids.length} character${ids.length === 1 ? '' : 's'}`, 'it needs at least 2: one to read, one to predict');
   if (ids.length - 1 < B * T) B = Math.max(1, Math.floor((ids.length - 1) / T));
   if (ids.length - 1 < B * T) T = ids.length - 1;
   const k = model.kernels;

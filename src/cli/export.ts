@@ -13,7 +13,7 @@ import { samplingOnly } from '../checkpoint/sampling-only.js';
 import { readCorpus } from '../data/corpus.js';
 import { encodeUtf8 } from '../data/vocab.js';
 import { checkpointFromSafetensors, exportCheckpoint, type ExportFormat } from '../export/convert.js';
-import { attempt, attemptSync, CliError } from './errors.js';
+import { attempt, attemptSync, CharnnError } from '../errors.js';
 import { displayPath } from './inputs.js';
 import { addOptions, COMMON, EXPORT, IMPORT, readOptions } from './options.js';
 import { Ui } from './ui.js';
@@ -21,7 +21,7 @@ import { Ui } from './ui.js';
 const withExt = (path: string, ext: string) => (extname(path) ? path.slice(0, -extname(path).length) : path) + ext;
 
 function refuseExisting(path: string, force: boolean, what: string): void {
-  if (existsSync(path) && !force) throw CliError.usage(`${displayPath(path)} exists`, 'add --force to replace it, or choose another -o', what);
+  if (existsSync(path) && !force) throw CharnnError.usage(`${displayPath(path)} exists`, 'add --force to replace it, or choose another -o', what);
 }
 
 export function registerExport(program: Command): void {
@@ -74,7 +74,7 @@ export function registerImport(program: Command): void {
         return readFileSync(path);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new CliError(code === 'ENOENT' ? 'no such file' : (e as Error).message, 'check the path');
+        throw new CharnnError(code === 'ENOENT' ? 'no such file' : (e as Error).message, 'check the path');
       }
     });
     let vocab: string[] | undefined;

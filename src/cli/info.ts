@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadCheckpoint } from '../checkpoint/io.js';
 import { isSamplingOnly, weightStorage } from '../checkpoint/sampling-only.js';
 import { expectedTensorShapes } from '../checkpoint/validate.js';
-import { humanBytes } from '../run/io.js';
+import { humanBytes } from '../commands/format.js';
 import { addOptions, COMMON, INFO, readOptions } from './options.js';
 import { plotCurve } from './plot.js';
 import { duration, human, Ui } from './ui.js';

@@ -3,22 +3,25 @@
  * found implicitly (checkpoint/find.ts: the newest under ./checkpoints/, else the model bundled with the package).
  */
 import { findDefaultCheckpoint as findCheckpoint } from '../checkpoint/find.js';
-import { displayPath, readCorpusInput, type CorpusBytes } from '../run/corpus-input.js';
+import { displayPath, readCorpusInput, type CorpusBytes } from '../commands/common/corpus-input.js';
 import { corpusProgress } from './corpus.js';
+import { readStream } from '../data/corpus.js';
 import type { Ui } from './ui.js';
 
-export { corpusInfo, displayPath, type CorpusBytes } from '../run/corpus-input.js';
+export { corpusInfo, displayPath, type CorpusBytes } from '../commands/common/corpus-input.js';
 
 /** Read the corpus named by the command-line argument, with download progress on stderr. */
 export async function readCorpusArg(arg: string | readonly string[] | undefined, ui: Ui): Promise<CorpusBytes> {
   const progress = corpusProgress(process.stderr, ui.quiet);
   try {
     return await readCorpusInput(arg, {
-      onStatus: progress.onStatus,
-      onProgress: progress.onProgress,
-      onStdin: () => {
-        if (process.stdin.isTTY) ui.info('reading the corpus from the terminal; end it with Ctrl-D');
-      },
+      corpusStatus: progress.onStatus,
+      corpusProgress: progress.onProgress,
+      stdin: () => readStream(process.stdin),
+      stdinIsTTY: process.stdin.isTTY,
+      info: (m) => ui.info(m),
+      cwd: process.cwd(),
+      env: process.env,
       task: (label) => ui.task(label),
     });
   } finally {

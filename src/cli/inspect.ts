@@ -16,11 +16,11 @@ import { readCorpus } from '../data/corpus.js';
 import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import { correlatedUnits, trace, unitSeries, type Trace } from '../sample/trace.js';
-import { attempt, attemptSync, CliError } from './errors.js';
+import { attempt, attemptSync, CharnnError } from '../errors.js';
 import { renderAnsi, renderHtml } from './inspect-render.js';
 import { addOptions, COMMON, INSPECT, readOptions } from './options.js';
-import { backendOptions } from './backend-choice.js';
-import { modelFromCheckpoint } from './run-state.js';
+import { backendOptions } from '../commands/common/backend.js';
+import { modelFromCheckpoint } from '../checkpoint/run-state.js';
 import { encode } from './score.js';
 
 export function registerInspect(program: Command): void {
@@ -33,19 +33,19 @@ export function registerInspect(program: Command): void {
   addOptions(cmd, COMMON);
   cmd.action(async (path: string, textArg: string, _o: unknown, self: Command) => {
     const { values: o, given } = readOptions(self, INSPECT);
-    if (o.top > 0 !== Boolean(o.pattern)) throw CliError.usage(o.top > 0 ? '--top needs --pattern' : '--pattern needs --top K', 'e.g. --top 5 --pattern \'"[^"]*"\'', 'invalid options');
+    if (o.top > 0 !== Boolean(o.pattern)) throw CharnnError.usage(o.top > 0 ? '--top needs --pattern' : '--pattern needs --top K', 'e.g. --top 5 --pattern \'"[^"]*"\'', 'invalid options');
     let pattern: RegExp | null = null;
     if (o.pattern) {
       try {
         pattern = new RegExp(o.pattern, 'gmu');
       } catch (e) {
-        throw CliError.usage((e as Error).message, 'a JavaScript regular expression, e.g. \'"[^"]*"\'', 'invalid --pattern');
+        throw CharnnError.usage((e as Error).message, 'a JavaScript regular expression, e.g. \'"[^"]*"\'', 'invalid --pattern');
       }
     }
     const ckpt = loadCheckpoint(path);
     const { layers: L, hidden: H } = ckpt.model;
-    if (o.layer >= L) throw CliError.usage(`--layer ${o.layer}: the model has ${L} layer${L > 1 ? 's' : ''} (0 to ${L - 1})`, undefined, 'invalid options');
-    if (o.unit >= H) throw CliError.usage(`--unit ${o.unit}: the model has ${H} units per layer (0 to ${H - 1})`, undefined, 'invalid options');
+    if (o.layer >= L) throw CharnnError.usage(`--layer ${o.layer}: the model has ${L} layer${L > 1 ? 's' : ''} (0 to ${L - 1})`, undefined, 'invalid options');
+    if (o.unit >= H) throw CharnnError.usage(`--unit ${o.unit}: the model has ${H} units per layer (0 to ${H - 1})`, undefined, 'invalid options');
     const vocab = Vocab.fromChars(ckpt.vocab);
     const bytes = await attempt('cannot read the text', () => readCorpus(textArg, process.stdin));
     const text = attemptSync('cannot read the text', () => new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -54,10 +54,10 @@ export function registerInspect(program: Command): void {
     // the first character needs something to be predicted from: a line break, else it is only read
     const context = nl >= 0 ? [nl] : ids.slice(0, 1);
     const traced = nl >= 0 ? ids : ids.slice(1);
-    if (!traced.length) throw new CliError('the text is too short', 'give at least one character (two without a line break in the vocabulary)', 'cannot inspect');
+    if (!traced.length) throw new CharnnError('the text is too short', 'give at least one character (two without a line break in the vocabulary)', 'cannot inspect');
     const chars = traced.map((id) => vocab.chars[id]);
 
-    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
+    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o, process.env)));
     let t: Trace;
     try {
       const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerCorpusCommands } from './corpus.js';
-import { CliError, EXIT, exitCodeOf, formatError } from './errors.js';
+import { CharnnError, EXIT, exitCodeOf, formatError } from '../errors.js';
 import { registerEval } from './eval.js';
 import { registerExport, registerImport } from './export.js';
 import { registerInfo } from './info.js';
@@ -81,19 +81,19 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /** Commander's "error: option '--x <n>' argument 'y' is invalid. why" in charnn's one-line form. */
-function usageError(e: CommanderError, argv: string[]): CliError {
+function usageError(e: CommanderError, argv: string[]): CharnnError {
   const cmd = ['train', 'sample', 'serve', 'info', 'eval', 'score', 'inspect', 'corpus', 'export', 'import'].find((c) => argv.slice(2).includes(c));
   const hint = `see charnn ${cmd ? cmd + ' ' : ''}--help`;
   const msg = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
   // the option as the user knows it: its long flag ("-n, --length <n>" -> "--length")
   const flag = (spec: string) => /--[\w-]+/.exec(spec)?.[0] ?? spec.split(/[ ,]/)[0];
   let m = /^option '([^']*)' argument '(.*)' is invalid\. (.*)$/.exec(msg);
-  if (m) return CliError.usage(`${flag(m[1])} ${JSON.stringify(m[2])}: ${m[3].replace(/\.$/, '')}`, hint, 'invalid option');
+  if (m) return CharnnError.usage(`${flag(m[1])} ${JSON.stringify(m[2])}: ${m[3].replace(/\.$/, '')}`, hint, 'invalid option');
   m = /^option '([^']*)' argument missing$/.exec(msg);
-  if (m) return CliError.usage(`${flag(m[1])} needs a value`, hint, 'invalid option');
+  if (m) return CharnnError.usage(`${flag(m[1])} needs a value`, hint, 'invalid option');
   m = /^(unknown option '[^']*')\s*(\(Did you mean (.*)\?\))?$/.exec(msg);
-  if (m) return CliError.usage(m[1], m[3] ? `did you mean ${m[3]}? ${hint}` : hint, 'invalid usage');
+  if (m) return CharnnError.usage(m[1], m[3] ? `did you mean ${m[3]}? ${hint}` : hint, 'invalid usage');
   m = /^(unknown command '[^']*')\s*(\(Did you mean (.*)\?\))?$/.exec(msg);
-  if (m) return CliError.usage(m[1], m[3] ? `did you mean ${m[3]}? see charnn --help` : 'see charnn --help', 'invalid usage');
-  return CliError.usage(msg.replace(/\.$/, ''), hint, 'invalid usage');
+  if (m) return CharnnError.usage(m[1], m[3] ? `did you mean ${m[3]}? see charnn --help` : 'see charnn --help', 'invalid usage');
+  return CharnnError.usage(msg.replace(/\.$/, ''), hint, 'invalid usage');
 }

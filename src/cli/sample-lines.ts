@@ -10,7 +10,7 @@ import type { Checkpoint } from '../checkpoint/schema.js';
 import type { Vocab } from '../data/vocab.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { LineSampler, type LineSample } from '../sample/lines.js';
-import { attemptSync, CliError, EXIT } from './errors.js';
+import { attemptSync, CharnnError, EXIT } from '../errors.js';
 import { readCorpusArg } from './inputs.js';
 import { encodeLines, END, joinLineParts, lineStrings } from '../data/line-corpus.js';
 import { prepareBytes, preparationOf, type Preparation } from '../data/prepare.js';
@@ -76,11 +76,11 @@ async function trainingLines(ckpt: Checkpoint, corpusArg: string, ui: Ui): Promi
   const source: string | string[] | undefined = corpusArg || (files.length > 1 ? files.map((f) => f.name) : ckpt.corpus?.source);
   const shown = Array.isArray(source) ? `its ${source.length} files` : source;
   if (!source || source === '-') {
-    throw new CliError('--novel needs the training list, and the checkpoint does not say where it is', 'give it with --corpus PATH', 'cannot sample');
+    throw new CharnnError('--novel needs the training list, and the checkpoint does not say where it is', 'give it with --corpus PATH', 'cannot sample');
   }
   const prep = preparationOf(ckpt.corpus?.preparation ?? (ckpt.config as Partial<Preparation>));
   const c = await readCorpusArg(source, ui).catch((e: Error) => {
-    throw new CliError(`${e.message.replace(/ \(.*\)$/, '')}`, 'give the training list with --corpus PATH', 'cannot read the training list for --novel');
+    throw new CharnnError(`${e.message.replace(/ \(.*\)$/, '')}`, 'give the training list with --corpus PATH', 'cannot read the training list for --novel');
   });
   if (ckpt.corpus && c.sha256 !== ckpt.corpus.sha256) {
     ui.warn(`${shown} ${Array.isArray(source) ? 'are' : 'is'} not the list the model was trained on (its SHA-256 differs): novel means not in this list`);

@@ -13,19 +13,19 @@ import type { Checkpoint } from '../checkpoint/schema.js';
 import { prepareText, preparationOf, UNKNOWN_CHAR, type Preparation } from '../data/prepare.js';
 import { Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
-import { backendOptions, chooseBackend } from './backend-choice.js';
+import { backendOptions, chooseBackend } from '../commands/common/backend.js';
 import type { Kernels } from '../math/kernels.js';
 import { Bans } from '../sample/ban.js';
 import { beamSearch } from '../sample/beam.js';
 import { describeDropped, preparePrime, startIds } from '../sample/prime.js';
 import { Sampler, type StepModel } from '../sample/sampler.js';
-import { attempt, attemptSync, CliError, EXIT } from './errors.js';
+import { attempt, attemptSync, CharnnError, EXIT } from '../errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
 import { addOptions, COMMON, readOptions, SAMPLE } from './options.js';
-import { modelFromCheckpoint } from './run-state.js';
+import { modelFromCheckpoint } from '../checkpoint/run-state.js';
 import { sampleLines } from './sample-lines.js';
 import { isLineModel } from '../model/config.js';
-import { stdoutFailure } from './stdio.js';
+import { StdoutStream } from './stdio.js';
 import { Ui } from './ui.js';
 
 export function registerSample(program: Command): void {
@@ -60,19 +60,19 @@ function asTrained(prime: string, ckpt: Checkpoint, vocab: Vocab): string {
 
 async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: { kernels?: Kernels }): Promise<number> {
   const { values: o, given } = readOptions(cmd, SAMPLE);
-  if (given.has('prime') && given.has('primeFile')) throw CliError.usage('--prime and --prime-file both given', 'use one of them');
+  if (given.has('prime') && given.has('primeFile')) throw CharnnError.usage('--prime and --prime-file both given', 'use one of them');
   const forever = o.forever || o.length === 0;
   if (o.beam > 0) {
-    if (forever) throw CliError.usage('beam search needs a --length', 'it prints the most likely text once it is complete', 'invalid options');
+    if (forever) throw CharnnError.usage('beam search needs a --length', 'it prints the most likely text once it is complete', 'invalid options');
     const sampling = (['temp', 'topK', 'topP'] as const).filter((k) => given.has(k));
-    if (sampling.length) throw CliError.usage(`--beam with --${sampling.map((k) => k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())).join(', --')}`, 'beam search draws nothing: drop them', 'invalid options');
+    if (sampling.length) throw CharnnError.usage(`--beam with --${sampling.map((k) => k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase())).join(', --')}`, 'beam search draws nothing: drop them', 'invalid options');
   }
 
   let path = pathArg;
   if (!path) {
     const found = findDefaultCheckpoint();
     if (!found) {
-      throw new CliError('no checkpoint given and none found under ./checkpoints/', 'train one first: charnn train FILE, then charnn sample', 'cannot sample');
+      throw new CharnnError('no checkpoint given and none found under ./checkpoints/', 'train one first: charnn train FILE, then charnn sample', 'cannot sample');
     }
     path = found.path;
     ui.info(`sampling from ${displayPath(path)} (${found.why})`);
@@ -88,7 +88,7 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     : o.prime;
 
   o.backend = chooseBackend(o.backend, given.has('backend'), ui);
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o, process.env)));
   held.kernels = kernels;
   const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
 
@@ -111,14 +111,14 @@ async function sample(pathArg: string | undefined, cmd: Command, ui: Ui, held: {
     if (o.seed < 0 && o.temp > 0) ui.info(`seed ${seed} (random; --seed ${seed} gives this text again)`);
   };
   if (isLineModel(model.config)) {
-    if (given.has('stopAt') || given.has('forever')) throw CliError.usage(`${given.has('stopAt') ? '--stop-at' : '--forever'} is for stream models; this one samples lines`, 'drop it: every line stops at its end token or --length');
+    if (given.has('stopAt') || given.has('forever')) throw CharnnError.usage(`${given.has('stopAt') ? '--stop-at' : '--forever'} is for stream models; this one samples lines`, 'drop it: every line stops at its end token or --length');
     return sampleLines(ckpt, model, vocab, primeIds, seed, o, new StdoutStream(process.stdout), ui, tellSeed);
   }
   for (const flag of ['count', 'novel', 'unique', 'json', 'corpus'] as const) {
-    if (given.has(flag)) throw CliError.usage(`--${flag} needs a line-mode model (train one with --lines); this one samples a stream`, 'drop it, or use --stop-at to end a sample');
+    if (given.has(flag)) throw CharnnError.usage(`--${flag} needs a line-mode model (train one with --lines); this one samples a stream`, 'drop it, or use --stop-at to end a sample');
   }
   if (!forever && primeLen > o.length) {
-    throw CliError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
+    throw CharnnError.usage(`the prime has ${primeLen} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
   }
   if (o.beam > 0) return beamOut(model, vocab, primeIds, o.beam, o.length - primeLen, ban, ui);
   sampler.feed(startIds(primeIds, vocab));
@@ -178,49 +178,5 @@ async function readPrimeFile(path: string): Promise<string> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message);
-  }
-}
-
-/**
- * stdout with backpressure and a quiet end on a closed pipe. `write` resolves true when the caller may go on,
- * false once the reader has gone (EPIPE): generation should stop.
- */
-export class StdoutStream {
-  private closed = false;
-  private failure: NodeJS.ErrnoException | null = null;
-
-  constructor(private readonly s: NodeJS.WriteStream) {
-    s.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') this.closed = true;
-      else this.failure = e;
-    });
-  }
-
-  async write(text: string): Promise<boolean> {
-    if (this.closed) return false;
-    this.throwIfFailed();
-    const ok = this.s.write(text);
-    if (!ok) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.s.off('drain', done);
-          this.s.off('error', done);
-          this.s.off('close', done);
-          resolve();
-        };
-        this.s.on('drain', done);
-        this.s.on('error', done);
-        this.s.on('close', done);
-      });
-    } else {
-      // give a pending EPIPE a chance to arrive before making more text
-      await new Promise((r) => setImmediate(r));
-    }
-    this.throwIfFailed();
-    return !this.closed;
-  }
-
-  private throwIfFailed(): void {
-    if (this.failure) throw new CliError(stdoutFailure(this.failure), undefined, 'cannot write to stdout');
   }
 }

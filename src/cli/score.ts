@@ -16,10 +16,10 @@ import { describeCodePoint, Vocab } from '../data/vocab.js';
 import { createKernels } from '../math/backend.js';
 import { isLineModel } from '../model/config.js';
 import { Scorer } from '../sample/score.js';
-import { attempt, attemptSync, CliError } from './errors.js';
+import { attempt, attemptSync, CharnnError } from '../errors.js';
 import { addOptions, COMMON, readOptions, SCORE } from './options.js';
-import { backendOptions } from './backend-choice.js';
-import { modelFromCheckpoint } from './run-state.js';
+import { backendOptions } from '../commands/common/backend.js';
+import { modelFromCheckpoint } from '../checkpoint/run-state.js';
 
 export function registerScore(program: Command): void {
   const cmd = program
@@ -40,7 +40,7 @@ export function registerScore(program: Command): void {
     const byLine = o.by ? o.by === 'line' : lineModel;
     const units = byLine ? lineUnits(text, vocab) : [textUnit(text, vocab)];
 
-    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
+    const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o, process.env)));
     try {
       const model = attemptSync(`cannot load checkpoint ${path}`, () => modelFromCheckpoint(kernels, ckpt));
       const scorer = new Scorer(model);
@@ -99,14 +99,14 @@ function record(u: Unit, s: Float64Array, vocab: Vocab, perChar: boolean): Score
 /** The whole text, scored from its second character on, given the first. */
 function textUnit(text: string, vocab: Vocab): Unit {
   const ids = encode(text, vocab, (i) => `character ${i + 1}`);
-  if (ids.length < 2) throw new CliError(`the text has ${ids.length} character${ids.length === 1 ? '' : 's'}`, 'it needs at least 2: one to read, one to predict', 'cannot score');
+  if (ids.length < 2) throw new CharnnError(`the text has ${ids.length} character${ids.length === 1 ? '' : 's'}`, 'it needs at least 2: one to read, one to predict', 'cannot score');
   return { text, context: ids.slice(0, 1), ids: ids.slice(1) };
 }
 
 /** Each line (numbered from 1) with its line break, given a line break before it. */
 function lineUnits(text: string, vocab: Vocab): Unit[] {
   const nl = vocab.idOf('\n');
-  if (nl < 0) throw CliError.usage('the model has no line break in its vocabulary, so it cannot score lines', 'use --by text', 'cannot score');
+  if (nl < 0) throw CharnnError.usage('the model has no line break in its vocabulary, so it cannot score lines', 'use --by text', 'cannot score');
   const lines = text.split('\n');
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop(); // the final line break ends the last line
   return lines.map((line, i) => ({ line: i + 1, text: line, context: [nl], ids: [...encode(line, vocab, () => `line ${i + 1}`), nl] }));
@@ -126,7 +126,7 @@ export function encode(text: string, vocab: Vocab, where: (index: number) => str
   }
   if (unknown.size) {
     const list = [...unknown].slice(0, 8).map(([c, w]) => `${describeCodePoint(c.codePointAt(0)!)} (${w})`);
-    throw new CliError(
+    throw new CharnnError(
       `the text has ${unknown.size} character${unknown.size > 1 ? 's' : ''} the model never saw: ${list.join(', ')}${unknown.size > 8 ? ', …' : ''}`,
       'the model can only score characters it was trained on',
       'cannot score',

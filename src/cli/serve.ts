@@ -10,10 +10,10 @@ import type { Kernels } from '../math/kernels.js';
 import { CharnnServer, isLoopback } from '../serve/http.js';
 import { serveModel, uniqueNames, type ServedModel } from '../serve/models.js';
 import { loadAssets } from '../serve/static.js';
-import { attempt, attemptSync, CliError, EXIT, formatError } from './errors.js';
+import { attempt, attemptSync, CharnnError, EXIT, formatError } from '../errors.js';
 import { displayPath, findDefaultCheckpoint } from './inputs.js';
 import { addOptions, COMMON, readOptions, SERVE } from './options.js';
-import { backendOptions } from './backend-choice.js';
+import { backendOptions } from '../commands/common/backend.js';
 import { human, Ui } from './ui.js';
 
 export function registerServe(program: Command): void {
@@ -41,7 +41,7 @@ async function serve(pathArgs: string[], cmd: Command, ui: Ui, held: { kernels?:
   let paths = pathArgs;
   if (!paths.length) {
     const found = findDefaultCheckpoint();
-    if (!found) throw new CliError('no checkpoint given and none found under ./checkpoints/', 'train one first: charnn train FILE, then charnn serve', 'cannot serve');
+    if (!found) throw new CharnnError('no checkpoint given and none found under ./checkpoints/', 'train one first: charnn train FILE, then charnn serve', 'cannot serve');
     paths = [found.path];
     ui.info(`serving ${displayPath(found.path)} (${found.why})`);
   }
@@ -50,7 +50,7 @@ async function serve(pathArgs: string[], cmd: Command, ui: Ui, held: { kernels?:
 
   // set up: one backend, every model on it (each loaded once, its weights shared by all its streams)
   const checkpoints = paths.map((p) => loadCheckpoint(p));
-  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o)));
+  const kernels = await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o, process.env)));
   held.kernels = kernels;
   const models: ServedModel[] = checkpoints.map((c, i) => attemptSync(`cannot load checkpoint ${paths[i]}`, () => serveModel(kernels, names[i], c, o.maxStreams)));
   const assets = attemptSync('cannot read the page files', () => loadAssets());
@@ -95,12 +95,12 @@ async function serve(pathArgs: string[], cmd: Command, ui: Ui, held: { kernels?:
   return EXIT.OK;
 }
 
-function listenError(e: NodeJS.ErrnoException, host: string, port: number): CliError {
+function listenError(e: NodeJS.ErrnoException, host: string, port: number): CharnnError {
   const at = `${host}:${port}`;
-  if (e.code === 'EADDRINUSE') return new CliError(`port ${port} on ${host} is in use`, 'pick another with --port, or --port 0 for any free one', `cannot listen on ${at}`);
-  if (e.code === 'EACCES') return new CliError(`not allowed to use port ${port}`, 'ports below 1024 need privileges: pick one above', `cannot listen on ${at}`);
+  if (e.code === 'EADDRINUSE') return new CharnnError(`port ${port} on ${host} is in use`, 'pick another with --port, or --port 0 for any free one', `cannot listen on ${at}`);
+  if (e.code === 'EACCES') return new CharnnError(`not allowed to use port ${port}`, 'ports below 1024 need privileges: pick one above', `cannot listen on ${at}`);
   if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') {
-    return new CliError(`${host} is not an address of this machine`, 'use 127.0.0.1, or 0.0.0.0 for every interface', `cannot listen on ${at}`);
+    return new CharnnError(`${host} is not an address of this machine`, 'use 127.0.0.1, or 0.0.0.0 for every interface', `cannot listen on ${at}`);
   }
-  return new CliError(e.message, undefined, `cannot listen on ${at}`);
+  return new CharnnError(e.message, undefined, `cannot listen on ${at}`);
 }

@@ -1,43 +1,40 @@
 /**
- * `charnn train [corpus]`: train a model, writing latest.json and best.json into the output folder.
- * stdout gets one line, the path of the final checkpoint; everything else goes to stderr. The run itself, phase
- * by phase, is src/run/train-run.ts (shared with the library's train()); this file is the terminal around it:
- * options from the defaults table, messages on stderr, and signals.
+ * `charnn train [corpus...]`: the training command (src/commands/train/) on a terminal. stdout gets one line, the
+ * path of the final checkpoint; everything else goes to stderr. What is the terminal's alone is here: signals.
  *
  * Ctrl-C / SIGTERM: the current step finishes, the checkpoint is saved, exit 130; a second Ctrl-C ends the
  * process at once (the atomic save never leaves a partial file).
  */
 import type { Command } from 'commander';
-import type { StopRequest } from '../run/io.js';
-import { runTraining, type Held } from '../run/train-run.js';
-import { EXIT } from './errors.js';
-import { displayPath, readCorpusArg } from './inputs.js';
-import { addOptions, COMMON, readOptions, TRAIN } from './options.js';
-import { Ui } from './ui.js';
+import type { StopRequest } from '../commands/io.js';
+import { runTraining, type Held } from '../commands/train/run.js';
+import { EXIT } from '../errors.js';
+import { displayPath } from '../fs-probe.js';
+import { TRAIN } from '../options.js';
+import { defineCommand } from './command.js';
+import type { Ui } from './ui.js';
 
 export function registerTrain(program: Command): void {
-  const cmd = program
-    .command('train')
-    .description('train a model on a text corpus; prints the checkpoint path on stdout')
-    .argument('[corpus...]', "text files, folders or globs (each file a document, in the order given, folders and globs sorted by path), - for standard input, or a corpus name from 'charnn corpus list' (default: tinyshakespeare)");
-  addOptions(cmd, TRAIN);
-  addOptions(cmd, COMMON);
-  cmd.action(async (corpusArg: string[], _o: unknown, self: Command) => {
-    const common = readOptions(self, COMMON).values;
-    const ui = new Ui({ color: common.color, quiet: common.quiet, verbose: common.verbose });
-    const { values, given } = readOptions(self, TRAIN);
-    const held: Held = {};
-    const stop: StopRequest = { reason: null };
-    const removeSignals = onSignals(stop, ui, held);
-    try {
-      const r = await runTraining(values, given, () => readCorpusArg(corpusArg, ui), ui, stop, held);
-      process.stdout.write(displayPath(r.latestPath) + '\n');
-      process.exitCode = r.stopped ? EXIT.INTERRUPTED : EXIT.OK;
-    } finally {
-      removeSignals();
-      held.folder?.close(); // also on errors: the lock goes, and an unused folder
-      held.kernels?.dispose(); // also on errors: a backend's worker threads must not outlive the command
-    }
+  defineCommand(program, {
+    name: 'train',
+    description: 'train a model on a text corpus; prints the checkpoint path on stdout',
+    args: [['[corpus...]', "text files, folders or globs (each file a document, in the order given, folders and globs sorted by path), - for standard input, or a corpus name from 'charnn corpus list' (default: tinyshakespeare)"]],
+    table: TRAIN,
+    async run({ args, values, given }, io) {
+      const held: Held = {};
+      const stop: StopRequest = { reason: null };
+      const removeSignals = onSignals(stop, io.ui, held);
+      try {
+        const corpus = args[0] as string[];
+        const r = await runTraining(values, given, corpus.length ? corpus : undefined, io, stop, held);
+        await io.out.write(displayPath(r.latestPath, io.cwd) + '\n');
+        return r.stopped ? EXIT.INTERRUPTED : EXIT.OK;
+      } finally {
+        removeSignals();
+        held.folder?.close(); // also on errors: the lock goes, and an unused folder
+        held.kernels?.dispose(); // also on errors: a backend's worker threads must not outlive the command
+      }
+    },
   });
 }
 

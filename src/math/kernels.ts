@@ -165,29 +165,3 @@ export function plainPacking<F extends Vec>(self: () => Kernels<F>): Pick<Kernel
       bT ? self().mmNT(out, a, packed, M, K, N, acc) : self().mm(out, a, packed, M, K, N, acc),
   };
 }
-
-/**
- * A kernel call that failed inside a backend (a WebAssembly trap, a worker that threw): a bug in the backend,
- * never in the caller's data. It names the call so the report can be acted on; the CLI adds the model shape
- * and the work-around (one thread).
- */
-export class KernelError extends Error {
-  override name = 'KernelError';
-  constructor(
-    /** backend name, e.g. 'wasm' */
-    readonly backend: string,
-    /** the kernel and where it failed, e.g. 'mmTN 65x2048x16, chunk 3 of 8' */
-    readonly call: string,
-    /** threads the backend splits calls over */
-    readonly threads: number,
-    /** what the runtime said, e.g. 'divide by zero' */
-    readonly cause_: string,
-  ) {
-    super(`${backend} kernel ${call} failed on ${threads} thread${threads === 1 ? '' : 's'}: ${cause_}`);
-  }
-}
-
-/** A backend failure rather than an error of the caller: a KernelError or a WebAssembly trap. */
-export function isKernelFailure(e: unknown): e is Error {
-  return e instanceof KernelError || (e instanceof Error && e.constructor.name === 'RuntimeError');
-}

@@ -2,8 +2,7 @@
  * An HTTP error: a status and charnn's one-line message. Every refused request gets one as a JSON body,
  * `{"error": "charnn: what: why (hint)", "status": 400}`, the same line the command line would print.
  */
-import { formatError } from '../cli/errors.js';
-import { CharnnError } from '../errors.js';
+import { CharnnError, formatError } from '../errors.js';
 
 export class HttpError extends CharnnError {
   override name = 'HttpError';

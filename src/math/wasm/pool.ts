@@ -19,7 +19,7 @@
  *   QUIT   workers leave their loop; SLEEP0 + t: worker t is in Atomics.wait
  */
 import { Worker } from 'node:worker_threads';
-import { KernelError } from '../kernels.js';
+import { KernelError } from '../../errors.js';
 import type { WasmMemory, WasmModule } from './wasm-api.js';
 
 const SEQ = 0, NEXT = 1, NCHUNK = 2, OP = 3, ARGC = 4, DONE = 5, MAIN_SLEEP = 6, ERR = 7, QUIT = 8, SLEEP0 = 16;

@@ -7,10 +7,10 @@
  */
 import { CharnnError } from '../errors.js';
 import { OptionValueError, TRAIN } from '../options.js';
-import { readCorpusInput } from './corpus-input.js';
-import type { Progress, RunIo, StopRequest } from './io.js';
-import { runTraining, type Held } from './train-run.js';
-import type { TrainValues } from './train-plan.js';
+import { readStream } from '../data/corpus.js';
+import { quietIo, type Io, type Progress, type StopRequest } from '../commands/io.js';
+import { runTraining, type Held } from '../commands/train/run.js';
+import type { TrainValues } from '../commands/train/plan.js';
 
 /** What train() reports, in order: info (the plan), step (every step), log (validation lines, previews),
  *  warning, and info again (the summary). */
@@ -40,7 +40,7 @@ export async function train(corpus?: string, options: TrainApiOptions = {}): Pro
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort);
   try {
-    const r = await runTraining(values, given, () => readCorpusInput(corpus), callbackIo(emit), stop, held);
+    const r = await runTraining(values, given, corpus, callbackIo(emit), stop, held);
     return r.latestPath;
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -79,7 +79,7 @@ function readApiOptions(opts: Record<string, unknown>): { values: TrainValues; g
   return { values: values as TrainValues, given };
 }
 
-function callbackIo(emit: (e: TrainEvent) => void): RunIo {
+function callbackIo(emit: (e: TrainEvent) => void): Io {
   const progress: Progress = {
     // validation progress (f.note) is not a step
     update: (f) => void (f.note === undefined && emit({ type: 'step', step: f.step, epoch: f.epoch, loss: f.loss, val: f.val ?? null, charsPerSec: f.cps, fraction: f.fraction, etaSec: f.etaSec })),
@@ -87,9 +87,9 @@ function callbackIo(emit: (e: TrainEvent) => void): RunIo {
     stop() {},
   };
   return {
+    ...quietIo({ cwd: process.cwd(), env: process.env, stdin: () => readStream(process.stdin) }),
     info: (message) => emit({ type: 'info', message }),
     warn: (message) => emit({ type: 'warning', message }),
     progress: () => progress,
-    c: { green: (s) => s, dim: (s) => s },
   };
 }

@@ -12,7 +12,7 @@
 import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { CliError } from './errors.js';
+import { CharnnError } from '../errors.js';
 
 export const LOCK_NAME = '.charnn.lock';
 
@@ -34,7 +34,7 @@ export class RunLock {
     process.once('exit', this.onExit); // also when a second Ctrl-C ends the process at once
   }
 
-  /** Take the lock of `dir`, or throw a CliError naming its holder. `warn` reports a stale lock taken over. */
+  /** Take the lock of `dir`, or throw a CharnnError naming its holder. `warn` reports a stale lock taken over. */
   static acquire(dir: string, shown: string, warn: (msg: string) => void): RunLock {
     const path = join(dir, LOCK_NAME);
     const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
@@ -53,7 +53,7 @@ export class RunLock {
         return new RunLock(path, text);
       }
     }
-    throw new CliError(`${shown} is being locked and unlocked by other processes`, 'try again', 'cannot train');
+    throw new CharnnError(`${shown} is being locked and unlocked by other processes`, 'try again', 'cannot train');
   }
 
   /** Throw the "another charnn train is writing" error if a live process holds `dir`'s lock (an early check
@@ -76,8 +76,8 @@ export class RunLock {
   }
 }
 
-function heldError(held: LockOwner, shown: string): CliError {
-  return new CliError(
+function heldError(held: LockOwner, shown: string): CharnnError {
+  return new CharnnError(
     `another charnn train (pid ${held.pid} on ${held.host}, since ${held.since}) is writing to ${shown}`,
     held.host === hostname()
       ? 'wait for it to finish, stop it, or choose another --out or --name'

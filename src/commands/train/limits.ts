@@ -6,8 +6,8 @@
  * Dimension legend: B streams, T window, V vocabulary, H hidden, L layers, D a layer's input width, G gate blocks.
  */
 import { totalmem } from 'node:os';
-import { GATES, STATE_SLOTS, type ModelConfig } from '../model/config.js';
-import { CliError } from './errors.js';
+import { GATES, STATE_SLOTS, type ModelConfig } from '../../model/config.js';
+import { CharnnError } from '../../errors.js';
 
 /** Most distinct characters a corpus may have: more means it is not text a character model can learn from
  *  (and every id would need 4 bytes instead of 2). */
@@ -18,7 +18,7 @@ const WASM_MAX_BYTES = 4 * 2 ** 30;
 
 export function checkVocabSize(size: number): void {
   if (size > MAX_VOCAB) {
-    throw new CliError(
+    throw new CharnnError(
       `the corpus has ${size.toLocaleString('en-US')} distinct characters, more than charnn's limit of ${MAX_VOCAB.toLocaleString('en-US')}`,
       'a character model needs a text with a few hundred or thousand distinct characters; is it really text?',
       'cannot use the corpus',
@@ -57,7 +57,7 @@ export function checkTrainingMemory(c: ModelConfig, B: number, T: number, optimi
       ? [inBackend, WASM_MAX_BYTES, 'the wasm backend can address (4 GiB)']
       : [host, machine, `this machine has (${gb(machine)})`];
   if (need > limit) {
-    throw new CliError(
+    throw new CharnnError(
       `the model (${c.cell} ${c.layers}x${c.hidden}, vocabulary ${c.vocabSize.toLocaleString('en-US')}, batch ${B} x seq ${T}) needs about ${gb(need)} of memory to train, more than ${where}`,
       'lower --hidden, --layers, --batch or --seq' + (c.vocabSize > 1000 ? ', or use a corpus with fewer distinct characters' : ''),
       'cannot build the model',

@@ -3,7 +3,8 @@
  * backend failure does (a KernelError), so the tests can show what a user sees when a kernel breaks mid-run and
  * that no checkpoint is touched afterwards. Unset (always, outside tests), the kernels are returned as they are.
  */
-import { KernelError, type Kernels } from '../math/kernels.js';
+import { KernelError } from '../../errors.js';
+import type { Kernels } from '../../math/kernels.js';
 
 export function withInjectedFault(k: Kernels, spec: string | undefined): Kernels {
   if (!spec) return k;

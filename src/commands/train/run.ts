@@ -5,17 +5,16 @@
  * they differ only in where messages go and what asks the loop to stop.
  */
 import { resolve } from 'node:path';
-import type { Kernels } from '../math/kernels.js';
-import type { ModelConfig } from '../model/config.js';
-import type { CorpusBytes } from './corpus-input.js';
-import { displayPath } from './corpus-input.js';
-import { duration, human, percent } from './format.js';
-import type { RunIo, StopRequest } from './io.js';
-import { runLoop, type Outcome } from './train-loop.js';
-import { describeTargets, planRun, type TrainValues } from './train-plan.js';
-import { setUpRun, type Held, type Run } from './train-setup.js';
+import type { Kernels } from '../../math/kernels.js';
+import type { ModelConfig } from '../../model/config.js';
+import { displayPath } from '../common/corpus-input.js';
+import { duration, human, percent } from '../format.js';
+import type { Io, StopRequest } from '../io.js';
+import { runLoop, type Outcome } from './loop.js';
+import { describeTargets, planRun, type TrainValues } from './plan.js';
+import { setUpRun, type Held, type Run } from './setup.js';
 
-export type { Held } from './train-setup.js';
+export type { Held } from './setup.js';
 
 export interface Finished extends Outcome {
   /** absolute path of the run's latest.json */
@@ -29,13 +28,13 @@ export interface Finished extends Outcome {
 export async function runTraining(
   values: TrainValues,
   given: Set<keyof TrainValues>,
-  readCorpus: () => Promise<CorpusBytes>,
-  io: RunIo,
+  corpus: string | readonly string[] | undefined,
+  io: Io,
   stop: StopRequest,
   held: Held,
 ): Promise<Finished> {
   const plan = planRun(values, given);
-  const run = await setUpRun(plan, readCorpus, io, held);
+  const run = await setUpRun(plan, corpus, io, held);
   announce(run, io);
   const outcome = await runLoop(run, io, stop);
   report(run, outcome, io);
@@ -52,7 +51,7 @@ function describeSchedule(run: Run): string {
 }
 
 /** The first line: what is trained on what, how, for how long, and where it is saved. */
-function announce(run: Run, io: RunIo): void {
+function announce(run: Run, io: Io): void {
   const { plan, modelConfig: c, model, vocab, ids, trainer, kernels, folder } = run;
   const { o, ckpt, start } = plan;
   io.info(
@@ -81,7 +80,7 @@ function describeValidation(trainer: Run['trainer']): string {
 }
 
 /** The last line: where the run ended, its best validation loss, its speed, and where the checkpoints are. */
-function report(run: Run, { stopped, loss, runSec, chars, evalSec }: Outcome, io: RunIo): void {
+function report(run: Run, { stopped, loss, runSec, chars, evalSec }: Outcome, io: Io): void {
   const { trainer, folder } = run;
   const best = trainer.bestValLoss;
   io.info(

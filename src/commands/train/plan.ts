@@ -10,14 +10,14 @@
  * finishes the original plan); given one, the budgets it was not given are off.
  */
 import { resolve } from 'node:path';
-import { loadCheckpoint } from '../checkpoint/io.js';
-import { isSamplingOnly } from '../checkpoint/sampling-only.js';
-import type { Checkpoint } from '../checkpoint/schema.js';
-import { CliError } from './errors.js';
-import { displayPath } from './corpus-input.js';
-import { AUTO_COSINE_MIN_MINUTES, TRAIN, type Values } from '../options.js';
-import { ADAMW_DEFAULT_DECAY } from '../train/optimizer.js';
-import { duration } from './format.js';
+import { loadCheckpoint } from '../../checkpoint/io.js';
+import { isSamplingOnly } from '../../checkpoint/sampling-only.js';
+import type { Checkpoint } from '../../checkpoint/schema.js';
+import { CharnnError } from '../../errors.js';
+import { displayPath } from '../common/corpus-input.js';
+import { AUTO_COSINE_MIN_MINUTES, TRAIN, type Values } from '../../options.js';
+import { ADAMW_DEFAULT_DECAY } from '../../train/optimizer.js';
+import { duration } from '../format.js';
 
 export type TrainValues = Values<typeof TRAIN>;
 
@@ -77,8 +77,8 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
   let o: TrainValues = { ...values };
   let ckpt: Checkpoint | null = null;
   let init: Checkpoint | null = null;
-  if (o.resume && o.initFrom) throw CliError.usage('--resume and --init-from both given', '--resume continues a run; --init-from starts a new one from its weights', 'invalid options');
-  if (!o.initFrom && given.has('vocab')) throw CliError.usage('--vocab without --init-from', 'it says how a fine-tuning run treats new characters', 'invalid options');
+  if (o.resume && o.initFrom) throw CharnnError.usage('--resume and --init-from both given', '--resume continues a run; --init-from starts a new one from its weights', 'invalid options');
+  if (!o.initFrom && given.has('vocab')) throw CharnnError.usage('--vocab without --init-from', 'it says how a fine-tuning run treats new characters', 'invalid options');
   if (o.resume) {
     ckpt = loadCheckpoint(o.resume);
     o = resumedOptions(o, given, ckpt);
@@ -93,7 +93,7 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
   const budget: Budget = { steps: targets.untilStep && targets.untilStep - start.step, epochs: targets.untilEpoch && targets.untilEpoch - start.epoch, time: targets.untilMs && (targets.untilMs - start.ms) / 1000 };
   if (o.lines && o.minCharCount > 1) {
     // line mode encodes its list without the unknown symbol (data/line-corpus.ts): refused rather than ignored
-    throw CliError.usage('--min-char-count does not apply to a list (--lines)', 'drop --min-char-count: every character of the list is kept', 'invalid options');
+    throw CharnnError.usage('--min-char-count does not apply to a list (--lines)', 'drop --min-char-count: every character of the list is kept', 'invalid options');
   }
   const noBudget = !targets.untilStep && !targets.untilMs && !targets.untilEpoch;
   // auto (the default): a cosine over a time budget long enough for it (measured), else a constant rate; the
@@ -103,10 +103,10 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
     o = { ...o, lrSchedule: longTime ? 'cosine' : 'constant' };
   }
   if (o.lrSchedule === 'cosine' && noBudget) {
-    throw CliError.usage('the cosine schedule needs a budget to decay over', 'add --time, --steps or --epochs', 'invalid options');
+    throw CharnnError.usage('the cosine schedule needs a budget to decay over', 'add --time, --steps or --epochs', 'invalid options');
   }
   if (ckpt && reached(targets, start.step, start.epoch, start.ms)) {
-    throw CliError.usage(
+    throw CharnnError.usage(
       `the run already reached its budget (step ${start.step}, epoch ${start.epoch})`,
       'give --steps, --epochs or --time to train further',
       'nothing to train',
@@ -120,7 +120,7 @@ export function planRun(values: TrainValues, given: Set<keyof TrainValues>): Pla
 function weightDecayOf(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Checkpoint | null): number {
   if (o.optimizer === 'adamw') return given.has('weightDecay') || typeof ckpt?.config.weightDecay === 'number' ? o.weightDecay : ADAMW_DEFAULT_DECAY;
   if (o.weightDecay > 0) {
-    throw CliError.usage(
+    throw CharnnError.usage(
       `--weight-decay ${o.weightDecay} with --optimizer ${o.optimizer}`,
       "weight decay is AdamW's (decoupled): add --optimizer adamw; the L2 penalty of torch.optim.Adam's weight_decay is not offered",
       'invalid options',
@@ -132,7 +132,7 @@ function weightDecayOf(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Chec
 /** The options of a resumed run: the checkpoint decides the model and the data layout. */
 function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Checkpoint): TrainValues {
   if (isSamplingOnly(ckpt)) {
-    throw new CliError(
+    throw new CharnnError(
       `${displayPath(resolve(o.resume))} is a sampling-only checkpoint: it has no optimizer state or carried hidden state to continue from`,
       'sample or evaluate it; to train, start a new run without --resume',
       'cannot resume',
@@ -147,7 +147,7 @@ function resumedOptions(o: TrainValues, given: Set<keyof TrainValues>, ckpt: Che
   for (const key of LOCKED_ON_RESUME) {
     const was = (fromModel as Record<string, unknown>)[key] ?? saved[key];
     if (given.has(key) && was !== undefined && was !== o[key]) {
-      throw CliError.usage(
+      throw CharnnError.usage(
         `--${kebab(key)} ${o[key]} differs from the checkpoint's ${was}`,
         'a resumed run keeps its model and data layout; drop the option, or start a new run',
         'cannot resume',
@@ -171,7 +171,7 @@ function fineTuneOptions(o: TrainValues, given: Set<keyof TrainValues>, init: Ch
   for (const key of SHAPE) {
     const was = key === 'layerNorm' ? m.layerNorm === true : key === 'embed' ? m.embed ?? 0 : m[key]; // absent in older configs
     if (given.has(key) && o[key] !== was) {
-      throw CliError.usage(
+      throw CharnnError.usage(
         `--${kebab(key)} ${o[key]} differs from the model's ${was}`,
         'fine-tuning keeps the model\'s shape; drop the option, or train a new model',
         'cannot fine-tune',

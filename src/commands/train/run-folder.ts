@@ -10,12 +10,12 @@
  */
 import { existsSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadCheckpoint, removeDeadTemps, writeFileAtomic } from '../checkpoint/io.js';
-import { CheckpointError } from '../checkpoint/errors.js';
-import { CliError } from './errors.js';
-import { displayPath } from './corpus-input.js';
+import { loadCheckpoint, removeDeadTemps, writeFileAtomic } from '../../checkpoint/io.js';
+import { CheckpointError } from '../../checkpoint/errors.js';
+import { CharnnError } from '../../errors.js';
+import { displayPath } from '../common/corpus-input.js';
 import { createUniqueDir, folderError, prepareOutDir } from './out-dir.js';
-import { RunLock } from './run-lock.js';
+import { RunLock } from '../../checkpoint/run-lock.js';
 
 export interface FolderChoice {
   /** the folder, or for a default name the folder it goes under (`parent`) and its base name */
@@ -50,7 +50,7 @@ export class RunFolder {
     this.replacing = replacing;
   }
 
-  /** Create (or reuse) and lock the folder; throws a one-line CliError if it cannot be used. */
+  /** Create (or reuse) and lock the folder; throws a one-line CharnnError if it cannot be used. */
   static open(c: FolderChoice, warn: (msg: string) => void): RunFolder {
     let dir: string;
     let created: string | undefined;
@@ -66,7 +66,7 @@ export class RunFolder {
       lock = RunLock.acquire(dir, shown, warn);
     } catch (e) {
       removeCreated(dir, created);
-      throw e instanceof CliError ? e : folderError(dir, shown, e);
+      throw e instanceof CharnnError ? e : folderError(dir, shown, e);
     }
     let holds: boolean;
     try {
@@ -142,7 +142,7 @@ export function checkFolder(dir: string, c: FolderChoice): boolean {
   if (c.resume && dirname(resolve(c.resume)) === dir) return false; // continuing this folder's run
   if (c.overwrite) return true;
   const shown = displayPath(dir);
-  throw new CliError(
+  throw new CharnnError(
     `it already holds a run (${describeRun(present[0])})`,
     `continue it with --resume ${displayPath(present[0])}, replace it with --overwrite, or choose another --out or --name`,
     `cannot train into ${shown}`,

@@ -7,8 +7,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { isDir, isFile } from '../fs-probe.js';
-import { CliError } from './errors.js';
+import { isDir, isFile } from '../../fs-probe.js';
+import { CharnnError } from '../../errors.js';
 
 /** True when the argument names more than one file (a folder, or a glob that is not an existing path). */
 export function isMultiFile(arg: string): boolean {
@@ -19,24 +19,24 @@ export function isMultiFile(arg: string): boolean {
 
 const hasGlob = (s: string) => /[*?[]/.test(s);
 
-/** The files the arguments name, in training order. Throws a CliError for an argument that names none. */
+/** The files the arguments name, in training order. Throws a CharnnError for an argument that names none. */
 export function expandCorpusArgs(args: readonly string[]): string[] {
   const out: string[] = [];
   for (const arg of args) {
-    if (arg === '-') throw CliError.usage('- (standard input) cannot be combined with files', 'give files only, or - alone', 'cannot read the corpus');
+    if (arg === '-') throw CharnnError.usage('- (standard input) cannot be combined with files', 'give files only, or - alone', 'cannot read the corpus');
     let files: string[];
     if (existsSync(arg) && statSync(arg).isDirectory()) {
       files = walk(arg);
-      if (!files.length) throw new CliError(`corpus folder ${arg} has no files`, 'put text files in it, or name the files', 'cannot read the corpus');
+      if (!files.length) throw new CharnnError(`corpus folder ${arg} has no files`, 'put text files in it, or name the files', 'cannot read the corpus');
     } else if (!existsSync(arg) && hasGlob(arg)) {
       files = glob(arg);
-      if (!files.length) throw new CliError(`no file matches ${arg}`, 'check the pattern (quote it to let charnn expand it)', 'cannot read the corpus');
+      if (!files.length) throw new CharnnError(`no file matches ${arg}`, 'check the pattern (quote it to let charnn expand it)', 'cannot read the corpus');
     } else files = [arg];
     out.push(...files);
   }
   const seen = new Set<string>();
   for (const f of out) {
-    if (seen.has(f)) throw CliError.usage(`${f} is named twice`, 'name each file once', 'cannot read the corpus');
+    if (seen.has(f)) throw CharnnError.usage(`${f} is named twice`, 'name each file once', 'cannot read the corpus');
     seen.add(f);
   }
   return out;

@@ -6,20 +6,19 @@
  * A validation pass runs one window at a time with the event loop let in, so a stop during it is handled the same
  * way: the pass is abandoned (it records nothing) and the run saved. A long pass shows its progress and ETA.
  */
-import { checkpointToText } from '../checkpoint/codec.js';
-import type { CharRNN } from '../model/char-rnn.js';
-import type { Vocab } from '../data/vocab.js';
-import { Sampler } from '../sample/sampler.js';
-import { isKernelFailure } from '../math/kernels.js';
-import { LineSampler } from '../sample/lines.js';
-import { isLineModel } from '../model/config.js';
-import { CliError, kernelFailure } from './errors.js';
-import { duration } from './format.js';
-import { displayPath } from './corpus-input.js';
-import { checkpointOfRun } from '../checkpoint/run-state.js';
-import { fraction, planFraction, reached } from './train-plan.js';
-import type { Run } from './train-setup.js';
-import type { ProgressFields, RunIo, StopRequest } from './io.js';
+import { checkpointToText } from '../../checkpoint/codec.js';
+import type { CharRNN } from '../../model/char-rnn.js';
+import type { Vocab } from '../../data/vocab.js';
+import { Sampler } from '../../sample/sampler.js';
+import { LineSampler } from '../../sample/lines.js';
+import { isLineModel } from '../../model/config.js';
+import { CharnnError, isKernelFailure, kernelFailure } from '../../errors.js';
+import { duration } from '../format.js';
+import { displayPath } from '../common/corpus-input.js';
+import { checkpointOfRun } from '../../checkpoint/run-state.js';
+import { fraction, planFraction, reached } from './plan.js';
+import type { Run } from './setup.js';
+import type { ProgressFields, Io, StopRequest } from '../io.js';
 
 export interface Outcome {
   /** why the run stopped early (the caller's StopRequest: a signal, an abort), or null when it reached its budget */
@@ -34,7 +33,7 @@ export interface Outcome {
   evalSec: number;
 }
 
-export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<Outcome> {
+export async function runLoop(run: Run, ui: Io, stop: StopRequest): Promise<Outcome> {
   const { plan, model, vocab, trainer, folder } = run;
   const { o, ckpt, targets, start } = plan;
   let chars = ckpt?.progress.chars ?? 0;
@@ -158,7 +157,7 @@ export async function runLoop(run: Run, ui: RunIo, stop: StopRequest): Promise<O
       if (!r.ok) {
         progress.stop();
         const tried = rollbacks ? `; ${rollbacks} rollback${rollbacks > 1 ? 's' : ''} did not help` : '';
-        throw new CliError(r.error!.message.replace(/^training stopped at step \d+: /, '') + tried, kept(), `training stopped at step ${r.step + 1}`);
+        throw new CharnnError(r.error!.message.replace(/^training stopped at step \d+: /, '') + tried, kept(), `training stopped at step ${r.step + 1}`);
       }
       loss = r.loss;
       chars += r.chars;
@@ -230,7 +229,7 @@ function snapshot(model: CharRNN, trainer: Run['trainer'], chars: number): Snaps
 const fmtLr = (x: number) => Number(x.toPrecision(4)).toString();
 
 /** A short sample for the log, from its own RNG and state so training is not disturbed (line mode: 8 lines). */
-function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: RunIo): string {
+function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: Io): string {
   if (isLineModel(model.config)) {
     const lines = new LineSampler(model, vocab, vocab.idOf('\n'), 8, { temperature: 0.8, seed }).draw([], length);
     return ui.c.dim(`--- sample at step ${step} ---\n`) + lines.map((l) => l.text).join('\n') + ui.c.dim('\n--------------');

@@ -3,11 +3,12 @@
  * vocabulary, rare characters to the unknown symbol when --min-char-count asks), with progress for a large
  * corpus. Each file is a document: where one starts, the carried state resets (train/trainer.ts).
  */
-import type { CorpusFile } from '../checkpoint/schema.js';
-import { prepareBytes, UNKNOWN_CHAR, type Preparation } from '../data/prepare.js';
-import { encodeUtf8, type EncodedCorpus, type Vocab } from '../data/vocab.js';
-import { attemptSync } from './errors.js';
-import { humanBytes, NO_TASK, type Task } from './io.js';
+import type { CorpusFile } from '../../checkpoint/schema.js';
+import { prepareBytes, UNKNOWN_CHAR, type Preparation } from '../../data/prepare.js';
+import { encodeUtf8, type EncodedCorpus, type Vocab } from '../../data/vocab.js';
+import { attemptSync } from '../../errors.js';
+import { humanBytes } from '../format.js';
+import { NO_TASK, type Task } from '../io.js';
 
 /** Prepares `parts` (in place where it can: the caller's bytes are consumed) and encodes them. */
 export function encodeCorpus(parts: Uint8Array[], files: readonly CorpusFile[], prep: Preparation, task: Task = NO_TASK, vocab?: Vocab): EncodedCorpus {

@@ -28,3 +28,16 @@ export function percent(f: number): string {
   }
   return `${v}%`;
 }
+
+/** 1115394 -> "1.1 MB" (decimal units). */
+export function humanBytes(n: number): string {
+  if (n < 1000) return `${Math.round(n)} B`;
+  const units = ['kB', 'MB', 'GB'];
+  let v = n / 1000;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}

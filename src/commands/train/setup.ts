@@ -5,30 +5,29 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Checkpoint, CorpusInfo } from '../checkpoint/schema.js';
-import { prepareBytes, UNKNOWN_CHAR, type Preparation } from '../data/prepare.js';
-import { describeCodePoint, encodeUtf8, Vocab, type Ids } from '../data/vocab.js';
-import { createKernels } from '../math/backend.js';
-import { backendOptions, chooseBackend } from './backend-choice.js';
+import type { Checkpoint, CorpusInfo } from '../../checkpoint/schema.js';
+import { prepareBytes, UNKNOWN_CHAR, type Preparation } from '../../data/prepare.js';
+import { describeCodePoint, encodeUtf8, Vocab, type Ids } from '../../data/vocab.js';
+import { chooseBackend, startBackend } from '../common/backend.js';
 import { withInjectedFault } from './kernel-fault.js';
-import type { Kernels } from '../math/kernels.js';
-import { Rng } from '../math/rng.js';
-import { CharRNN } from '../model/char-rnn.js';
-import { extendTensors } from '../model/extend-vocab.js';
-import type { CellType, DropoutMode, InitScheme, ModelConfig, StartStateKind } from '../model/config.js';
-import { encodeLines, joinLineParts, type LineCorpus } from '../data/line-corpus.js';
-import type { OptimizerName } from '../train/optimizer.js';
-import type { ScheduleKind } from '../train/schedule.js';
-import { Trainer, type TrainOptions } from '../train/trainer.js';
-import { attempt, attemptSync, CliError } from './errors.js';
-import { corpusInfo, displayPath, type CorpusBytes } from './corpus-input.js';
-import { encodeCorpus } from './prepared-corpus.js';
+import type { Kernels } from '../../math/kernels.js';
+import { Rng } from '../../math/rng.js';
+import { CharRNN } from '../../model/char-rnn.js';
+import { extendTensors } from '../../model/extend-vocab.js';
+import type { CellType, DropoutMode, InitScheme, ModelConfig, StartStateKind } from '../../model/config.js';
+import { encodeLines, joinLineParts, type LineCorpus } from '../../data/line-corpus.js';
+import type { OptimizerName } from '../../train/optimizer.js';
+import type { ScheduleKind } from '../../train/schedule.js';
+import { Trainer, type TrainOptions } from '../../train/trainer.js';
+import { attempt, attemptSync, CharnnError } from '../../errors.js';
+import { corpusInfo, displayPath, readCorpusInput, type CorpusBytes } from '../common/corpus-input.js';
+import { encodeCorpus } from '../common/prepared-corpus.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
 import { checkFolder, RunFolder, type FolderChoice } from './run-folder.js';
-import { RunLock } from './run-lock.js';
-import { modelFromCheckpoint, trainerStateOf } from '../checkpoint/run-state.js';
-import type { Plan } from './train-plan.js';
-import type { RunIo } from './io.js';
+import { RunLock } from '../../checkpoint/run-lock.js';
+import { modelFromCheckpoint, trainerStateOf } from '../../checkpoint/run-state.js';
+import type { Plan } from './plan.js';
+import type { Io } from '../io.js';
 
 /** Resources the command must release however it ends. */
 export interface Held {
@@ -53,12 +52,12 @@ export interface Run {
   effective: Record<string, unknown>;
 }
 
-export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes>, ui: RunIo, held: Held): Promise<Run> {
+export async function setUpRun(plan: Plan, corpusArg: string | readonly string[] | undefined, ui: Io, held: Held): Promise<Run> {
   const { o, ckpt, targets } = plan;
   // the folder, when the command line decides it: refused now, before any slow work, if it holds another run or
   // another writer (and again under the lock, when it is taken)
-  const explicitDir = o.out ? resolve(o.out) : o.name ? join(process.cwd(), 'checkpoints', o.name) : o.resume ? dirname(resolve(o.resume)) : undefined;
-  const choice: FolderChoice = { dir: explicitDir, parent: join(process.cwd(), 'checkpoints'), resume: o.resume || undefined, overwrite: o.overwrite };
+  const explicitDir = o.out ? resolve(ui.cwd, o.out) : o.name ? join(ui.cwd, 'checkpoints', o.name) : o.resume ? dirname(resolve(ui.cwd, o.resume)) : undefined;
+  const choice: FolderChoice = { dir: explicitDir, parent: join(ui.cwd, 'checkpoints'), resume: o.resume || undefined, overwrite: o.overwrite };
   if (explicitDir) {
     RunLock.refuseIfHeld(explicitDir, displayPath(explicitDir));
     checkFolder(explicitDir, choice);
@@ -66,7 +65,7 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
 
   // ---- corpus
   const t0 = Date.now();
-  const corpus = await readCorpus();
+  const corpus = await readCorpusInput(corpusArg, ui);
   const t1 = Date.now();
   if (ckpt?.corpus && !o.force) checkSameCorpus(ckpt.corpus, corpus);
   // --force on another corpus: the saved data position, carried state and best validation loss belong to the
@@ -85,11 +84,11 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
     : null;
   const { vocab, ids, docStarts, unknown } = lineCorpus
     ? { ...lineCorpus, docStarts: [] as number[], unknown: 0 }
-    : encodeCorpus(corpus.parts, corpus.files, prep, ui.task?.('encoding the corpus'), ckptVocab);
+    : encodeCorpus(corpus.parts, corpus.files, prep, ui.task('encoding the corpus'), ckptVocab);
   if (lineCorpus) announceLines(lineCorpus, o.seq, ui);
   const info = corpusInfo(corpus, ids.length, prep);
   corpus.parts = []; // the ids are all training needs: let a large corpus's bytes be collected
-  ui.debug?.(`corpus: read in ${((t1 - t0) / 1000).toFixed(2)} s, prepared and encoded in ${((Date.now() - t1) / 1000).toFixed(2)} s`);
+  ui.debug(`corpus: read in ${((t1 - t0) / 1000).toFixed(2)} s, prepared and encoded in ${((Date.now() - t1) / 1000).toFixed(2)} s`);
   if (unknown > 0) ui.info(`--min-char-count ${o.minCharCount}: ${unknown.toLocaleString('en-US')} characters (of rare kinds) read as the unknown symbol ${UNKNOWN_CHAR}`);
 
   // ---- model, backend, trainer
@@ -107,10 +106,7 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
   if (!ckpt) checkVocabSize(vocab.size);
   o.backend = chooseBackend(o.backend, plan.given.has('backend'), ui);
   checkTrainingMemory(modelConfig, o.batch, o.seq, o.optimizer, o.backend);
-  const kernels = withInjectedFault(
-    await attempt(`cannot start the ${o.backend} backend`, () => createKernels(o.backend, backendOptions(o))),
-    process.env.CHARNN_FAULT_KERNEL,
-  );
+  const kernels = withInjectedFault(await startBackend(o, true, ui), ui.env.CHARNN_FAULT_KERNEL);
   held.kernels = kernels;
   const model = attemptSync('cannot build the model', () => {
     if (ckpt) return modelFromCheckpoint(kernels, ckpt);
@@ -149,7 +145,7 @@ export async function setUpRun(plan: Plan, readCorpus: () => Promise<CorpusBytes
     } catch (e) {
       // a resumed run cannot take the usual hint (change --batch or --seq): its layout is fixed
       const m = /^(the \w+ split is too small for batch \d+ and sequence length \d+: [^(]*)\(/.exec((e as Error).message);
-      if (ckpt && m) throw new CliError(m[1].trim(), 'a resumed run keeps its --batch and --seq: use a larger corpus, or start a new run');
+      if (ckpt && m) throw new CharnnError(m[1].trim(), 'a resumed run keeps its --batch and --seq: use a larger corpus, or start a new run');
       throw e;
     }
   });
@@ -193,7 +189,7 @@ function withDropoutOptions<C extends Partial<ModelConfig>>(c: C, mode: DropoutM
 /** A resumed run must read the same files (by content, in the same order), unless --force. */
 function checkSameCorpus(was: CorpusInfo, now: CorpusBytes): void {
   const fail = (why: string) => {
-    throw new CliError(why, 'pass the same corpus, or add --force to continue training on this one', 'cannot resume');
+    throw new CharnnError(why, 'pass the same corpus, or add --force to continue training on this one', 'cannot resume');
   };
   const bytes = now.parts.reduce((s, p) => s + p.length, 0);
   if (was.files && (was.files.length > 1 || now.files.length > 1)) {
@@ -225,7 +221,7 @@ function fineTuneVocab(init: Checkpoint, bytes: Uint8Array, mode: string, from: 
   if (!unseen.length) return base;
   if (mode !== 'extend') {
     const list = unseen.slice(0, 10).map((c) => describeCodePoint(c.codePointAt(0)!)).join(', ');
-    throw new CliError(
+    throw new CharnnError(
       `the corpus has ${unseen.length} character${unseen.length > 1 ? 's' : ''} the model ${displayPath(resolve(from))} never saw: ${list}${unseen.length > 10 ? ', …' : ''}`,
       'add --vocab extend to give them new rows, or remove them from the corpus',
       'cannot fine-tune',
@@ -242,7 +238,7 @@ function runName(stem: string, c: ModelConfig): string {
 }
 
 /** Line mode: how many lines, how many were empty (skipped), and how long lines are handled. */
-function announceLines(c: LineCorpus, seq: number, ui: RunIo): void {
+function announceLines(c: LineCorpus, seq: number, ui: Io): void {
   const n = c.lines.starts.length;
   const parts = [`${n.toLocaleString('en-US')} lines, the longest ${c.maxLen} characters`];
   if (c.lines.empty) parts.push(`${c.lines.empty.toLocaleString('en-US')} empty line${c.lines.empty > 1 ? 's' : ''} skipped`);

@@ -6,8 +6,8 @@
  */
 import { accessSync, constants as fsc, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { makeDirs } from '../checkpoint/mkdirs.js';
-import { CliError } from './errors.js';
+import { makeDirs } from '../../checkpoint/mkdirs.js';
+import { CharnnError } from '../../errors.js';
 
 const REASONS: Record<string, string> = {
   ENOTDIR: 'a part of the path is a file, not a folder',
@@ -22,7 +22,7 @@ const REASONS: Record<string, string> = {
   ENOENT: 'this file system does not allow new files or folders there',
 };
 
-/** Make `dir` exist and be writable, or throw a CliError `cannot use output folder <shown>: why (hint)`.
+/** Make `dir` exist and be writable, or throw a CharnnError `cannot use output folder <shown>: why (hint)`.
  *  Returns the first folder it had to create (undefined if `dir` existed), so an unused one can be removed. */
 export function prepareOutDir(dir: string, shown: string): string | undefined {
   try {
@@ -35,10 +35,10 @@ export function prepareOutDir(dir: string, shown: string): string | undefined {
 }
 
 /** `cannot use output folder <shown>: why (hint)` for an fs error met while preparing or locking `dir`. */
-export function folderError(dir: string, shown: string, e: unknown): CliError {
+export function folderError(dir: string, shown: string, e: unknown): CharnnError {
   const code = diagnose(dir, e as NodeJS.ErrnoException);
   const why = REASONS[code] ?? (e as Error).message;
-  return new CliError(why, 'choose a writable folder with --out', `cannot use output folder ${shown}`);
+  return new CharnnError(why, 'choose a writable folder with --out', `cannot use output folder ${shown}`);
 }
 
 /** Create a new folder `<parent>/<base>` (or `<base>-2`, `-3`, ... if taken, by another run started in the same
@@ -54,7 +54,7 @@ export function createUniqueDir(parent: string, base: string, shown: (p: string)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && i < 1000) continue;
       const code = (e as NodeJS.ErrnoException).code ?? '';
-      throw new CliError(REASONS[code] ?? (e as Error).message, 'choose a writable folder with --out', `cannot use output folder ${shown(dir)}`);
+      throw new CharnnError(REASONS[code] ?? (e as Error).message, 'choose a writable folder with --out', `cannot use output folder ${shown(dir)}`);
     }
   }
 }

@@ -5,15 +5,19 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { basename, extname, isAbsolute, relative, resolve } from 'node:path';
-import type { CorpusFile, CorpusInfo } from '../checkpoint/schema.js';
-import { CorpusError } from '../corpus/errors.js';
-import { resolveCorpus, type ResolveOptions } from '../corpus/resolve.js';
-import { readCorpus, readCorpusFile } from '../data/corpus.js';
-import { isPrepared, type Preparation } from '../data/prepare.js';
+import { basename, extname, resolve } from 'node:path';
+import type { CorpusFile, CorpusInfo } from '../../checkpoint/schema.js';
+import { CorpusError } from '../../corpus/errors.js';
+import { resolveCorpus } from '../../corpus/resolve.js';
+import { readCorpusFile } from '../../data/corpus.js';
+import { isPrepared, type Preparation } from '../../data/prepare.js';
 import { expandCorpusArgs, isMultiFile } from './corpus-files.js';
-import { attemptSync, CliError } from './errors.js';
-import { humanBytes, NO_TASK, type Task } from './io.js';
+import { attemptSync, CharnnError } from '../../errors.js';
+import { humanBytes } from '../format.js';
+import { NO_TASK, type Io } from '../io.js';
+import { displayPath } from '../../fs-probe.js';
+
+export { displayPath };
 
 export interface CorpusBytes {
   /** the bytes of each file, in training order (one part for a single file, stdin or a registry corpus) */
@@ -30,28 +34,24 @@ export interface CorpusBytes {
   sha256: string;
 }
 
-export interface CorpusHooks extends Pick<ResolveOptions, 'onStatus' | 'onProgress'> {
-  /** called before reading a corpus from standard input */
-  onStdin?: () => void;
-  /** progress of reading a large file */
-  task?: (label: string) => Task;
-}
+/** What reading a corpus needs of the io port: standard input, the folder and environment, progress. */
+export type CorpusIo = Pick<Io, 'stdin' | 'stdinIsTTY' | 'cwd' | 'env' | 'info' | 'corpusStatus' | 'corpusProgress'> & Partial<Pick<Io, 'task'>>;
 
 /** Read the corpus named by the arguments: none (the default registry corpus), one path, '-' or registry name, or
  *  several files, folders and globs (corpus-files.ts). */
-export async function readCorpusInput(arg: string | readonly string[] | undefined, hooks: CorpusHooks = {}): Promise<CorpusBytes> {
+export async function readCorpusInput(arg: string | readonly string[] | undefined, io: CorpusIo): Promise<CorpusBytes> {
   const args = arg === undefined ? [] : typeof arg === 'string' ? [arg] : [...arg];
-  if (args.length > 1 || (args.length === 1 && isMultiFile(args[0]))) return readFiles(args, hooks);
-  return readOne(args[0], hooks);
+  if (args.length > 1 || (args.length === 1 && isMultiFile(args[0]))) return readFiles(args, io);
+  return readOne(args[0], io);
 }
 
-async function readOne(arg: string | undefined, hooks: CorpusHooks): Promise<CorpusBytes> {
+async function readOne(arg: string | undefined, io: CorpusIo): Promise<CorpusBytes> {
   let path: string;
   let stem: string;
   try {
-    const r = await resolveCorpus(arg, { onStatus: hooks.onStatus, onProgress: hooks.onProgress });
+    const r = await resolveCorpus(arg, { onStatus: io.corpusStatus, onProgress: io.corpusProgress, cwd: io.cwd, env: io.env as NodeJS.ProcessEnv });
     if (r.kind === 'stdin') {
-      hooks.onStdin?.();
+      if (io.stdinIsTTY) io.info('reading the corpus from the terminal; end it with Ctrl-D');
       path = '-';
       stem = 'stdin';
     } else {
@@ -60,22 +60,22 @@ async function readOne(arg: string | undefined, hooks: CorpusHooks): Promise<Cor
     }
   } catch (e) {
     // corpus errors are already "what: why (hint)"
-    if (e instanceof CorpusError) throw Object.assign(new CliError(e.message), { cause: e }); // the code tells offline apart
+    if (e instanceof CorpusError) throw Object.assign(new CharnnError(e.message), { cause: e }); // the code tells offline apart
     throw e;
   }
   let bytes: Uint8Array;
   let sha256: string;
-  const task = hooks.task?.(`reading ${path === '-' ? 'standard input' : displayPath(resolve(path))}`) ?? NO_TASK;
+  const task = io.task?.(`reading ${path === '-' ? 'standard input' : displayPath(resolve(io.cwd, path), io.cwd)}`) ?? NO_TASK;
   try {
     if (path === '-') {
-      bytes = await readCorpus(path, process.stdin);
+      bytes = await io.stdin();
       sha256 = createHash('sha256').update(bytes).digest('hex');
     } else {
       ({ bytes, sha256 } = readCorpusFile(path, (done, total) => task.update(done, total, `${humanBytes(done)} of ${humanBytes(total)}`)));
       if (bytes.length === 0) throw new Error(`corpus file ${path} is empty (give a text file with some content)`);
     }
   } catch (e) {
-    throw new CliError((e as Error).message, undefined, 'cannot read the corpus');
+    throw new CharnnError((e as Error).message, undefined, 'cannot read the corpus');
   } finally {
     task.stop();
   }
@@ -86,7 +86,7 @@ async function readOne(arg: string | undefined, hooks: CorpusHooks): Promise<Cor
 const safeStem = (stem: string) => stem.replace(/[^\w.-]+/g, '_') || 'corpus';
 
 /** Several files, folders or globs: read in the stated order, each hashed, and the whole too. */
-function readFiles(args: string[], hooks: CorpusHooks): CorpusBytes {
+function readFiles(args: string[], io: CorpusIo): CorpusBytes {
   const paths = expandCorpusArgs(args);
   let total = 0;
   for (const p of paths) {
@@ -99,7 +99,7 @@ function readFiles(args: string[], hooks: CorpusHooks): CorpusBytes {
   const all = createHash('sha256');
   const parts: Uint8Array[] = [];
   const files: CorpusFile[] = [];
-  const task = hooks.task?.(`reading ${paths.length} files`) ?? NO_TASK;
+  const task = io.task?.(`reading ${paths.length} files`) ?? NO_TASK;
   let before = 0;
   try {
     for (const p of paths) {
@@ -113,7 +113,7 @@ function readFiles(args: string[], hooks: CorpusHooks): CorpusBytes {
   } finally {
     task.stop();
   }
-  if (before === 0) throw new CliError(`the corpus files (${paths.length}) are all empty`, 'give text files with some content', 'cannot read the corpus');
+  if (before === 0) throw new CharnnError(`the corpus files (${paths.length}) are all empty`, 'give text files with some content', 'cannot read the corpus');
   const first = args[0].replace(/[/\\]+$/, '');
   const stem = isMultiFile(args[0]) && existsSync(first) ? basename(first) : basename(paths[0], extname(paths[0]));
   return { parts, files, source: files.map((f) => f.name).join(' '), path: null, stem: safeStem(stem), sha256: all.digest('hex') };
@@ -126,10 +126,4 @@ export function corpusInfo(c: CorpusBytes, chars: number, preparation?: Preparat
   info.files = c.files;
   if (preparation && isPrepared(preparation)) info.preparation = preparation;
   return info;
-}
-
-/** A path as the user would type it: relative to the CWD when inside it. */
-export function displayPath(p: string, cwd = process.cwd()): string {
-  const rel = relative(cwd, p);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
 }
