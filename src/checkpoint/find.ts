@@ -10,13 +10,13 @@ import { isDir, isFile, safeList } from '../fs-probe.js';
 import { CheckpointError } from './errors.js';
 
 /** The checkpoint a run folder stands for, with why; null when `path` is not a folder. */
-export function checkpointInFolder(path: string): { path: string; why: string } | null {
+export function checkpointInFolder(path: string, shown = path): { path: string; why: string } | null {
   if (!isDir(path)) return null;
   const best = join(path, 'best.json');
   if (isFile(best)) return { path: best, why: "the run's best.json: its lowest validation loss" };
   const latest = join(path, 'latest.json');
   if (isFile(latest)) return { path: latest, why: "the run's latest.json: it has no best.json" };
-  throw new CheckpointError('it is a folder without best.json or latest.json', 'pass a checkpoint .json, or a run folder written by charnn train', `cannot load checkpoint ${path}`);
+  throw new CheckpointError('it is a folder without best.json or latest.json', 'pass a checkpoint .json, or a run folder written by charnn train', `cannot load checkpoint ${shown}`);
 }
 
 /** The checkpoint used when none is given: best.json (else latest.json) of the most recently written run folder

@@ -37,7 +37,7 @@ export function locateCheckpoint(arg: string | undefined, io: Pick<Io, 'info' | 
     return found.path;
   }
   const abs = resolve(io.cwd, arg);
-  const inRun = checkpointInFolder(abs);
+  const inRun = checkpointInFolder(abs, arg);
   if (!inRun) return abs;
   io.info(`${verb(what)} ${displayPath(inRun.path, io.cwd)} (${inRun.why})`);
   return inRun.path;

@@ -1,0 +1,133 @@
+/**
+ * Phase 1 of `sample`: what is asked, checked and prepared, with no I/O. The command line, the library
+ * (loadModel().sample()) and the server (POST /v1/sample) all make their plan here from the SAMPLE table's values,
+ * so the same options give the same text, and an unusable prime or option the same error, from each.
+ *
+ *   checkSampleOptions: the combinations refused before anything is loaded (beam with --forever, ...)
+ *   planSample: the prime prepared as the corpus was (common/text.ts) and encoded, the seed, what runs (a stream,
+ *               a beam search, or lines of a line-mode model) and how much of it
+ */
+import { randomInt } from 'node:crypto';
+import type { Checkpoint } from '../../checkpoint/schema.js';
+import { CharnnError, attemptSync } from '../../errors.js';
+import type { Vocab } from '../../data/vocab.js';
+import { END } from '../../data/line-corpus.js';
+import { isLineModel } from '../../model/config.js';
+import type { SAMPLE, Values } from '../../options.js';
+import { Bans } from '../../sample/ban.js';
+import { Drawer } from '../../sample/draw.js';
+import { preparePrime, startIds, SKIP_UNKNOWN_HINT } from '../../sample/prime.js';
+import { asTrained } from '../common/text.js';
+
+export type SampleValues = Values<typeof SAMPLE>;
+type Given = ReadonlySet<keyof SampleValues>;
+
+/** What a sample is: everything the run phase needs, nothing left to check. */
+export interface SamplePlan {
+  kind: 'stream' | 'beam' | 'lines';
+  /** the seed of the draws, and whether it was drawn at random (then it is told, so the text can be had again) */
+  seed: number;
+  randomSeed: boolean;
+  /** the prime as printed (characters the model lacks dropped with skipUnknown), and its ids */
+  primeText: string;
+  primeIds: number[];
+  /** characters skipUnknown dropped, with how often each */
+  dropped: Map<string, number>;
+  /** ids fed before the first draw: the prime, else a line break */
+  context: number[];
+  /** characters to draw after the prime (Infinity: without end); lines: the most characters of a line */
+  draw: number;
+  /** lines: the most characters of a line, prime included */
+  lineLength: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  ban: Bans;
+  /** end the text at the first occurrence of this ('' none) */
+  stopAt: string;
+  beam: number;
+  lines: { count: number; unique: boolean; novel: boolean; json: boolean };
+}
+
+/** The model a plan is made for. */
+export interface PlanModel {
+  checkpoint: Checkpoint;
+  vocab: Vocab;
+}
+
+const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
+
+/** Combinations refused before a checkpoint is even read. */
+export function checkSampleOptions(o: SampleValues, given: Given): void {
+  if (given.has('prime') && given.has('primeFile')) throw CharnnError.usage('--prime and --prime-file both given', 'use one of them');
+  if (o.beam > 0) {
+    if (o.forever || o.length === 0) throw CharnnError.usage('beam search needs a --length', 'it prints the most likely text once it is complete', 'invalid options');
+    const sampling = (['temp', 'topK', 'topP'] as const).filter((k) => given.has(k));
+    if (sampling.length) throw CharnnError.usage(`--beam with ${sampling.map(flag).join(', ')}`, 'beam search draws nothing: drop them', 'invalid options');
+  }
+}
+
+/**
+ * The plan for `prime` (the text of --prime or --prime-file) on `m`. `skipHint` is how this front end says "drop
+ * them" (the server's JSON key differs from the flag).
+ */
+export function planSample(o: SampleValues, given: Given, prime: string, m: PlanModel, skipHint = SKIP_UNKNOWN_HINT): SamplePlan {
+  const { vocab, checkpoint } = m;
+  const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
+  // a banned string with a character the model never saw can never be emitted: nothing to ban
+  const ban = new Bans(o.ban.filter((b) => [...b].every((c) => vocab.has(c))).map((b) => [...b].map((c) => vocab.idOf(c))));
+  attemptSync('invalid sampling options', () => new Drawer(vocab.size, { temperature: o.temp, topK: o.topK, topP: o.topP }));
+  const p = attemptSync('cannot use the prime', () => preparePrime(asTrained(prime, checkpoint, vocab), vocab, o.skipUnknown, skipHint));
+  const forever = o.forever || o.length === 0;
+  const lineModel = isLineModel(checkpoint.model);
+  if (lineModel) {
+    for (const k of ['stopAt', 'forever', 'beam'] as const) {
+      if (given.has(k)) throw CharnnError.usage(`${flag(k)} is for stream models; this one samples lines`, 'drop it: every line stops at its end token or --length');
+    }
+    // what the line sampler would refuse at its first draw, refused before any text is made
+    if (p.ids.includes(vocab.idOf(END))) throw new CharnnError('the prime must not contain a line break (every sample is one line)', undefined, 'cannot sample');
+    if (p.ids.length > o.length) throw new CharnnError(`the prime has ${p.ids.length} characters, more than the length limit ${o.length}`, undefined, 'cannot sample');
+  } else {
+    for (const k of ['count', 'novel', 'unique', 'json', 'corpus'] as const) {
+      if (given.has(k)) throw CharnnError.usage(`${flag(k)} needs a line-mode model (train one with --lines); this one samples a stream`, 'drop it, or use --stop-at to end a sample');
+    }
+    if (!forever && p.ids.length > o.length) {
+      throw CharnnError.usage(`the prime has ${p.ids.length} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
+    }
+  }
+  return {
+    kind: lineModel ? 'lines' : o.beam > 0 ? 'beam' : 'stream',
+    seed,
+    randomSeed: o.seed < 0 && o.temp > 0 && !(o.beam > 0 && !lineModel), // at temperature 0 and in a beam search nothing is drawn: no seed to tell
+    primeText: p.text,
+    primeIds: p.ids,
+    dropped: p.dropped,
+    context: startIds(p.ids, vocab),
+    draw: forever ? Infinity : o.length - p.ids.length,
+    lineLength: o.length,
+    temperature: o.temp,
+    topK: o.topK,
+    topP: o.topP,
+    ban,
+    stopAt: o.stopAt,
+    beam: o.beam,
+    lines: { count: o.count, unique: o.unique, novel: o.novel, json: o.json },
+  };
+}
+
+/** --stop-at: where in a chunk the first occurrence of the stop text ends (it may begin in earlier chunks or in
+ *  the prime's tail; an occurrence wholly inside the prime does not count), or -1. */
+export class StopAt {
+  private tail: string;
+  constructor(private readonly text: string, prime: string) {
+    const keep = text.length - 1;
+    this.tail = keep > 0 ? prime.slice(-keep) : '';
+  }
+  find(chunk: string): number {
+    const hay = this.tail + chunk;
+    const at = hay.indexOf(this.text);
+    if (at >= 0) return at + this.text.length - this.tail.length;
+    this.tail = this.text.length > 1 ? hay.slice(-(this.text.length - 1)) : '';
+    return -1;
+  }
+}
