@@ -20,7 +20,7 @@ const model = new CharRNN(createJsKernels('float32'), { cell: 'gru', layers: 2, 
 model.init(new Rng(5));
 
 function served(): ServedModel {
-  return { name: 'm', card: {} as ServedModel['card'], vocab, sampler: new BatchSampler(model, vocab, 8) };
+  return { name: 'm', card: {} as ServedModel['card'], checkpoint: {} as ServedModel['checkpoint'], vocab, model, sampler: new BatchSampler(model, vocab, 8) };
 }
 
 function request(m: ServedModel, seed: number, length: number, prime = 'ab'): SampleRequest {

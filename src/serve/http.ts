@@ -10,13 +10,14 @@
  * client sends can crash the server. Text events carry the prime first, so the concatenated text of a stream is
  * exactly what `charnn sample` prints for the same options and seed.
  */
-import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Engine, type EndReason, type Job, type Sink } from './engine.js';
 import { HttpError } from './errors.js';
 import type { ServedModel } from './models.js';
-import { parseSampleRequest, type SampleRequest } from './request.js';
+import { batchedRequest, parseSampleRequest, type PlannedRequest } from './request.js';
+import { generateText } from '../commands/sample/generate.js';
+import { formatError } from '../errors.js';
 import { PAGE_CSP, type Asset } from './static.js';
 
 export interface ServerOptions {
@@ -161,7 +162,7 @@ export class CharnnServer {
     } catch (e) {
       throw new HttpError(400, `the body is not JSON: ${(e as Error).message.slice(0, 200)}`, `send options as JSON, e.g. {"prime": "ROMEO:", "temp": 0.5}`);
     }
-    const r = parseSampleRequest(doc, this.models, { maxLength: this.o.maxLength }, () => randomInt(0, 2 ** 32));
+    const r = parseSampleRequest(doc, this.models, { maxLength: this.o.maxLength, maxStreams: this.o.maxStreams });
     this.admit(); // again: other requests may have started while this body arrived
     if (res.destroyed) return; // the client left while its body was read
     this.stream(req, res, r);
@@ -174,22 +175,28 @@ export class CharnnServer {
     }
   }
 
-  private stream(req: IncomingMessage, res: ServerResponse, r: SampleRequest): void {
+  private stream(req: IncomingMessage, res: ServerResponse, r: PlannedRequest): void {
     this.live.add(res);
     res.on('close', () => this.live.delete(res));
     const sse = wantsEvents(req.headers.accept);
     const entry: { job: Job | null; res: ServerResponse; sink: Sink | null } = { job: null, res, sink: null };
     // the stream opens before the headers go out (its options are checked once more there); its first text is
     // written on the engine's next turn, after the headers and the prime
+    const sink: Sink = {
+      write: (text) => entry.sink!.write(text),
+      end: (reason, chars, error) => {
+        this.open.delete(entry);
+        entry.sink!.end(reason, chars, error);
+      },
+    };
+    // a plain stream is a row of its model's batch; a beam, lines or bans run the sample command's generator
+    const batched = batchedRequest(r);
+    const { plan, model } = r;
     let job: Job;
     try {
-      job = this.engine.start(r, {
-        write: (text) => entry.sink!.write(text),
-        end: (reason, chars) => {
-          this.open.delete(entry);
-          entry.sink!.end(reason, chars);
-        },
-      });
+      job = batched
+        ? this.engine.start(batched, sink, plan.stopAt)
+        : this.engine.startText(model, generateText(plan, model.model, model.vocab), sink, [...plan.primeText].length);
     } catch (e) {
       throw HttpError.from(e, 400, 'invalid sampling options');
     }
@@ -199,13 +206,13 @@ export class CharnnServer {
       'Cache-Control': 'no-cache',
       'X-Accel-Buffering': 'no', // proxies: do not hold the stream back
       'X-Content-Type-Options': 'nosniff',
-      'X-Charnn-Model': r.model.name,
-      'X-Charnn-Seed': String(r.seed),
+      'X-Charnn-Model': model.name,
+      'X-Charnn-Seed': String(plan.seed),
     });
     res.socket?.setNoDelay(true);
     this.open.add(entry);
     entry.sink = sse ? eventSink(res, r) : textSink(res);
-    if (r.primeText) entry.sink.write(r.primeText);
+    if (batched && plan.primeText) entry.sink.write(plan.primeText); // a generator's text starts with it
     res.on('drain', () => this.engine.resume(job));
     res.on('close', () => {
       this.open.delete(entry);
@@ -283,13 +290,14 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Pro
   });
 }
 
-function eventSink(res: ServerResponse, r: SampleRequest): Sink {
-  res.write(`event: start\ndata: ${JSON.stringify({ model: r.model.name, seed: r.seed, length: r.length, temp: r.temperature, topK: r.topK, topP: r.topP })}\n\n`);
+function eventSink(res: ServerResponse, r: PlannedRequest): Sink {
+  const p = r.plan;
+  res.write(`event: start\ndata: ${JSON.stringify({ model: r.model.name, seed: p.seed, length: r.length, temp: p.temperature, topK: p.topK, topP: p.topP })}\n\n`);
   return {
     write: (text) => res.write(`data: ${JSON.stringify({ text })}\n\n`),
-    end: (reason: EndReason, chars: number) => {
+    end: (reason: EndReason, chars: number, error?: unknown) => {
       if (res.writableEnded || res.destroyed) return;
-      res.end(`event: end\ndata: ${JSON.stringify({ reason, chars: chars + [...r.primeText].length })}\n\n`);
+      res.end(`event: end\ndata: ${JSON.stringify({ reason, chars: chars + [...p.primeText].length, ...(error ? { error: formatError(error) } : {}) })}\n\n`);
     },
   };
 }

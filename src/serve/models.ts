@@ -5,10 +5,11 @@
 import { basename, dirname } from 'node:path';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { expectedTensorShapes } from '../checkpoint/validate.js';
-import { Vocab } from '../data/vocab.js';
+import type { Vocab } from '../data/vocab.js';
 import type { Kernels } from '../math/kernels.js';
 import { BatchSampler } from '../sample/batch.js';
-import { modelFromCheckpoint } from '../checkpoint/run-state.js';
+import type { CharRNN } from '../model/char-rnn.js';
+import { modelOn } from '../commands/sample/model.js';
 
 /** What GET /v1/models tells about a model (the page's card and loss curve). */
 export interface ModelCard {
@@ -35,7 +36,10 @@ export interface ModelCard {
 export interface ServedModel {
   readonly name: string;
   readonly card: ModelCard;
+  readonly checkpoint: Checkpoint;
   readonly vocab: Vocab;
+  readonly model: CharRNN;
+  /** the streams of plain stream requests, batched */
   readonly sampler: BatchSampler;
 }
 
@@ -83,7 +87,6 @@ export function cardOf(name: string, c: Checkpoint): ModelCard {
 
 /** One served model: weights on `kernels`, room for `capacity` streams at once. */
 export function serveModel(kernels: Kernels, name: string, c: Checkpoint, capacity: number): ServedModel {
-  const vocab = Vocab.fromChars(c.vocab);
-  const model = modelFromCheckpoint(kernels, c);
-  return { name, card: cardOf(name, c), vocab, sampler: new BatchSampler(model, vocab, capacity) };
+  const { vocab, model } = modelOn(kernels, c, name);
+  return { name, card: cardOf(name, c), checkpoint: c, vocab, model, sampler: new BatchSampler(model, vocab, capacity) };
 }

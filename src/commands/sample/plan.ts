@@ -55,44 +55,51 @@ export interface PlanModel {
   vocab: Vocab;
 }
 
-const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
+/** How a front end names its options in messages: the command line its flags (`--length`), the library and the
+ *  server their keys (`length`); the errors are otherwise the same words. */
+export interface Spelling {
+  option(key: keyof SampleValues): string;
+  /** the hint of a prime with characters the model never saw */
+  skipUnknown: string;
+}
+export const FLAGS: Spelling = { option: (k) => '--' + k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase()), skipUnknown: SKIP_UNKNOWN_HINT };
+export const KEYS: Spelling = { option: (k) => k, skipUnknown: 'remove them, or pass skipUnknown: true to drop them' };
 
 /** Combinations refused before a checkpoint is even read. */
-export function checkSampleOptions(o: SampleValues, given: Given): void {
-  if (given.has('prime') && given.has('primeFile')) throw CharnnError.usage('--prime and --prime-file both given', 'use one of them');
+export function checkSampleOptions(o: SampleValues, given: Given, say: Spelling = FLAGS): void {
+  const f = say.option;
+  if (given.has('prime') && given.has('primeFile')) throw CharnnError.usage(`${f('prime')} and ${f('primeFile')} both given`, 'use one of them');
   if (o.beam > 0) {
-    if (o.forever || o.length === 0) throw CharnnError.usage('beam search needs a --length', 'it prints the most likely text once it is complete', 'invalid options');
+    if (o.forever || o.length === 0) throw CharnnError.usage(`beam search needs a ${f('length')}`, 'it prints the most likely text once it is complete', 'invalid options');
     const sampling = (['temp', 'topK', 'topP'] as const).filter((k) => given.has(k));
-    if (sampling.length) throw CharnnError.usage(`--beam with ${sampling.map(flag).join(', ')}`, 'beam search draws nothing: drop them', 'invalid options');
+    if (sampling.length) throw CharnnError.usage(`${f('beam')} with ${sampling.map(f).join(', ')}`, 'beam search draws nothing: drop them', 'invalid options');
   }
 }
 
-/**
- * The plan for `prime` (the text of --prime or --prime-file) on `m`. `skipHint` is how this front end says "drop
- * them" (the server's JSON key differs from the flag).
- */
-export function planSample(o: SampleValues, given: Given, prime: string, m: PlanModel, skipHint = SKIP_UNKNOWN_HINT): SamplePlan {
+/** The plan for `prime` (the text of --prime or --prime-file) on `m`; `say` names the options in messages. */
+export function planSample(o: SampleValues, given: Given, prime: string, m: PlanModel, say: Spelling = FLAGS): SamplePlan {
+  const f = say.option;
   const { vocab, checkpoint } = m;
   const seed = o.seed >= 0 ? o.seed : randomInt(0, 2 ** 32);
   // a banned string with a character the model never saw can never be emitted: nothing to ban
   const ban = new Bans(o.ban.filter((b) => [...b].every((c) => vocab.has(c))).map((b) => [...b].map((c) => vocab.idOf(c))));
   attemptSync('invalid sampling options', () => new Drawer(vocab.size, { temperature: o.temp, topK: o.topK, topP: o.topP }));
-  const p = attemptSync('cannot use the prime', () => preparePrime(asTrained(prime, checkpoint, vocab), vocab, o.skipUnknown, skipHint));
+  const p = attemptSync('cannot use the prime', () => preparePrime(asTrained(prime, checkpoint, vocab), vocab, o.skipUnknown, say.skipUnknown));
   const forever = o.forever || o.length === 0;
   const lineModel = isLineModel(checkpoint.model);
   if (lineModel) {
     for (const k of ['stopAt', 'forever', 'beam'] as const) {
-      if (given.has(k)) throw CharnnError.usage(`${flag(k)} is for stream models; this one samples lines`, 'drop it: every line stops at its end token or --length');
+      if (given.has(k)) throw CharnnError.usage(`${f(k)} is for stream models; this one samples lines`, `drop it: every line stops at its end token or ${f('length')}`);
     }
     // what the line sampler would refuse at its first draw, refused before any text is made
     if (p.ids.includes(vocab.idOf(END))) throw new CharnnError('the prime must not contain a line break (every sample is one line)', undefined, 'cannot sample');
     if (p.ids.length > o.length) throw new CharnnError(`the prime has ${p.ids.length} characters, more than the length limit ${o.length}`, undefined, 'cannot sample');
   } else {
     for (const k of ['count', 'novel', 'unique', 'json', 'corpus'] as const) {
-      if (given.has(k)) throw CharnnError.usage(`${flag(k)} needs a line-mode model (train one with --lines); this one samples a stream`, 'drop it, or use --stop-at to end a sample');
+      if (given.has(k)) throw CharnnError.usage(`${f(k)} needs a line-mode model (train one with --lines); this one samples a stream`, `drop it, or use ${f('stopAt')} to end a sample`);
     }
     if (!forever && p.ids.length > o.length) {
-      throw CharnnError.usage(`the prime has ${p.ids.length} characters, more than --length ${o.length}`, 'raise --length (it counts the prime) or shorten the prime', 'cannot sample');
+      throw CharnnError.usage(`the prime has ${p.ids.length} characters, more than ${f('length')} ${o.length}`, `raise ${f('length')} (it counts the prime) or shorten the prime`, 'cannot sample');
     }
   }
   return {
