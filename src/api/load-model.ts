@@ -1,6 +1,6 @@
 /**
  * The library's front door for sampling: `const m = await loadModel(path)`, then `m.sample({...})` for a string or
- * `m.stream({...})` for an async iterator of text chunks. Same defaults as `charnn sample` (src/defaults.ts), same
+ * `m.stream({...})` for an async iterator of text chunks. Same defaults as `charnn sample` (src/options.ts), same
  * checkpoint lookup (a file, a run folder, or nothing: the newest run under ./checkpoints/, else the bundled model),
  * the same prime handling (sample/prime.ts) and the same backend: for the same options and seed the text is the
  * one `charnn sample` prints.
