@@ -13,7 +13,7 @@
  * 2. export the run's best checkpoint (lowest validation loss) as a sampling-only file twice, float32 and float16
  *    (`charnn export --format charnn|charnn-f16`), and `charnn eval` both on the validation split;
  * 3. keep the float16 one only if its loss differs from the float32 one's by under MAX_F16_CHANGE nats, else the
- *    float32 one; print both losses, both sizes, and a 300-character sample (--temp 0.5 --seed 1) for the README.
+ *    float32 one; print both losses, both sizes, and a 300-character sample (--temp 0.5 --seed 1) for README.md.
  * Progress and figures go to stderr, the sample alone to stdout.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,12 +1,13 @@
 /**
- * The reliability table of issue 6, generated from real runs: runs test/reliability-*.test.ts with
- * CHARNN_RELIABILITY_TABLE set (each case appends a row: its exit code and the `charnn:` lines it printed) and
- * prints a Markdown table on stdout.
+ * The reliability table of issue 6 (docs/reliability.md), generated from real runs: runs
+ * test/reliability-*.test.ts and test/eval-count.test.ts with CHARNN_RELIABILITY_TABLE set (each case appends a
+ * row: its exit code and the `charnn:` lines it printed) and prints a Markdown table on stdout; with --write it
+ * replaces the table between docs/reliability.md's `<!-- reliability -->` markers instead.
  *
- *   npm run build && npx tsx scripts/reliability-table.ts [> table.md]
+ *   npm run build && npm run reliability:table [-- --write]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +43,14 @@ try {
     const msg = row.message + (row.note ? ` — *${row.note}*` : '');
     out.push(`| ${row.group} | ${cell(row.name)} | ${row.code ?? ''} | ${cell(msg)} |`);
   }
-  process.stdout.write(out.join('\n') + '\n');
+  if (process.argv.includes('--write')) {
+    const doc = join(root, 'docs', 'reliability.md');
+    const text = readFileSync(doc, 'utf8');
+    const marked = /(<!-- reliability -->\n)[\s\S]*?(\n<!-- \/reliability -->)/;
+    if (!marked.test(text)) throw new Error(`${doc} has no <!-- reliability --> ... <!-- /reliability --> markers`);
+    writeFileSync(doc, text.replace(marked, (_, open: string, close: string) => open + out.join('\n') + close));
+    process.stderr.write(`wrote the table into ${doc}\n`);
+  } else process.stdout.write(out.join('\n') + '\n');
   process.stderr.write(`${rows.length} rows; vitest exit ${r.status}\n`);
   process.exitCode = r.status ?? 1;
 } finally {

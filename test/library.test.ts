@@ -1,7 +1,7 @@
 /**
- * The library's front door (loadModel) gives the text `charnn sample` prints for the same options, and the README's
- * library example, run as a user would run it (an ES module importing 'charnn' from node_modules), prints exactly
- * what the `charnn sample` commands in its comments print.
+ * The library's front door (loadModel) gives the text `charnn sample` prints for the same options, and the library
+ * example (README.md and docs/library.md show the same one), run as a user would run it (an ES module importing
+ * 'charnn' from node_modules), prints exactly what the `charnn sample` commands in its comments print.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -85,10 +85,13 @@ describe('loadModel', () => {
 describe("the README's library example", () => {
   it('runs as a user runs it and prints what its charnn sample commands print', async () => {
     requireBuild();
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const m = /<!-- library-example -->\n```js\n([\s\S]*?)```\n<!-- \/library-example -->/.exec(readme);
-    expect(m, 'README has a library-example block').not.toBeNull();
-    const code = m![1];
+    const block = (file: string) => {
+      const m = /<!-- library-example -->\n```js\n([\s\S]*?)```\n<!-- \/library-example -->/.exec(readFileSync(join(ROOT, file), 'utf8'));
+      expect(m, `${file} has a library-example block`).not.toBeNull();
+      return m![1];
+    };
+    const code = block('README.md');
+    expect(block(join('docs', 'library.md')), 'docs/library.md shows the same example').toBe(code);
     // a user's project: charnn installed in node_modules, no ./checkpoints/ (so the bundled model)
     const proj = join(dir, 'project');
     mkdirSync(join(proj, 'node_modules'), { recursive: true });

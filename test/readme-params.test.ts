@@ -1,5 +1,5 @@
 /**
- * The README's parameter counts ("How big a model?") against what the real binary prints when training starts,
+ * The parameter counts of docs/training.md ("How big a model?") against what the real binary prints when training starts,
  * on a corpus with tiny Shakespeare's 65 characters (the count depends only on the vocabulary size). The run is
  * stopped once the count is printed, so nothing is trained or written.
  */
@@ -10,8 +10,8 @@ import { loadCheckpoint } from '../src/checkpoint/io.js';
 import { ROOT, tempDir } from './helpers/cli.js';
 import { startCharnn } from './helpers/reliability.js';
 
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## How big a model?'), readme.indexOf('\n## ', readme.indexOf('## How big a model?') + 5));
+const doc = readFileSync(join(ROOT, 'docs', 'training.md'), 'utf8');
+const section = doc.slice(doc.indexOf('## How big a model?'), doc.indexOf('\n## ', doc.indexOf('## How big a model?') + 5));
 const claims = [...section.matchAll(/a (\d+)x(\d+) (LSTM|GRU)(?:\s+has)?\s+([\d.]+) (k|M)\b/g)].map((m) => ({
   layers: Number(m[1]),
   hidden: Number(m[2]),
@@ -19,7 +19,7 @@ const claims = [...section.matchAll(/a (\d+)x(\d+) (LSTM|GRU)(?:\s+has)?\s+([\d.
   shown: `${m[4]} ${m[5]}`,
 }));
 
-describe("the README's parameter counts", () => {
+describe("docs/training.md's parameter counts", () => {
   let dir: string;
   let cleanup: () => void;
   beforeAll(() => {

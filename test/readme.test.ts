@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EVAL, SAMPLE, SERVE, TRAIN, type Table } from '../src/cli/options.js';
 
-/** The README's option tables are the defaults table rendered; they must not drift apart. */
+/** The option tables of docs/cli.md are the defaults table rendered; they must not drift apart. */
 function render(t: Table): string {
   const rows = Object.values(t).map((s) => {
     const d = s.show ?? (s.default === '' || s.default === false ? '' : String(s.default));
@@ -11,28 +11,29 @@ function render(t: Table): string {
   return ['| option | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }
 
-function section(readme: string, name: string): string {
-  const m = new RegExp(`<!-- options:${name} -->\\n([\\s\\S]*?)\\n<!-- /options:${name} -->`).exec(readme);
-  if (!m) throw new Error(`README has no options:${name} section`);
+function section(doc: string, name: string): string {
+  const m = new RegExp(`<!-- options:${name} -->\\n([\\s\\S]*?)\\n<!-- /options:${name} -->`).exec(doc);
+  if (!m) throw new Error(`docs/cli.md has no options:${name} section`);
   return m[1];
 }
 
-describe('README', () => {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+describe('docs/cli.md and docs/reliability.md', () => {
+  const cli = readFileSync(new URL('../docs/cli.md', import.meta.url), 'utf8');
+  const reliability = readFileSync(new URL('../docs/reliability.md', import.meta.url), 'utf8');
   it('documents the train and sample defaults exactly as options.ts defines them', () => {
-    // the thread count depends on the machine; the README shows the 2-core laptop's
+    // the thread count depends on the machine; the docs show the 2-core laptop's
     const threads = (s: string) => s.replace(/(\| `--threads <n>` \| `)\d+(`)/, '$1N$2');
-    expect(threads(section(readme, 'train'))).toBe(threads(render(TRAIN)));
-    expect(section(readme, 'sample')).toBe(render(SAMPLE));
-    expect(threads(section(readme, 'eval'))).toBe(threads(render(EVAL)));
+    expect(threads(section(cli, 'train'))).toBe(threads(render(TRAIN)));
+    expect(section(cli, 'sample')).toBe(render(SAMPLE));
+    expect(threads(section(cli, 'eval'))).toBe(threads(render(EVAL)));
   });
   it('documents the serve defaults exactly as options.ts defines them', () => {
-    expect(section(readme, 'serve')).toBe(render(SERVE));
+    expect(section(cli, 'serve')).toBe(render(SERVE));
   });
 
   it('lists every named case of the reliability tests in its reliability table', () => {
-    const m = /<!-- reliability -->\n([\s\S]*?)\n<!-- \/reliability -->/.exec(readme);
-    expect(m, 'README has no reliability table').not.toBeNull();
+    const m = /<!-- reliability -->\n([\s\S]*?)\n<!-- \/reliability -->/.exec(reliability);
+    expect(m, 'docs/reliability.md has no reliability table').not.toBeNull();
     const dir = new URL('./', import.meta.url);
     const files = readdirSync(dir).filter((f) => /^(reliability-.*|eval-count)\.test\.ts$/.test(f));
     let named = 0;

@@ -3,7 +3,7 @@
  * folder with a run is refused and changes nothing; --overwrite replaces it; default names never collide; one
  * writer per folder (a second train is refused naming the holder; a lock left by kill -9 is taken over with a
  * warning); folders that cannot hold a run (/proc) are refused at once; dead writers' temporaries are removed.
- * With CHARNN_RELIABILITY_TABLE set, each case adds a row to the README's table (scripts/reliability-table.ts).
+ * With CHARNN_RELIABILITY_TABLE set, each case adds a row to the table of docs/reliability.md (scripts/reliability-table.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * `charnn sample` run with the same options; stop a long stream; show a refused request; fit a phone's screen.
  *
  * Skips (saying why) where there is no Chromium: `apt-get install -y chromium`, or CHARNN_CHROMIUM=/path.
- * Screenshots go to CHARNN_SCREENSHOTS (a folder) when set, e.g. CHARNN_SCREENSHOTS=docs for the README's.
+ * Screenshots go to CHARNN_SCREENSHOTS (a folder) when set, e.g. CHARNN_SCREENSHOTS=docs for docs/serve.md's.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Training throughput of the PyTorch companion (charnn's step: forward, loss, backward, clip, Adam) in characters
-per second, for the README's table beside charnn's CPU figures. One JSON line per config on stdout.
+per second, for a table beside charnn's CPU figures in docs/speed.md. One JSON line per config on stdout.
 
   python3 torch/bench.py                       # config M and a 3x1024 LSTM, on CUDA when present
   python3 torch/bench.py --configs S --device cpu --steps 20

@@ -1,6 +1,6 @@
 /**
  * The charnn checkpoint: one JSON document holding everything needed to sample from a model and to resume its
- * training bit-exactly. This file is the schema (documented for users in the README, "Checkpoint format").
+ * training bit-exactly. This file is the schema (documented for users in docs/checkpoint-format.md).
  *
  * Two shapes of the same thing:
  * - `CheckpointJSON`: what is on disk. Tensors are `{shape, dtype: 'float32', data}` with `data` the base64 of the

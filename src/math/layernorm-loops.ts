@@ -3,8 +3,8 @@
  * array. The js backend's kernels, and the wasm backend's (on its Float32Array views: kept as loops there, a few
  * passes over B·4H values per step). The native backend has them in C++ (native/src/kernels.inc, the same
  * semantics, statistics in float64): these loops on its arrays made a --layer-norm training step 1.5-2x slower
- * (README "Layer normalisation"). Statistics accumulate in doubles (JavaScript numbers); only the stores round to
- * the array's precision.
+ * (docs/training.md, "Layer normalisation"). Statistics accumulate in doubles (JavaScript numbers); only the
+ * stores round to the array's precision.
  *
  * Dimension legend: M rows, N row width; B streams, H hidden. Semantics: kernels.ts.
  */

@@ -9,7 +9,7 @@
  *
  * This is the low-level piece: its own defaults (temperature 1, seed 0, a first character drawn uniformly when
  * nothing was fed) are not the CLI's. `loadModel` (api/load-model.ts) and `charnn sample` add the CLI's defaults
- * (src/defaults.ts) and the prime handling (prime.ts: a line break is fed when there is no prime).
+ * (src/options.ts) and the prime handling (prime.ts: a line break is fed when there is no prime).
  */
 import type { Kernels, Vec } from '../math/kernels.js';
 import type { ModelConfig } from '../model/config.js';

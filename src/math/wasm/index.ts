@@ -297,7 +297,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     },
 
     // layer norm: the TypeScript loops on this memory's Float32Array views, on the calling thread (no
-    // AssemblyScript yet; README "Layer normalisation" has the cost)
+    // AssemblyScript yet; docs/training.md, "Layer normalisation", has the cost)
     layerNormForward: layerNormForwardLoop,
     layerNormBackward: layerNormBackwardLoop,
     lstmNormForward: lstmNormForwardLoop,
