@@ -85,7 +85,7 @@ export function parseSampleRequest(doc: unknown, models: readonly ServedModel[],
     ({ values, given } = valuesFrom(SAMPLE, options, { keys: OPTION_KEYS, strict: true }));
   } catch (e) {
     const key = OPTION_KEYS.find((k) => e instanceof CharnnError && e.why.startsWith(`${k} `));
-    if (e instanceof CharnnError) throw new HttpError(400, e.why, (key && EXPECTED[key]) ?? e.hint);
+    if (e instanceof CharnnError) throw new HttpError(400, e.why, (key && EXPECTED[key]) ?? e.hint, e.what);
     throw e;
   }
   if (values.length < 1 || values.length > limits.maxLength) {
