@@ -15,20 +15,17 @@
  * the loss of the run's first step (char-rnn's rule: the first loss is about ln V, so 3× that is far above anything
  * a healthy run sees). The step returns `{ ok: false, error }` and the trainer stops: later steps throw that Error.
  *
- * Line mode (the data is a LineSet: data/lines.ts): a window is one batch of B lines (or a part of one, for lines
- * longer than T − 1); a batch's first window starts from the model's start state (zero or learned), padded slots
- * are left out of the loss (`keep` rows), the loss is the mean per predicted character including the end token,
- * and the epoch ends after the last batch. A learned start state gets its gradient from backward's dState.
+ * Windows come from a WindowSource (data/window-source.ts), the same interface for both modes, so nothing here
+ * branches on the mode: each window says which streams restart before it (stream mode: those a document starts in;
+ * line mode: every stream, at a batch's first window), and they restart from the model's start state (zero, or
+ * line mode's learned one, whose gradient then comes from backward's dState). A padded window (line mode) lists its
+ * predicted rows (`keep`), and the loss is the mean over those: per character, the end token included.
  *
  * `evaluate()` = the reference's `evaluate` (the validation split laid out as B streams of T windows, its own state
  * carried from zero, no dropout; the mean loss in nats over the predictions counted), on the whole split or on a
  * fixed, seeded subset of `valWindows` windows per stream (data/val-subset.ts), so that validation costs a bounded
  * share of a run however large the corpus. In line mode it reads every validation line (lineLossSum's pass).
  * `beginEval()` is the same pass one window at a time, for callers that show progress or must stop in the middle.
- *
- * Documents (files, stream mode): where one starts inside the data, the carried state of the stream reading it is
- * reset to zero before that window (data/batches.ts `resets`), in training and in evaluation alike. Line mode needs
- * no resets: every line starts from the start state.
  *
  * No console, fs or process here: progress goes out through return values and callbacks.
  * Dimension legend: B streams, T window, V vocabulary, H hidden, L layers, S state slots per layer, P parameters.
@@ -37,10 +34,7 @@ import type { Kernels, Vec } from '../math/kernels.js';
 import { Rng, type RngState } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
 import { weightDecayRanges, type ParamLayout } from '../model/layout.js';
-import { Batches, splitIds } from '../data/batches.js';
-import { LineBatches, splitLineIndices, type LineSet } from '../data/lines.js';
-import { fullLayout, subsetLayout, type EvalLayout } from '../data/val-subset.js';
-import type { Ids } from '../data/vocab.js';
+import { idsOf, windowSources, type EvalLayout, type TrainData, type WindowFill, type WindowSource } from '../data/window-source.js';
 import { Optimizer, clipScale, OPTIMIZER_NAMES, type OptimizerName, type OptimizerState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleKind, type ScheduleOptions } from './schedule.js';
 
@@ -64,9 +58,6 @@ export interface TrainableModel {
    *  it, every parameter decays */
   readonly layout?: ParamLayout;
 }
-
-/** Is the training data a list of lines (line mode) rather than one stream of ids? */
-const isLineSet = (d: Ids | LineSet): d is LineSet => (d as LineSet).starts !== undefined;
 
 /** Training options: a plain object the CLI fills from its defaults table. Optional fields take the defaults. */
 export interface TrainOptions {
@@ -275,26 +266,50 @@ export interface RunCallbacks {
  * predictions counted (characters plus one end token per line), so total / chars is makemore's figure.
  * x, y, keep: (T*B) buffers from the model's backend; state (L, S, B, H).
  */
-export function lineLossSum(m: TrainableModel, lb: LineBatches, x: Int32Array, y: Int32Array, keep: Int32Array, state: Vec): { total: number; chars: number } {
+export function lineLossSum(m: TrainableModel, lb: WindowSource, x: Int32Array, y: Int32Array, keep: Int32Array, state: Vec): { total: number; chars: number } {
   let total = 0, chars = 0;
   const n = lb.windowsIn(0);
+  const restart = new Uint8Array(lb.B);
   for (let w = 0; w < n; w++) {
-    const lw = lb.fill(x, y, keep, 0, w);
-    if (lw.reset) m.startState!(state, lb.B);
-    total += m.forward(x, y, lw.T, lb.B, state, { training: false, keep, keepCount: lw.count }) * lw.count;
-    chars += lw.count;
+    const win = lb.readWindow(x, y, keep, restart, 0, w);
+    total += runWindow(m, win, x, y, keep, restart, state, lb.B, { training: false }) * win.count;
+    chars += win.count;
   }
   return { total, chars };
+}
+
+/** Restarts the streams `restart` flags (state (L, S, B, H)) from the model's start state: the whole batch by
+ *  the model's startState; some streams: zeroed (the start state of every model that restarts streams singly: a
+ *  learned start state is line mode's, whose windows restart whole batches). */
+function restartStreams(m: TrainableModel, state: Vec, restart: Uint8Array, n: number, B: number): void {
+  if (n === B && m.startState) {
+    m.startState(state, B);
+    return;
+  }
+  if (m.learnsStartState) throw new Error('a learned start state restarts whole batches only (line mode)');
+  const H = m.config.hidden;
+  const LS = m.stateSize(B) / (B * H);
+  for (let b = 0; b < B; b++) {
+    if (!restart[b]) continue;
+    for (let ls = 0; ls < LS; ls++) m.kernels.fill(state.subarray((ls * B + b) * H, (ls * B + b + 1) * H), 0, H);
+  }
+}
+
+/** One window's forward from `state` (its flagged streams restarted first); returns the mean loss over its
+ *  predictions (padded slots left out). */
+function runWindow(m: TrainableModel, win: WindowFill, x: Int32Array, y: Int32Array, keep: Int32Array, restart: Uint8Array, state: Vec, B: number, o: { training: boolean; rng?: Rng }): number {
+  if (win.restarts) restartStreams(m, state, restart, win.restarts, B);
+  return m.forward(x, y, win.T, B, state, win.masked ? { ...o, keep, keepCount: win.count } : o);
 }
 
 export class Trainer {
   readonly model: TrainableModel;
   readonly kernels: Kernels;
   readonly config: TrainConfig;
-  readonly batches: Batches | LineBatches;
-  readonly valBatches: Batches | LineBatches | null;
-  /** line mode (the data was a LineSet) */
-  readonly lines: boolean;
+  /** the training windows (stream or line mode: data/window-source.ts) */
+  readonly batches: WindowSource;
+  /** the validation windows, or null without a validation split */
+  readonly valBatches: WindowSource | null;
   readonly optimizer: Optimizer;
   readonly rng: Rng;
 
@@ -316,21 +331,20 @@ export class Trainer {
   private readonly y: Int32Array; // (T*B)
   private readonly carry: Vec; // (L, S, B, H)
   private readonly carryBackup: Vec; // (L, S, B, H) restored when the guard refuses a step
-  private readonly keep: Int32Array; // (T*B) line mode: the predicted rows of a window
-  private dState: Vec | null = null; // (L, S, B, H) line mode, learned start state: dLoss/d(start state)
+  private readonly keep: Int32Array; // (T*B) the predicted rows of a padded window
+  private dState: Vec | null = null; // (L, S, B, H) learned start state: dLoss/d(start state)
   private evalState: Vec | null = null; // (L, S, B, H)
-  private readonly resetFlags: Uint8Array; // (B)
+  private readonly restart: Uint8Array; // (B) the streams a window restarts
 
   /** data: the whole corpus's ids (stream mode), or its lines (line mode); the trainer splits it (valFraction)
    *  and lays it out (batch, seq). docStarts (stream mode): sorted positions in the ids where a new document
    *  (file) begins, after the first (empty: one document). */
-  constructor(model: TrainableModel, data: Ids | LineSet, options: TrainOptions = {}, docStarts: readonly number[] = []) {
+  constructor(model: TrainableModel, data: TrainData, options: TrainOptions = {}, docStarts: readonly number[] = []) {
     this.model = model;
     this.kernels = model.kernels;
     this.config = resolveTrainOptions(options);
     const { batch: B, seq: T } = this.config;
-    this.lines = isLineSet(data);
-    const ids = isLineSet(data) ? data.ids : data;
+    const ids = idsOf(data);
     let maxId = -1;
     for (let i = 0; i < ids.length; i++) if (ids[i] > maxId) maxId = ids[i];
     if (maxId >= model.config.vocabSize) {
@@ -339,28 +353,9 @@ export class Trainer {
           `(encode the corpus with the model's vocabulary)`,
       );
     }
-    this.valBatches = null;
-    if (isLineSet(data)) {
-      if (!model.startState) throw new Error('line mode needs a model with a start state (CharRNN)');
-      const split = splitLineIndices(data.starts.length, this.config.valFraction, this.config.seed);
-      this.batches = new LineBatches(data, split.train, B, T, { shuffle: true, seed: this.config.seed, what: 'training' });
-      if (split.val) {
-        if (split.val.length === 0) throw new Error(`the validation split has no lines (give a longer list or a larger validation fraction, or 0 for none)`);
-        this.valBatches = new LineBatches(data, split.val, B, T, { shuffle: false, seed: 0, what: 'validation' });
-      }
-    } else {
-      const split = splitIds(ids, this.config.valFraction);
-      const ntrain = split.train.length;
-      this.batches = new Batches(split.train, B, T, 'training', docStarts.filter((p) => p > 0 && p < ntrain));
-      if (split.val) {
-        try {
-          const valStarts = docStarts.filter((p) => p > ntrain).map((p) => p - ntrain);
-          this.valBatches = new Batches(split.val, B, T, 'validation', valStarts);
-        } catch (e) {
-          throw new Error(`${(e as Error).message.replace(/\)$/, '')}; or give a larger validation fraction, or 0 for none)`);
-        }
-      }
-    }
+    const sources = windowSources(data, { batch: B, seq: T, valFrac: this.config.valFraction, seed: this.config.seed }, docStarts);
+    this.batches = sources.train;
+    this.valBatches = sources.val;
     this.optimizer = new Optimizer(this.kernels, model.numParams, {
       name: this.config.optimizer,
       beta1: this.config.beta1,
@@ -376,19 +371,9 @@ export class Trainer {
     this.y = this.kernels.allocI32(B * T);
     this.carry = model.newState(B);
     this.carryBackup = model.newState(B);
-    this.keep = this.kernels.allocI32(this.lines ? B * T : 1);
-    if (this.lines && model.learnsStartState) this.dState = model.newState(B);
-    this.resetFlags = new Uint8Array(B);
-  }
-
-  /** Zeroes stream b's slice of state (L, S, B, H) for each b flagged in resetFlags. */
-  private resetStreams(state: Vec, B: number): void {
-    const H = this.model.config.hidden;
-    const LS = this.model.stateSize(B) / (B * H);
-    for (let b = 0; b < B; b++) {
-      if (!this.resetFlags[b]) continue;
-      for (let ls = 0; ls < LS; ls++) this.kernels.fill(state.subarray((ls * B + b) * H, (ls * B + b + 1) * H), 0, H);
-    }
+    this.keep = this.kernels.allocI32(B * T);
+    if (model.learnsStartState) this.dState = model.newState(B);
+    this.restart = new Uint8Array(B);
   }
 
   /** steps taken so far */
@@ -403,11 +388,11 @@ export class Trainer {
   }
   /** windows per epoch */
   get windowsPerEpoch(): number {
-    return this.batches instanceof LineBatches ? this.batches.windowsIn(this.epochCount) : this.batches.numWindows;
+    return this.batches.windowsIn(this.epochCount);
   }
   /** characters of predictions per step (B·T; line mode: the most a window can have) */
   get charsPerStep(): number {
-    return this.batches instanceof LineBatches ? this.batches.maxWindowSize : this.batches.windowSize;
+    return this.batches.maxWindowSize;
   }
   get bestValLoss(): number | null {
     return this.bestVal;
@@ -440,28 +425,15 @@ export class Trainer {
     if (this.stopped) throw this.stopped;
     const m = this.model, k = this.kernels, c = this.config;
     const { B } = this.batches;
-    let T = this.batches.T;
     const P = m.numParams;
     const lr = this.lr;
 
     const S = m.stateSize(B);
     k.copy(this.carryBackup, this.carry, S);
-    let lineWindow: { T: number; reset: boolean; count: number } | null = null;
-    if (this.batches instanceof LineBatches) {
-      lineWindow = this.batches.fill(this.x, this.y, this.keep, this.epochCount, this.windowIndex);
-      T = lineWindow.T;
-      if (lineWindow.reset) m.startState!(this.carry, B);
-    } else {
-      this.batches.fill(this.x, this.y, this.windowIndex);
-      if (this.batches.hasDocuments && this.batches.resets(this.resetFlags, this.windowIndex)) this.resetStreams(this.carry, B);
-    }
-    const chars = lineWindow ? lineWindow.count : B * T;
+    const win = this.batches.readWindow(this.x, this.y, this.keep, this.restart, this.epochCount, this.windowIndex);
+    const chars = win.count;
     m.zeroGrads();
-    const loss = m.forward(this.x, this.y, T, B, this.carry, {
-      training: true,
-      rng: this.rng,
-      ...(lineWindow ? { keep: this.keep, keepCount: lineWindow.count } : {}),
-    });
+    const loss = runWindow(m, win, this.x, this.y, this.keep, this.restart, this.carry, B, { training: true, rng: this.rng });
 
     const refuse = (kind: DivergenceKind, gradNorm: number, why: string): StepResult => {
       k.copy(this.carry, this.carryBackup, S);
@@ -479,7 +451,7 @@ export class Trainer {
           `(the run is diverging: lower the learning rate or the clip value)`,
       );
     }
-    if (lineWindow?.reset && this.dState) {
+    if (win.restarts === B && this.dState) {
       // the learned start state: its gradient is the window's dLoss/d(initial state), summed over the lines
       m.backward(this.dState);
       m.startStateBackward!(this.dState, B);
@@ -546,9 +518,7 @@ export class Trainer {
   evalLayout(full = false): EvalLayout {
     const vb = this.valBatches;
     if (!vb) throw new Error('there is no validation split (the validation fraction is 0)');
-    // line mode reads every validation line (a batch's windows share their lines' start, so no subset is cut)
-    if (vb instanceof LineBatches) return { steps: vb.windowsIn(0), counted: () => true, full: true };
-    return full ? fullLayout(vb) : subsetLayout(vb, this.config.valWindows, (this.config.seed ^ 0x7a15e7) >>> 0);
+    return vb.evalLayout(this.config.valWindows, (this.config.seed ^ 0x7a15e7) >>> 0, full);
   }
 
   /** `evaluate`, one window per `next()`; abandoning it part-way records nothing. */
@@ -556,27 +526,18 @@ export class Trainer {
     const vb = this.valBatches!;
     const layout = this.evalLayout(full);
     const m = this.model, k = this.kernels;
-    const { B, T } = vb;
+    const { B } = vb;
     if (!this.evalState) this.evalState = m.newState(B);
     const state = this.evalState;
     k.fill(state, 0, m.stateSize(B));
     let j = 0, total = 0, chars = 0;
-    // one window of the pass: its loss sum and predictions counted (line mode: from the start state at each
-    // batch's first window, padded slots left out, as lineLossSum; stream mode: resets where a document starts)
+    // one window of the pass: its loss sum and predictions counted (the layout's warm-up window is run, not counted)
     const run = (): void => {
-      if (vb instanceof LineBatches) {
-        const lw = vb.fill(this.x, this.y, this.keep, 0, j);
-        if (lw.reset) m.startState!(state, B);
-        total += m.forward(this.x, this.y, lw.T, B, state, { training: false, keep: this.keep, keepCount: lw.count }) * lw.count;
-        chars += lw.count;
-        return;
-      }
-      vb.fill(this.x, this.y, j, layout.offsets);
-      if (vb.hasDocuments && vb.resets(this.resetFlags, j, layout.offsets)) this.resetStreams(state, B);
-      const loss = m.forward(this.x, this.y, T, B, state, { training: false });
+      const win = vb.readWindow(this.x, this.y, this.keep, this.restart, 0, j, layout.offsets);
+      const loss = runWindow(m, win, this.x, this.y, this.keep, this.restart, state, B, { training: false });
       if (layout.counted(j)) {
-        total += loss * (T * B);
-        chars += T * B;
+        total += loss * win.count;
+        chars += win.count;
       }
     };
     return {
@@ -650,7 +611,7 @@ export class Trainer {
         `saved RNN state has ${s.carry.length} values, this run needs ${S} (resume with the same model, --batch and --seq)`,
       );
     }
-    const windows = this.batches instanceof LineBatches ? this.batches.windowsIn(s.epoch) : this.batches.numWindows;
+    const windows = this.batches.windowsIn(s.epoch);
     if (!Number.isInteger(s.window) || s.window < 0 || s.window >= windows) {
       throw new Error(`saved window position ${s.window} is outside this corpus's ${windows} windows (resume with the same corpus)`);
     }
