@@ -11,7 +11,7 @@
  * reference does (`if w == nwin: w, state = 0, None`): stream b's first window does not follow its last one.
  *
  * Guard rail (decided here): a step is refused, leaving the weights, optimizer and carry as they were before it,
- * when the loss or the gradient norm is NaN or infinite, or when the loss exceeds `explodeFactor` (default 3) times
+ * when the loss or the gradient norm is NaN or infinite, or when the loss exceeds EXPLODE_FACTOR (3) times
  * the loss of the run's first step (char-rnn's rule: the first loss is about ln V, so 3× that is far above anything
  * a healthy run sees). The step returns `{ ok: false, error }` and the trainer stops: later steps throw that Error.
  *
@@ -35,6 +35,7 @@ import { Rng, type RngState } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
 import { weightDecayRanges, type ParamLayout } from '../model/layout.js';
 import { idsOf, windowSources, type EvalLayout, type TrainData, type WindowFill, type WindowSource } from '../data/window-source.js';
+import type { TRAIN, Values } from '../options.js';
 import { Optimizer, clipScale, OPTIMIZER_NAMES, type OptimizerName, type OptimizerState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleKind, type ScheduleOptions } from './schedule.js';
 
@@ -59,102 +60,58 @@ export interface TrainableModel {
   readonly layout?: ParamLayout;
 }
 
-/** Training options: a plain object the CLI fills from its defaults table. Optional fields take the defaults. */
-export interface TrainOptions {
-  /** B streams (default 50) */
-  batch?: number;
-  /** T characters per window (default 50) */
-  seq?: number;
-  /** fraction of the corpus (its end) held out for validation; 0 = none (default 0.1) */
-  valFraction?: number;
-  /** base learning rate (default 2e-3) */
-  lr?: number;
-  optimizer?: OptimizerName; // default 'adam'
-  beta1?: number; // Adam (0.9)
-  beta2?: number; // Adam (0.999)
-  eps?: number; // Adam, RMSprop (1e-8)
-  alpha?: number; // RMSprop (0.99)
-  momentum?: number; // SGD (0.9)
-  /** AdamW's decoupled weight decay λ, on the weight matrices only (default 0: off; > 0 needs adamw) */
-  weightDecay?: number;
-  /** global gradient-norm clip; 0 = off (default 5) */
-  clip?: number;
-  schedule?: ScheduleKind; // default 'constant'
-  /** linear warm-up steps (default 0) */
-  warmup?: number;
-  /** step schedule: decay every N steps (default 1000) */
-  lrEvery?: number;
-  /** step schedule: decay factor (default 0.5) */
-  lrFactor?: number;
-  /** cosine schedule: final learning rate (default 0) */
-  lrMin?: number;
-  /** planned total steps (the cosine schedule ends there; default 10000); 0 with the cosine schedule: it follows
-   *  the budget fraction the caller gives (`Trainer.budgetDone`) instead */
-  steps?: number;
-  /** seed of the dropout RNG (default 123); the model's init is the caller's */
-  seed?: number;
-  /** loss curve granularity: one point (mean training loss) every this many steps (default 100) */
-  historyEvery?: number;
-  /** guard: stop when a loss exceeds this times the first step's loss; 0 = off (default 3) */
-  explodeFactor?: number;
-  /** validation reads this many windows per stream, at seeded places (the same every time); 0 = the whole split
-   *  (default 32) */
-  valWindows?: number;
-}
+/** The TRAIN table's rows (src/options.ts) the trainer reads, under the table's names. */
+export const TRAIN_CONFIG_KEYS = [
+  'batch', 'seq', 'valFrac', 'valWindows', 'valFull', 'lr', 'optimizer', 'weightDecay', 'clip',
+  'lrSchedule', 'warmup', 'lrEvery', 'lrFactor', 'lrMin', 'seed', 'historyEvery',
+] as const;
 
-/** The effective configuration (every default filled in): record this with a run. */
-export type TrainConfig = Required<TrainOptions>;
+type TrainTable = Values<typeof TRAIN>;
 
-export const DEFAULT_TRAIN_OPTIONS: TrainConfig = {
-  batch: 50,
-  seq: 50,
-  valFraction: 0.1,
-  lr: 2e-3,
-  optimizer: 'adam',
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  alpha: 0.99,
-  momentum: 0.9,
-  weightDecay: 0,
-  clip: 5,
-  schedule: 'constant',
-  warmup: 0,
-  lrEvery: 1000,
-  lrFactor: 0.5,
-  lrMin: 0,
-  steps: 10000,
-  seed: 123,
-  historyEvery: 100,
-  explodeFactor: 3,
-  valWindows: 32,
+/**
+ * The trainer's configuration: the TRAIN table's values (its defaults and parsers: src/options.ts; what each
+ * means: its help lines), picked by name, so a rename there fails to compile here. optimizer and lrSchedule are
+ * narrowed to what the trainer runs (`--lr-schedule auto` is resolved by the plan: commands/train/plan.ts).
+ * There are no defaults here: the caller gives every field (the CLI and the library from the table).
+ * A cosine schedule has no length here: it follows `Trainer.budgetDone`, the fraction of the run's budget done.
+ */
+export type TrainConfig = Omit<Pick<TrainTable, (typeof TRAIN_CONFIG_KEYS)[number]>, 'optimizer' | 'lrSchedule'> & {
+  optimizer: OptimizerName;
+  lrSchedule: ScheduleKind;
 };
 
-/** Fills defaults (undefined fields only) and validates; throws RangeError naming the bad option. */
-export function resolveTrainOptions(o: TrainOptions = {}): TrainConfig {
-  const c = { ...DEFAULT_TRAIN_OPTIONS } as TrainConfig;
-  for (const [key, value] of Object.entries(o)) {
-    if (value !== undefined) (c as Record<string, unknown>)[key] = value;
-  }
+/** The trainer's fields of a run's option values (the same names: nothing is renamed). The optimizer and schedule
+ *  names are checked by the Trainer. */
+export function trainConfigOf(values: Pick<TrainTable, (typeof TRAIN_CONFIG_KEYS)[number]>): TrainConfig {
+  const c = {} as Record<string, unknown>;
+  for (const key of TRAIN_CONFIG_KEYS) c[key] = values[key];
+  return c as TrainConfig;
+}
+
+/** The guard's yardstick: a step whose loss exceeds this times the run's first loss is refused (char-rnn's rule:
+ *  the first loss is about ln V, so 3x that is far above anything a healthy run sees). Not an option. */
+export const EXPLODE_FACTOR = 3;
+
+/** Cheap guards against library misuse (the CLI's values were checked by the table's parsers); RangeError naming
+ *  the field. */
+function checkConfig(c: TrainConfig): void {
   const posInt = (v: number, what: string) => {
     if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${what} must be a positive integer, got ${v}`);
   };
   posInt(c.batch, 'batch');
   posInt(c.seq, 'seq');
-  if (!(c.schedule === 'cosine' && c.steps === 0)) posInt(c.steps, 'steps');
   posInt(c.historyEvery, 'historyEvery');
   if (!(Number.isInteger(c.valWindows) && c.valWindows >= 0)) throw new RangeError(`valWindows must be a whole number >= 0, got ${c.valWindows}`);
   if (!(c.lr > 0 && Number.isFinite(c.lr))) throw new RangeError(`learning rate must be a positive number, got ${c.lr}`);
   if (!(c.clip >= 0)) throw new RangeError(`clip must be >= 0 (0 turns clipping off), got ${c.clip}`);
-  if (!(c.explodeFactor >= 0)) throw new RangeError(`explodeFactor must be >= 0 (0 turns the check off), got ${c.explodeFactor}`);
   if (!OPTIMIZER_NAMES.includes(c.optimizer)) throw new RangeError(`optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${c.optimizer}`);
   if (!Number.isFinite(c.seed)) throw new RangeError(`seed must be a number, got ${c.seed}`);
   validateSchedule(scheduleOf(c));
-  return c;
 }
 
+/** The schedule of a configuration; a cosine follows the budget fraction (`Trainer.budgetDone`). */
 function scheduleOf(c: TrainConfig): ScheduleOptions {
-  return { kind: c.schedule, warmup: c.warmup, every: c.lrEvery, factor: c.lrFactor, total: c.steps, min: c.lrMin, byProgress: c.steps === 0 };
+  return { kind: c.lrSchedule, warmup: c.warmup, every: c.lrEvery, factor: c.lrFactor, min: c.lrMin, byProgress: true };
 }
 
 /** One point of the loss curve (the checkpoint's LossPoint shape). A point is written every `historyEvery`
@@ -251,16 +208,6 @@ export interface Evaluation {
   finish(): EvalResult;
 }
 
-export interface RunCallbacks {
-  /** after every step */
-  onStep?(r: StepResult): void;
-  /** evaluate every N steps (0 = never) */
-  evalEvery?: number;
-  onEval?(r: EvalResult, step: number): void;
-  /** checked before each step: true stops the run (e.g. Ctrl-C) */
-  shouldStop?(): boolean;
-}
-
 /**
  * Line mode's evaluation: every line of `lb` from the start state, no dropout; the summed loss (nats) and the
  * predictions counted (characters plus one end token per line), so total / chars is makemore's figure.
@@ -314,8 +261,9 @@ export class Trainer {
   readonly rng: Rng;
 
   private stepCount = 0;
-  /** the fraction of the run's budget done, in [0, 1]: what a cosine without total steps follows (set by the
-   *  caller, e.g. the time used of a --time budget, before each step) */
+  /** the fraction of the run's budget done, in [0, 1]: what the cosine schedule follows. The caller sets it
+   *  before each step: the loop (commands/train/loop.ts) from the plan's targets (steps, time or epochs, whichever
+   *  is furthest along; with a step budget alone that is steps / total, as deterministic as the steps). */
   budgetDone = 0;
   private epochCount = 0;
   private windowIndex = 0;
@@ -336,13 +284,14 @@ export class Trainer {
   private evalState: Vec | null = null; // (L, S, B, H)
   private readonly restart: Uint8Array; // (B) the streams a window restarts
 
-  /** data: the whole corpus's ids (stream mode), or its lines (line mode); the trainer splits it (valFraction)
-   *  and lays it out (batch, seq). docStarts (stream mode): sorted positions in the ids where a new document
+  /** data: the whole corpus's ids (stream mode), or its lines (line mode); the trainer splits it (valFrac)
+   *  and lays it out (batch, seq): data/window-source.ts. config: every field (a copy is kept). docStarts (stream mode): sorted positions in the ids where a new document
    *  (file) begins, after the first (empty: one document). */
-  constructor(model: TrainableModel, data: TrainData, options: TrainOptions = {}, docStarts: readonly number[] = []) {
+  constructor(model: TrainableModel, data: TrainData, config: TrainConfig, docStarts: readonly number[] = []) {
     this.model = model;
     this.kernels = model.kernels;
-    this.config = resolveTrainOptions(options);
+    checkConfig(config);
+    this.config = { ...config };
     const { batch: B, seq: T } = this.config;
     const ids = idsOf(data);
     let maxId = -1;
@@ -353,18 +302,11 @@ export class Trainer {
           `(encode the corpus with the model's vocabulary)`,
       );
     }
-    const sources = windowSources(data, { batch: B, seq: T, valFrac: this.config.valFraction, seed: this.config.seed }, docStarts);
+    const sources = windowSources(data, this.config, docStarts);
     this.batches = sources.train;
     this.valBatches = sources.val;
-    this.optimizer = new Optimizer(this.kernels, model.numParams, {
-      name: this.config.optimizer,
-      beta1: this.config.beta1,
-      beta2: this.config.beta2,
-      eps: this.config.eps,
-      alpha: this.config.alpha,
-      momentum: this.config.momentum,
-      weightDecay: this.config.weightDecay,
-    }, model.layout && weightDecayRanges(model.layout));
+    // Adam's betas and ε, RMSprop's α, SGD's momentum: the optimizer's constants (optimizer.ts), not options
+    this.optimizer = new Optimizer(this.kernels, model.numParams, { name: this.config.optimizer, weightDecay: this.config.weightDecay }, model.layout && weightDecayRanges(model.layout));
     // the dropout stream is derived from the seed so it does not replay the model's init stream
     this.rng = new Rng((this.config.seed ^ 0x5eed5eed) >>> 0);
     this.x = this.kernels.allocI32(B * T);
@@ -443,11 +385,11 @@ export class Trainer {
     if (!Number.isFinite(loss)) {
       return refuse('nan-loss', NaN, `the loss is ${loss} (lower the learning rate, or keep gradient clipping on)`);
     }
-    if (this.firstLoss !== null && c.explodeFactor > 0 && loss > c.explodeFactor * this.firstLoss) {
+    if (this.firstLoss !== null && loss > EXPLODE_FACTOR * this.firstLoss) {
       return refuse(
         'exploding-loss',
         NaN,
-        `the loss ${loss.toFixed(4)} exceeds ${c.explodeFactor} times the first loss ${this.firstLoss.toFixed(4)} ` +
+        `the loss ${loss.toFixed(4)} exceeds ${EXPLODE_FACTOR} times the first loss ${this.firstLoss.toFixed(4)} ` +
           `(the run is diverging: lower the learning rate or the clip value)`,
       );
     }
@@ -504,7 +446,7 @@ export class Trainer {
 
   /**
    * Mean validation loss (B streams, windows of T, state carried from zero, no dropout) over the seeded subset of
-   * `valWindows` windows per stream, or over the whole split when `full` (or valWindows is 0). Records it on the
+   * `valWindows` windows per stream, or over the whole split when `full` (or valFull, or valWindows is 0). Records it on the
    * loss curve at the current step (a point before any training step is not recorded) and tracks the best.
    * Throws when there is no validation split.
    */
@@ -518,7 +460,8 @@ export class Trainer {
   evalLayout(full = false): EvalLayout {
     const vb = this.valBatches;
     if (!vb) throw new Error('there is no validation split (the validation fraction is 0)');
-    return vb.evalLayout(this.config.valWindows, (this.config.seed ^ 0x7a15e7) >>> 0, full);
+    const c = this.config;
+    return vb.evalLayout(c.valWindows, (c.seed ^ 0x7a15e7) >>> 0, full || c.valFull);
   }
 
   /** `evaluate`, one window per `next()`; abandoning it part-way records nothing. */
@@ -567,23 +510,6 @@ export class Trainer {
     const point = this.flushPoint();
     if (point) point.val = loss;
     return { loss, bpc: loss / Math.LN2, chars, best, full };
-  }
-
-  /**
-   * Runs `steps` more steps (fewer if shouldStop or the guard stops it), evaluating every `evalEvery` steps
-   * (by the global step count). Returns the guard's Error if it stopped the run, else null.
-   */
-  run(steps: number, cb: RunCallbacks = {}): TrainingDivergedError | null {
-    for (let i = 0; i < steps; i++) {
-      if (cb.shouldStop?.()) break;
-      const r = this.step();
-      cb.onStep?.(r);
-      if (!r.ok) return r.error!;
-      if (cb.evalEvery && this.valBatches && this.stepCount % cb.evalEvery === 0) {
-        cb.onEval?.(this.evaluate(), this.stepCount);
-      }
-    }
-    return null;
   }
 
   exportState(): TrainerState {

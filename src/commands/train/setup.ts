@@ -16,9 +16,7 @@ import { CharRNN } from '../../model/char-rnn.js';
 import { extendTensors } from '../../model/extend-vocab.js';
 import type { CellType, DropoutMode, InitScheme, ModelConfig, StartStateKind } from '../../model/config.js';
 import { encodeLines, joinLineParts, type LineCorpus } from '../../data/line-corpus.js';
-import type { OptimizerName } from '../../train/optimizer.js';
-import type { ScheduleKind } from '../../train/schedule.js';
-import { Trainer, type TrainOptions } from '../../train/trainer.js';
+import { Trainer, trainConfigOf } from '../../train/trainer.js';
 import { attempt, attemptSync, CharnnError } from '../../errors.js';
 import { corpusInfo, displayPath, readCorpusInput, type CorpusBytes } from '../common/corpus-input.js';
 import { encodeCorpus } from '../common/prepared-corpus.js';
@@ -119,29 +117,9 @@ export async function setUpRun(plan: Plan, corpusArg: string | readonly string[]
     }
     return m;
   });
-  const trainOptions: TrainOptions = {
-    batch: o.batch,
-    seq: o.seq,
-    valFraction: o.valFrac,
-    lr: o.lr,
-    optimizer: o.optimizer as OptimizerName,
-    weightDecay: o.weightDecay,
-    clip: o.clip,
-    schedule: o.lrSchedule as ScheduleKind,
-    warmup: o.warmup,
-    lrEvery: o.lrEvery,
-    lrFactor: o.lrFactor,
-    lrMin: o.lrMin,
-    // a cosine follows the fraction of the plan done (0: the loop sets Trainer.budgetDone from the targets): of its
-    // steps, time or epochs, whichever is furthest along; with --steps alone that is as deterministic as steps
-    steps: o.lrSchedule === 'cosine' ? 0 : targets.untilStep || 1,
-    seed: o.seed,
-    historyEvery: o.historyEvery,
-    valWindows: o.valFull ? 0 : o.valWindows,
-  };
   const trainer = attemptSync('cannot set up training', () => {
     try {
-      return new Trainer(model, lineCorpus ? lineCorpus.lines : ids, trainOptions, docStarts);
+      return new Trainer(model, lineCorpus ? lineCorpus.lines : ids, trainConfigOf(o), docStarts);
     } catch (e) {
       // a resumed run cannot take the usual hint (change --batch or --seq): its layout is fixed
       const m = /^(the \w+ split is too small for batch \d+ and sequence length \d+: [^(]*)\(/.exec((e as Error).message);
