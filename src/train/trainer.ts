@@ -4,7 +4,7 @@
  * history and the best validation loss, all serialisable for an exact resume (N steps, save, load, M steps gives
  * bit-identical weights to N+M steps in one run).
  *
- * One step (`step()`) = one window of T characters in each of B streams (layout: data/batches.ts):
+ * One step (`step()`) = one window of T characters in each of B streams (layouts: data/window-source.ts):
  *   zeroGrads -> forward from the carried state (the state buffer then holds the window's final state: that is the
  *   carry, copied in, no gradient flows back into the previous window) -> backward -> global-norm clip -> update.
  * At the epoch boundary (after the last window of the training split) the carried state is reset to zero, as the
@@ -27,7 +27,9 @@
  * share of a run however large the corpus. In line mode it reads every validation line (lineLossSum's pass).
  * `beginEval()` is the same pass one window at a time, for callers that show progress or must stop in the middle.
  *
- * No console, fs or process here: progress goes out through return values and callbacks.
+ * The configuration is the TRAIN table's (src/options.ts) under its names (TrainConfig); the caller drives the
+ * steps and evaluations (the CLI and the library: commands/train/loop.ts).
+ * No console, fs or process here: progress goes out through return values.
  * Dimension legend: B streams, T window, V vocabulary, H hidden, L layers, S state slots per layer, P parameters.
  */
 import type { Kernels, Vec } from '../math/kernels.js';
@@ -209,8 +211,9 @@ export interface Evaluation {
 }
 
 /**
- * Line mode's evaluation: every line of `lb` from the start state, no dropout; the summed loss (nats) and the
- * predictions counted (characters plus one end token per line), so total / chars is makemore's figure.
+ * Line mode's evaluation: every line of `lb` (a LineBatches; any WindowSource: every window of its epoch 0, the
+ * flagged streams restarted) from the start state, no dropout; the summed loss (nats) and the predictions counted
+ * (characters plus one end token per line), so total / chars is makemore's figure.
  * x, y, keep: (T*B) buffers from the model's backend; state (L, S, B, H).
  */
 export function lineLossSum(m: TrainableModel, lb: WindowSource, x: Int32Array, y: Int32Array, keep: Int32Array, state: Vec): { total: number; chars: number } {
