@@ -20,7 +20,7 @@ const { loadCheckpoint } = await import(dist('checkpoint/io.js'));
 const { readCorpusFile } = await import(dist('data/corpus.js'));
 const { encodeUtf8, Vocab } = await import(dist('data/vocab.js'));
 const { createKernels } = await import(dist('math/backend.js'));
-const { modelFromCheckpoint } = await import(dist('cli/run-state.js'));
+const { modelFromCheckpoint } = await import(dist('checkpoint/run-state.js'));
 const { Trainer, TRAIN_CONFIG_KEYS } = await import(dist('train/trainer.js'));
 const { TRAIN } = await import(dist('options.js'));
 /** a trainer configuration: the TRAIN table's defaults, a constant rate, then o */
