@@ -18,6 +18,7 @@ import { Rng } from '../src/math/rng.js';
 import { CharRNN } from '../src/model/char-rnn.js';
 import type { CellType } from '../src/model/config.js';
 import { Trainer } from '../src/train/trainer.js';
+import { trainConfig } from '../test/helpers/train-config.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -50,7 +51,7 @@ for (const cell of a.cells!.split(',') as CellType[]) {
   const runs = variants.map((v) => {
     const model = new CharRNN(v.k, { cell, layers: 2, hidden: 256, vocabSize: vocab.size, dropout: 0, layerNorm: v.ln });
     model.init(new Rng(123), 'pytorch');
-    const trainer = new Trainer(model, ids, { batch: 32, seq: 64, lr: 2e-3, clip: 5, seed: 123 });
+    const trainer = new Trainer(model, ids, trainConfig({ batch: 32, seq: 64, lr: 2e-3, clip: 5, seed: 123 }));
     for (let i = 0; i < 2; i++) trainer.step(); // warm-up: compile tiers, workspaces
     return { ...v, trainer, perRound: [] as number[] };
   });

@@ -19,6 +19,7 @@ import { Rng } from '../src/math/rng.js';
 import { CharRNN } from '../src/model/char-rnn.js';
 import { LineSampler } from '../src/sample/lines.js';
 import { Trainer } from '../src/train/trainer.js';
+import { trainConfig } from '../test/helpers/train-config.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -54,9 +55,9 @@ function speed(trainer: Trainer): number {
 console.log(`# training speed: gru 2x${H}, seq ${T}, ${set.starts.length} lines, ${ids.length} characters, ${kernels.name} ${kernels.threads} threads, ${steps} steps each`);
 for (const B of a.batches!.split(',').map(Number)) {
   process.stderr.write(`stream B=${B}... `);
-  const s = speed(new Trainer(model('stream'), ids, { batch: B, seq: T, seed: 1 }));
+  const s = speed(new Trainer(model('stream'), ids, trainConfig({ batch: B, seq: T, seed: 1 })));
   process.stderr.write(`lines B=${B}...\n`);
-  const tr = new Trainer(model('lines'), set, { batch: B, seq: T, seed: 1 });
+  const tr = new Trainer(model('lines'), set, trainConfig({ batch: B, seq: T, seed: 1 }));
   const l = speed(tr);
   const lb = tr.batches as LineBatches;
   let slots = 0;

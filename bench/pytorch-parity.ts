@@ -21,6 +21,7 @@ import type { CellType } from '../src/model/config.js';
 import { readCorpus } from '../src/data/corpus.js';
 import { encodeUtf8 } from '../src/data/vocab.js';
 import { Trainer } from '../src/train/trainer.js';
+import { trainConfig } from '../test/helpers/train-config.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const { values: a } = parseArgs({
@@ -57,7 +58,7 @@ const py = JSON.parse(
 rmSync(dir, { recursive: true, force: true });
 
 process.stderr.write(`running charnn (${kernels.name}) for ${steps} steps...\n`);
-const trainer = new Trainer(model, ids, { batch: B, seq: T, lr, clip, optimizer: 'adam', valFraction: 0.1 });
+const trainer = new Trainer(model, ids, trainConfig({ batch: B, seq: T, lr, clip, optimizer: 'adam', valFrac: 0.1, seed: 123 }));
 console.log('step   charnn loss   PyTorch loss   |diff|      charnn norm   PyTorch norm');
 let worst = 0;
 const evals: { step: number; charnn: number; torch: number }[] = [];

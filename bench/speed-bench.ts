@@ -27,6 +27,7 @@ import { readCorpus } from '../src/data/corpus.js';
 import { encodeUtf8 } from '../src/data/vocab.js';
 import { Sampler } from '../src/sample/sampler.js';
 import { Trainer } from '../src/train/trainer.js';
+import { trainConfig } from '../test/helpers/train-config.js';
 import { createWasmKernels } from '../src/math/wasm/index.js';
 import { createNativeKernels } from '../src/math/native/index.js';
 import { nativeUnavailable } from '../src/math/native/load.js';
@@ -86,7 +87,7 @@ async function child(cfg: Config): Promise<void> {
   const { vocab, ids } = encodeUtf8(await readCorpus(a.corpus!));
   const model = new CharRNN(kernels, { cell: cfg.cell, layers: cfg.layers, hidden: cfg.hidden, vocabSize: vocab.size, dropout: 0 });
   model.init(new Rng(123), 'pytorch');
-  const trainer = new Trainer(model, ids, { batch: cfg.batch, seq: cfg.seq, lr: 2e-3, clip: 5, seed: 123 });
+  const trainer = new Trainer(model, ids, trainConfig({ batch: cfg.batch, seq: cfg.seq, lr: 2e-3, clip: 5, seed: 123 }));
   for (let i = 0; i < 3; i++) trainer.step(); // warm-up: compile tiers, allocate workspaces
   const times: number[] = [];
   const t0 = performance.now();

@@ -22,6 +22,7 @@ import type { CellType } from '../src/model/config.js';
 import { readCorpus } from '../src/data/corpus.js';
 import { encodeUtf8 } from '../src/data/vocab.js';
 import { Trainer } from '../src/train/trainer.js';
+import { trainConfig } from '../test/helpers/train-config.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -69,15 +70,14 @@ const model = new CharRNN(kernels, {
 });
 const seed = num(a.seed, 'seed');
 model.init(new Rng(seed), 'pytorch');
-const trainer = new Trainer(model, ids, {
+const trainer = new Trainer(model, ids, trainConfig({
   batch: B,
   seq: T,
   lr: num(a.lr, 'lr'),
   clip: num(a.clip, 'clip'),
   optimizer: 'adam',
   seed,
-  steps: iters,
-});
+}));
 
 // PyTorch's losses at equal iterations (same recipe, seed, init)
 type Parity = { model: string; eval: number; val_nats: number; val_bpc: number; train_nats_last20: number };

@@ -30,6 +30,7 @@ import { CELL_TYPES, type CellType } from '../src/model/config.js';
 import { readCorpus } from '../src/data/corpus.js';
 import { encodeUtf8 } from '../src/data/vocab.js';
 import { Trainer } from '../src/train/trainer.js';
+import { trainConfig } from '../test/helpers/train-config.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -140,16 +141,15 @@ for (const c of specs) {
   const kernels = await createKernels(a.backend!, { threads: a.threads ? Number(a.threads) : undefined });
   const model = new CharRNN(kernels, { cell: c.cell, layers: c.layers, hidden: c.hidden, vocabSize: vocab.size, dropout: c.dropout });
   model.init(new Rng(seed), 'pytorch');
-  const trainer = new Trainer(model, ids, {
+  const trainer = new Trainer(model, ids, trainConfig({
     batch: c.batch,
     seq: c.seq,
     lr: c.lr,
     clip: 5,
     optimizer: 'adam',
     seed,
-    schedule: c.cosine ? 'cosine' : 'constant',
-    steps: c.cosine || 1,
-  });
+    lrSchedule: c.cosine ? 'cosine' : 'constant', // a cosine over c.cosine steps: budgetDone below
+  }));
   log(`tune: ${c.spec}: ${model.numParams} params, ${minutes} min of ${a.clock} time, backend ${kernels.name} (${kernels.threads} thread${kernels.threads === 1 ? '' : 's'})`);
   const loads: number[] = [loadavg()[0]];
   const w0 = performance.now() / 1000, c0 = cpuSec();
@@ -191,6 +191,7 @@ for (const c of specs) {
   };
   const pending = [...alsoAt];
   while (used() < minutes * 60 && (!c.cosine || steps < c.cosine)) {
+    if (c.cosine) trainer.budgetDone = steps / c.cosine;
     const r = trainer.step();
     if (!r.ok) throw r.error;
     steps++;

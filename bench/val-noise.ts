@@ -20,8 +20,11 @@ const { loadCheckpoint } = await import(dist('checkpoint/io.js'));
 const { readCorpusFile } = await import(dist('data/corpus.js'));
 const { encodeUtf8, Vocab } = await import(dist('data/vocab.js'));
 const { createKernels } = await import(dist('math/backend.js'));
-const { modelFromCheckpoint } = await import(dist('cli/run-state.js'));
-const { Trainer } = await import(dist('train/trainer.js'));
+const { modelFromCheckpoint } = await import(dist('checkpoint/run-state.js'));
+const { Trainer, TRAIN_CONFIG_KEYS } = await import(dist('train/trainer.js'));
+const { TRAIN } = await import(dist('options.js'));
+/** a trainer configuration: the TRAIN table's defaults, a constant rate, then o */
+const trainConfig = (o: object) => ({ ...Object.fromEntries((TRAIN_CONFIG_KEYS as string[]).map((k) => [k, TRAIN[k].default])), lrSchedule: 'constant', ...o });
 
 const { values: a } = parseArgs({
   options: {
@@ -58,7 +61,7 @@ for (const w of a.windows.split(',').map(Number)) {
   const t0 = performance.now();
   let windows = 0;
   for (let s = 1; s <= seeds; s++) {
-    const opts = { batch: cfg.batch, seq: cfg.seq, valFraction: cfg.valFrac, valWindows: w, seed: s };
+    const opts = trainConfig({ batch: cfg.batch, seq: cfg.seq, valFrac: cfg.valFrac, valWindows: w, seed: s });
     const t = new Trainer(model, ids, opts);
     windows = t.evalLayout().steps;
     losses.push(t.evaluate().loss);
@@ -78,10 +81,10 @@ for (const w of a.windows.split(',').map(Number)) {
 }
 if (a.full) {
   const t0 = performance.now();
-  const t = new Trainer(model, ids, { batch: cfg.batch, seq: cfg.seq, valFraction: cfg.valFrac, valWindows: 0 });
+  const t = new Trainer(model, ids, trainConfig({ batch: cfg.batch, seq: cfg.seq, valFrac: cfg.valFrac, valWindows: 0, seed: 123 }));
   const r = t.evaluate();
   out.push(`  whole split: ${r.loss.toFixed(4)} nats over ${r.chars.toLocaleString('en-US')} chars, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  if (other) out.push(`    minus ${a.vs}: ${(r.loss - new Trainer(other, ids, { batch: cfg.batch, seq: cfg.seq, valFraction: cfg.valFrac, valWindows: 0 }).evaluate().loss).toFixed(4)} nats`);
+  if (other) out.push(`    minus ${a.vs}: ${(r.loss - new Trainer(other, ids, trainConfig({ batch: cfg.batch, seq: cfg.seq, valFrac: cfg.valFrac, valWindows: 0, seed: 123 })).evaluate().loss).toFixed(4)} nats`);
 }
 kernels.dispose();
 process.stdout.write(out.join('\n') + '\n');

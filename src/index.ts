@@ -15,25 +15,25 @@ export { Vocab, encodeUtf8, describeCodePoint } from './data/vocab.js';
 export type { Ids, EncodedCorpus } from './data/vocab.js';
 export { Batches, splitIds } from './data/batches.js';
 export type { Split } from './data/batches.js';
+export { windowSources } from './data/window-source.js';
+export type { WindowSource, WindowFill, EvalLayout, TrainData } from './data/window-source.js';
 export { readCorpus, readStream } from './data/corpus.js';
 export type { ByteSource } from './data/corpus.js';
-export { Optimizer, clipScale, resolveOptimizerConfig, OPTIMIZER_NAMES, OPTIMIZER_BUFFERS } from './train/optimizer.js';
+export { Optimizer, clipScale, resolveOptimizerConfig, OPTIMIZER_NAMES, OPTIMIZER_BUFFERS, ADAM_BETA1, ADAM_BETA2, OPTIMIZER_EPS, RMSPROP_ALPHA, SGD_MOMENTUM } from './train/optimizer.js';
 export type { OptimizerName, OptimizerOptions, OptimizerConfig, OptimizerState, ClipResult } from './train/optimizer.js';
 export { learningRate, validateSchedule, SCHEDULE_KINDS } from './train/schedule.js';
 export type { ScheduleKind, ScheduleOptions } from './train/schedule.js';
 export { createKernels, BACKEND_NAMES } from './math/backend.js';
 export type { BackendName, BackendOptions } from './math/backend.js';
-export { Trainer, TrainingDivergedError, resolveTrainOptions, DEFAULT_TRAIN_OPTIONS } from './train/trainer.js';
+export { Trainer, TrainingDivergedError, trainConfigOf, TRAIN_CONFIG_KEYS, EXPLODE_FACTOR } from './train/trainer.js';
 export { evaluateText } from './train/evaluate.js';
 export type { TextLoss } from './train/evaluate.js';
 export type {
   TrainableModel,
-  TrainOptions,
   TrainConfig,
   TrainerState,
   StepResult,
   EvalResult,
-  RunCallbacks,
   LossPoint,
   DivergenceKind,
 } from './train/trainer.js';

@@ -15,6 +15,7 @@ import { createKernels } from '../src/math/backend.js';
 import { Rng } from '../src/math/rng.js';
 import { CharRNN } from '../src/model/char-rnn.js';
 import { lineLossSum, Trainer } from '../src/train/trainer.js';
+import { trainConfig } from './helpers/train-config.js';
 import { runCli, tempDir } from './helpers/cli.js';
 
 const enc = new TextEncoder();
@@ -53,7 +54,7 @@ describe('line-mode validation, one window at a time', () => {
     const model = new CharRNN(k, { cell: 'gru', layers: 1, hidden: 16, vocabSize: vocab.size, dropout: 0, mode: 'lines', startState: 'learned' });
     model.init(new Rng(3));
     // seq 8: the long name takes several windows, so a pass has windows that start no line
-    const trainer = new Trainer(model, set, { batch: 4, seq: 8, lr: 1e-2, seed: 2, valFraction: 0.2, valWindows: 1 });
+    const trainer = new Trainer(model, set, trainConfig({ batch: 4, seq: 8, lr: 1e-2, seed: 2, valFrac: 0.2, valWindows: 1 }));
     for (let i = 0; i < 20; i++) expect(trainer.step().ok).toBe(true);
     const vb = trainer.valBatches as LineBatches;
     expect(trainer.evalLayout()).toMatchObject({ steps: vb.windowsIn(0), full: true });

@@ -16,6 +16,7 @@ import { Rng } from '../src/math/rng.js';
 import { CharRNN } from '../src/model/char-rnn.js';
 import { LineSampler } from '../src/sample/lines.js';
 import { Trainer } from '../src/train/trainer.js';
+import { trainConfig } from './helpers/train-config.js';
 
 const lineSetOf = (text: string) => {
   const vocab = Vocab.fromText(text + '\n\r');
@@ -153,7 +154,7 @@ describe('line-mode trainer and sampler', () => {
     const k = await createKernels('js');
     const model = new CharRNN(k, { cell: 'gru', layers: 1, hidden: 32, vocabSize: vocab.size, dropout: 0, mode: 'lines', startState });
     model.init(new Rng(1));
-    const trainer = new Trainer(model, set, { batch: 8, seq: 16, lr: 1e-2, seed: 1, valFraction: 0.1 });
+    const trainer = new Trainer(model, set, trainConfig({ batch: 8, seq: 16, lr: 1e-2, seed: 1, valFrac: 0.1 }));
     const first = trainer.evaluate().loss;
     for (let i = 0; i < steps; i++) expect(trainer.step().ok).toBe(true);
     return { k, model, trainer, first };

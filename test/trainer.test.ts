@@ -3,7 +3,8 @@ import { createNaiveKernels } from '../src/math/kernels-naive.js';
 import { Rng } from '../src/math/rng.js';
 import { Batches, splitIds } from '../src/data/batches.js';
 import { learningRate } from '../src/train/schedule.js';
-import { Trainer, TrainingDivergedError, resolveTrainOptions, type TrainOptions } from '../src/train/trainer.js';
+import { EXPLODE_FACTOR, Trainer, TrainingDivergedError, type TrainConfig } from '../src/train/trainer.js';
+import { trainConfig, trainSteps } from './helpers/train-config.js';
 import { ToyModel } from './helpers/toy-model.js';
 import { createJsKernels } from '../src/math/kernels-js.js';
 import { CharRNN } from '../src/model/char-rnn.js';
@@ -18,11 +19,11 @@ function corpus(n: number, seed = 1): Uint16Array {
   return ids;
 }
 
-function setup(opts: TrainOptions, n = 600, dtype: 'float32' | 'float64' = 'float32') {
+function setup(opts: Partial<TrainConfig>, n = 600, dtype: 'float32' | 'float64' = 'float32') {
   const k = createNaiveKernels(dtype);
   const model = new ToyModel(k, V);
   model.init(new Rng(5));
-  const trainer = new Trainer(model, corpus(n), { lr: 0.05, ...opts });
+  const trainer = new Trainer(model, corpus(n), trainConfig({ lr: 0.05, ...opts }));
   return { k, model, trainer };
 }
 
@@ -119,7 +120,7 @@ describe('Trainer: evaluate', () => {
   });
 
   it('refuses without a validation split, and explains a too-small one', () => {
-    const { trainer } = setup({ batch: 3, seq: 4, valFraction: 0 });
+    const { trainer } = setup({ batch: 3, seq: 4, valFrac: 0 });
     expect(trainer.valBatches).toBeNull();
     expect(() => trainer.evaluate()).toThrow(/no validation split/);
     expect(() => setup({ batch: 10, seq: 10 }, 1000)).toThrow(
@@ -130,7 +131,7 @@ describe('Trainer: evaluate', () => {
 
 describe('Trainer: optimisation step', () => {
   it('uses the schedule, clips, and records compact loss history', () => {
-    const { trainer } = setup({ batch: 3, seq: 4, schedule: 'step', lrEvery: 5, lrFactor: 0.5, historyEvery: 4, clip: 0.01 });
+    const { trainer } = setup({ batch: 3, seq: 4, lrSchedule: 'step', lrEvery: 5, lrFactor: 0.5, historyEvery: 4, clip: 0.01 });
     const results = Array.from({ length: 10 }, () => trainer.step());
     results.forEach((r, i) => {
       expect(r.ok).toBe(true);
@@ -152,22 +153,27 @@ describe('Trainer: optimisation step', () => {
     const k = createNaiveKernels('float32');
     const ids = corpus(600);
     ids[300] = V;
-    expect(() => new Trainer(new ToyModel(k, V), ids, { batch: 3, seq: 4 })).toThrow(/ids reach 7 but the model's vocabulary has 7/);
+    expect(() => new Trainer(new ToyModel(k, V), ids, trainConfig({ batch: 3, seq: 4 }))).toThrow(/ids reach 7 but the model's vocabulary has 7/);
   });
 
-  it('records the effective configuration with every default filled in', () => {
+  it('keeps (a copy of) the configuration it was given, under the TRAIN table\'s names; refuses library misuse', () => {
+    const given = trainConfig({ batch: 3, seq: 4, lr: 0.05 });
     const { trainer } = setup({ batch: 3, seq: 4 });
-    expect(trainer.config).toEqual(resolveTrainOptions({ batch: 3, seq: 4, lr: 0.05 }));
-    expect(trainer.config).toMatchObject({ optimizer: 'adam', clip: 5, beta1: 0.9, valFraction: 0.1, lr: 0.05 });
-    expect(() => resolveTrainOptions({ batch: 0 })).toThrow(/batch must be a positive integer/);
-    expect(() => resolveTrainOptions({ steps: 0 })).toThrow(/steps/);
-    expect(() => resolveTrainOptions({ schedule: 'cosine', steps: -1 })).toThrow(/steps/);
-    // a cosine with no step total follows the fraction of the budget the caller reports
-    expect(() => resolveTrainOptions({ schedule: 'cosine', steps: 0 })).not.toThrow();
+    expect(trainer.config).toEqual(given);
+    expect(trainer.config).toMatchObject({ optimizer: 'adam', clip: 5, valFrac: 0.1, lr: 0.05 });
+    trainer.scaleLearningRate(0.5);
+    expect(trainer.config.lr).toBe(0.025);
+    expect(given.lr).toBe(0.05);
+    expect(() => setup({ batch: 0 })).toThrow(/batch must be a positive integer/);
+    expect(() => setup({ batch: 3, seq: 4, historyEvery: 0 })).toThrow(RangeError);
+    expect(() => setup({ batch: 3, seq: 4, optimizer: 'adagrad' as TrainConfig['optimizer'] })).toThrow(/optimizer must be one of/);
+    expect(() => setup({ batch: 3, seq: 4, lrSchedule: 'step', lrEvery: 0 })).toThrow(/every >= 1/);
+    // a cosine needs no step total: it follows the fraction of the budget the caller reports
+    expect(() => setup({ batch: 3, seq: 4, lrSchedule: 'cosine' })).not.toThrow();
   });
 
-  it('a cosine without total steps follows budgetDone, not the step count', () => {
-    const { trainer } = setup({ batch: 3, seq: 4, schedule: 'cosine', steps: 0, lr: 0.04 });
+  it('a cosine follows budgetDone, not the step count', () => {
+    const { trainer } = setup({ batch: 3, seq: 4, lrSchedule: 'cosine', lr: 0.04 });
     expect(trainer.lr).toBe(0.04); // nothing of the budget done yet
     trainer.budgetDone = 0.5;
     expect(trainer.lr).toBeCloseTo(0.02, 15);
@@ -212,39 +218,43 @@ describe('Trainer: guard', () => {
     expect(r.error?.kind).toBe('nan-gradient');
   });
 
-  it('run() returns the error and stops calling steps', () => {
+  it('a refused step stops the trainer: every later step throws its error', () => {
     const { model, trainer } = setup({ batch: 3, seq: 4 });
     model.poison = (c, l) => (c === 3 ? NaN : l);
-    let steps = 0;
-    const err = trainer.run(10, { onStep: () => steps++ });
-    expect(err?.kind).toBe('nan-loss');
-    expect(steps).toBe(3);
-    expect(trainer.step.bind(trainer)).toThrow();
+    expect(trainer.step().ok).toBe(true);
+    expect(trainer.step().ok).toBe(true);
+    const r = trainer.step();
+    expect(r.error?.kind).toBe('nan-loss');
+    expect(trainer.steps).toBe(2);
+    expect(trainer.step.bind(trainer)).toThrow(r.error!);
   });
 
-  it('a loss that stays within 3x the first is fine; the factor is configurable and 0 turns it off', () => {
+  it('a loss that stays within EXPLODE_FACTOR (3) times the first is fine; beyond it the step is refused', () => {
+    expect(EXPLODE_FACTOR).toBe(3);
     const a = setup({ batch: 3, seq: 4 });
     a.model.poison = (c, l) => (c === 4 ? l * 2.5 : l);
-    expect(a.trainer.run(6)).toBeNull();
-    const b = setup({ batch: 3, seq: 4, explodeFactor: 0 });
+    expect(trainSteps(a.trainer, 6)).toBeNull();
+    const b = setup({ batch: 3, seq: 4 });
     b.model.poison = (c, l) => (c === 4 ? l * 1e6 : l);
-    expect(b.trainer.run(6)).toBeNull();
+    expect(trainSteps(b.trainer, 6)?.kind).toBe('exploding-loss');
+    expect(b.trainer.steps).toBe(3);
   });
 });
 
 describe('Trainer: exact resume', () => {
   it.each(['adam', 'adamw', 'rmsprop', 'sgd'] as const)('N steps + save/load + M steps == N+M steps, bit for bit (%s)', (optimizer) => {
-    const opts: TrainOptions = { batch: 3, seq: 4, optimizer, schedule: 'cosine', steps: 80, warmup: 3, historyEvery: 7, ...(optimizer === 'adamw' ? { weightDecay: 0.2 } : {}) };
+    const opts: Partial<TrainConfig> = { batch: 3, seq: 4, optimizer, lrSchedule: 'cosine', warmup: 3, historyEvery: 7, ...(optimizer === 'adamw' ? { weightDecay: 0.2 } : {}) };
+    const total = 80; // the cosine's budget, in steps
     const N = 50, M = 30; // crosses the epoch boundary at 44 windows
     const one = setup(opts);
     one.model.usesRng = true;
-    one.trainer.run(N);
+    trainSteps(one.trainer, N, total);
     one.trainer.evaluate(); // evaluation changes no training state, but writes a point on the curve
-    one.trainer.run(M);
+    trainSteps(one.trainer, M, total);
 
     const a = setup(opts);
     a.model.usesRng = true;
-    a.trainer.run(N);
+    trainSteps(a.trainer, N, total);
     a.trainer.evaluate();
     const saved = a.trainer.exportState();
     const weights = a.model.params.slice();
@@ -254,7 +264,7 @@ describe('Trainer: exact resume', () => {
     b.model.params.set(weights);
     b.trainer.importState(structuredClone(saved));
     expect(b.trainer.steps).toBe(N);
-    b.trainer.run(M);
+    trainSteps(b.trainer, M, total);
 
     expect(Array.from(b.model.params)).toEqual(Array.from(one.model.params));
     const sb = b.trainer.exportState(), s1 = one.trainer.exportState();
@@ -271,7 +281,7 @@ describe('Trainer: exact resume', () => {
     a.trainer.step();
     const b = setup({ batch: 4, seq: 4 });
     expect(() => b.trainer.importState(a.trainer.exportState())).toThrow(/same model, --batch and --seq/);
-    const c = setup({ batch: 3, seq: 4, valFraction: 0 }, 120);
+    const c = setup({ batch: 3, seq: 4, valFrac: 0 }, 120);
     const s = a.trainer.exportState();
     s.window = 1000;
     expect(() => c.trainer.importState(s)).toThrow(/window position 1000/);
@@ -288,8 +298,7 @@ describe('Trainer with the real CharRNN', () => {
     const k = createJsKernels('float32');
     const model = new CharRNN(k, { cell, layers: 2, hidden: 16, vocabSize: vocab.size, dropout: 0.25 });
     model.init(new Rng(9));
-    const opts: TrainOptions = { batch: 4, seq: 10, lr: 5e-3, valFraction: 0.1, historyEvery: 5, seed: 4 };
-    return { model, trainer: new Trainer(model, ids, opts) };
+    return { model, trainer: new Trainer(model, ids, trainConfig({ batch: 4, seq: 10, lr: 5e-3, valFrac: 0.1, historyEvery: 5, seed: 4 })) };
   }
 
   it.each(['lstm', 'gru'] as const)(
@@ -298,17 +307,17 @@ describe('Trainer with the real CharRNN', () => {
       const one = make(cell);
       const W = one.trainer.windowsPerEpoch;
       const N = W + 3, M = 7; // resume point past an epoch boundary
-      one.trainer.run(N + M);
+      trainSteps(one.trainer, N + M);
 
       const a = make(cell);
-      a.trainer.run(N);
+      trainSteps(a.trainer, N);
       const weights = a.model.exportStateDict();
       const saved = structuredClone(a.trainer.exportState());
 
       const b = make(cell);
       b.model.importStateDict(weights);
       b.trainer.importState(saved);
-      b.trainer.run(M);
+      trainSteps(b.trainer, M);
       expect(Array.from(b.model.params)).toEqual(Array.from(one.model.params));
       expect(b.trainer.exportState()).toEqual(one.trainer.exportState());
       // and the run really moved the weights

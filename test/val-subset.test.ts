@@ -4,6 +4,7 @@ import { subsetLayout } from '../src/data/val-subset.js';
 import { createNaiveKernels } from '../src/math/kernels-naive.js';
 import { Rng } from '../src/math/rng.js';
 import { Trainer } from '../src/train/trainer.js';
+import { trainConfig } from './helpers/train-config.js';
 import { ToyModel } from './helpers/toy-model.js';
 
 const V = 7;
@@ -18,7 +19,7 @@ function trainerOn(ids: Uint16Array, valWindows: number, docStarts: number[] = [
   const k = createNaiveKernels('float64');
   const model = new ToyModel(k, V);
   model.init(new Rng(5));
-  const trainer = new Trainer(model, ids, { batch: 3, seq: 4, lr: 0.05, valFraction: 0.5, valWindows, seed }, docStarts);
+  const trainer = new Trainer(model, ids, trainConfig({ batch: 3, seq: 4, lr: 0.05, valFrac: 0.5, valWindows, seed }), docStarts);
   return { k, model, trainer };
 }
 

@@ -16,7 +16,8 @@ import { Rng } from '../src/math/rng.js';
 import { CharRNN } from '../src/model/char-rnn.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { ParamLayout, decays, weightDecayRanges } from '../src/model/layout.js';
-import { Trainer, type TrainOptions } from '../src/train/trainer.js';
+import { Trainer, type TrainConfig } from '../src/train/trainer.js';
+import { trainConfig, trainSteps } from './helpers/train-config.js';
 import { Optimizer } from '../src/train/optimizer.js';
 import { backends } from './helpers/backends.js';
 import { ROOT, runCli, smallText, tempDir } from './helpers/cli.js';
@@ -82,11 +83,11 @@ describe('Trainer with adamw', () => {
   const text = 'It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness.\n';
   const vocab = Vocab.fromText(text);
   const ids = vocab.encode(text.repeat(4));
-  const make = (opts: TrainOptions, dtype: 'float32' | 'float64' = 'float32') => {
+  const make = (opts: Partial<TrainConfig>, dtype: 'float32' | 'float64' = 'float32') => {
     const k = dtype === 'float64' ? createNaiveKernels('float64') : createJsKernels('float32');
     const model = new CharRNN(k, { cell: 'gru', layers: 2, hidden: 12, vocabSize: vocab.size, dropout: 0.2 });
     model.init(new Rng(9));
-    return { model, trainer: new Trainer(model, ids, { batch: 3, seq: 8, lr: 1e-2, historyEvery: 5, seed: 4, ...opts }) };
+    return { model, trainer: new Trainer(model, ids, trainConfig({ batch: 3, seq: 8, lr: 1e-2, historyEvery: 5, seed: 4, ...opts })) };
   };
 
   it('one step: biases as Adam leaves them, weights shrunk by lr·λ of their start first', () => {
@@ -114,22 +115,23 @@ describe('Trainer with adamw', () => {
   });
 
   it('N steps + save/load + M steps == N+M steps, bit for bit (cosine schedule, dropout on)', () => {
-    const opts: TrainOptions = { optimizer: 'adamw', weightDecay: 0.3, schedule: 'cosine', steps: 40, warmup: 3 };
+    const opts: Partial<TrainConfig> = { optimizer: 'adamw', weightDecay: 0.3, lrSchedule: 'cosine', warmup: 3 };
+    const total = 40; // the cosine's budget, in steps
     const N = 17, M = 13;
     const one = make(opts);
-    one.trainer.run(N + M);
+    trainSteps(one.trainer, N + M, total);
     const a = make(opts);
-    a.trainer.run(N);
+    trainSteps(a.trainer, N, total);
     const saved = a.trainer.exportState();
     const b = make(opts);
     b.model.params.set(a.model.params);
     b.trainer.importState(structuredClone(saved));
-    b.trainer.run(M);
+    trainSteps(b.trainer, M, total);
     expect(Array.from(b.model.params)).toEqual(Array.from(one.model.params));
     expect(b.trainer.exportState().optimizer).toEqual(one.trainer.exportState().optimizer);
     // and the decay made a difference over the run
     const plain = make({ ...opts, weightDecay: 0 });
-    plain.trainer.run(N + M);
+    trainSteps(plain.trainer, N + M, total);
     expect(Array.from(plain.model.params)).not.toEqual(Array.from(one.model.params));
   });
 });

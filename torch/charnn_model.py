@@ -45,7 +45,7 @@ from charnn_checkpoint import STATE_SLOTS
 from charnn_rng import dropout_mask, uniforms
 
 OPTIMIZER_BUFFERS = {"adam": ["exp_avg", "exp_avg_sq"], "adamw": ["exp_avg", "exp_avg_sq"], "rmsprop": ["square_avg"], "sgd": ["momentum_buffer"]}
-# charnn's optimizer constants (src/train/trainer.ts DEFAULT_TRAIN_OPTIONS); a checkpoint's config may override them
+# charnn's optimizer constants (src/train/optimizer.ts: ADAM_BETA1, ADAM_BETA2, OPTIMIZER_EPS, RMSPROP_ALPHA, SGD_MOMENTUM); a checkpoint's config may override them
 OPTIMIZER_DEFAULTS = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "alpha": 0.99, "momentum": 0.9, "weightDecay": 0}
 ADAMW_DEFAULT_DECAY = 0.01  # torch.optim.AdamW's default, as charnn's (src/train/optimizer.ts)
 

@@ -4,7 +4,7 @@ run moves between charnn and PyTorch mid-way and its checkpoint means the same t
 One step: window w of the B streams from the carried state -> forward -> mean cross-entropy -> guard -> backward ->
 global-norm clip (clip_grad_norm_, charnn's rule) -> learning rate of this step -> optimizer step; the final state
 is the next window's carry (detached); at the epoch boundary the carry restarts from zero.
-Guard: a step whose loss or gradient norm is not finite, or whose loss exceeds explodeFactor (3) times the run's
+Guard: a step whose loss or gradient norm is not finite, or whose loss exceeds EXPLODE_FACTOR (3, src/train/trainer.ts) times the run's
 first loss, is refused with the weights, moments and carry as they were; training stops.
 
 Several processes (torchrun, DistributedDataParallel): rank r of W trains streams [r*B/W, (r+1)*B/W) of the same B

@@ -12,6 +12,8 @@
  * Dimension legend: N corpus ids, B streams, T window (sequence) length. x, y are (T, B) time-major: x[t*B + b].
  */
 import type { Ids } from './vocab.js';
+import type { WindowFill, WindowSource } from './window-source.js';
+import { fullLayout, subsetLayout, type EvalLayout } from './val-subset.js';
 
 export interface Split {
   /** the first part of the ids (a view, no copy) */
@@ -31,8 +33,9 @@ export function splitIds(ids: Ids, valFraction = 0.1): Split {
   return { train: ids.subarray(0, ntrain), val: ids.subarray(ntrain) };
 }
 
-/** B contiguous streams over ids, read in windows of T. */
-export class Batches {
+/** B contiguous streams over ids, read in windows of T. As a WindowSource (data/window-source.ts): every epoch
+ *  has the same windows, none is padded, and a stream restarts where a document starts in its window (`resets`). */
+export class Batches implements WindowSource {
   readonly B: number;
   readonly T: number;
   /** windows per pass over the data (an epoch) */
@@ -91,6 +94,30 @@ export class Batches {
   /** Characters of predictions per window (T·B). */
   get windowSize(): number {
     return this.B * this.T;
+  }
+
+  /** WindowSource: every epoch reads the same windows. */
+  windowsIn(_epoch: number): number {
+    return this.numWindows;
+  }
+
+  /** WindowSource: every window is full (T·B). */
+  get maxWindowSize(): number {
+    return this.B * this.T;
+  }
+
+  /** WindowSource: `fill`, and the streams a document starts in restart (`resets`); no padding (keep unused). */
+  readWindow(x: Int32Array, y: Int32Array, _keep: Int32Array, restart: Uint8Array, _epoch: number, w: number, offsets?: Int32Array): WindowFill {
+    this.fill(x, y, w, offsets);
+    let restarts = 0;
+    if (this.hasDocuments) restarts = this.resets(restart, w, offsets);
+    else restart.fill(0, 0, this.B);
+    return { T: this.T, count: this.B * this.T, masked: false, restarts };
+  }
+
+  /** WindowSource: the whole split, or `windows` per stream at seeded places (data/val-subset.ts). */
+  evalLayout(windows: number, seed: number, full: boolean): EvalLayout {
+    return full ? fullLayout(this) : subsetLayout(this, windows, seed);
   }
 
   /** Writes window w (0 <= w < numWindows) into x, y (T*B), time-major. `offsets` (B): stream b reads its window

@@ -23,6 +23,8 @@
  */
 import { Rng } from '../math/rng.js';
 import type { Ids } from './vocab.js';
+import type { WindowFill, WindowSource } from './window-source.js';
+import type { EvalLayout } from './val-subset.js';
 
 /** The lines of a corpus, as spans of its ids (no copy). */
 export interface LineSet {
@@ -106,9 +108,10 @@ interface Batch {
 /**
  * Line batches for one split. Windows are numbered within an epoch; the epoch's order comes from (seed, epoch)
  * alone, so a resumed run rebuilds it exactly. `shuffle` false (validation): the lines in a fixed order, sorted
- * by length, the same every time.
+ * by length, the same every time. As a WindowSource (data/window-source.ts): windows are padded (keep rows), and
+ * every stream restarts, from the start state, at a batch's first window.
  */
-export class LineBatches {
+export class LineBatches implements WindowSource {
   readonly B: number;
   readonly T: number;
   /** predictions per epoch: the lines' characters plus one end token each */
@@ -193,6 +196,19 @@ export class LineBatches {
       }
     }
     return { T: Tb, reset: k === 0, count };
+  }
+
+  /** WindowSource: `fill`; on a batch's first window every stream restarts (each line starts from the start
+   *  state). No offsets: a validation pass reads every line. */
+  readWindow(x: Int32Array, y: Int32Array, keep: Int32Array, restart: Uint8Array, epoch: number, w: number): WindowFill {
+    const lw = this.fill(x, y, keep, epoch, w);
+    restart.fill(lw.reset ? 1 : 0, 0, this.B);
+    return { T: lw.T, count: lw.count, masked: true, restarts: lw.reset ? this.B : 0 };
+  }
+
+  /** WindowSource: every validation line (a batch's windows share their lines' start, so no subset is cut). */
+  evalLayout(): EvalLayout {
+    return { steps: this.windowsIn(0), counted: () => true, full: true };
   }
 
   /** Lays out the batches of an epoch (cached: the last epoch built). */

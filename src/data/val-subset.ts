@@ -11,7 +11,12 @@
  * Dimension legend: B streams, T window.
  */
 import { Rng } from '../math/rng.js';
-import type { Batches } from './batches.js';
+
+/** What a layout needs of the validation split's stream layout (data/batches.ts Batches). */
+interface StreamLayout {
+  readonly B: number;
+  readonly numWindows: number;
+}
 
 export interface EvalLayout {
   /** windows to run, warm-up included */
@@ -24,12 +29,12 @@ export interface EvalLayout {
   readonly full: boolean;
 }
 
-export function fullLayout(vb: Batches): EvalLayout {
+export function fullLayout(vb: StreamLayout): EvalLayout {
   return { steps: vb.numWindows, counted: () => true, full: true };
 }
 
 /** `windows` counted windows per stream at seeded places (0: the full split). */
-export function subsetLayout(vb: Batches, windows: number, seed: number): EvalLayout {
+export function subsetLayout(vb: StreamLayout, windows: number, seed: number): EvalLayout {
   if (windows <= 0 || vb.numWindows <= windows + 1) return fullLayout(vb);
   const rng = new Rng(seed >>> 0);
   const offsets = new Int32Array(vb.B);

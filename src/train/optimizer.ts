@@ -17,6 +17,19 @@ export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['adam', 'adamw', 'rmsp
 /** AdamW's decay when none is given: PyTorch's torch.optim.AdamW default. */
 export const ADAMW_DEFAULT_DECAY = 0.01;
 
+// The optimizers' own constants: not options of a run (no row of the TRAIN table, src/options.ts), PyTorch's
+// defaults, which every run uses unless a caller of this class gives its own.
+/** Adam's first-moment decay β1 (torch.optim.Adam) */
+export const ADAM_BETA1 = 0.9;
+/** Adam's second-moment decay β2 (torch.optim.Adam) */
+export const ADAM_BETA2 = 0.999;
+/** ε added to the root of the second moment, Adam and RMSprop (PyTorch's 1e-8) */
+export const OPTIMIZER_EPS = 1e-8;
+/** RMSprop's smoothing α (torch.optim.RMSprop) */
+export const RMSPROP_ALPHA = 0.99;
+/** SGD's momentum (torch.optim.SGD's own default is 0: plain SGD) */
+export const SGD_MOMENTUM = 0.9;
+
 /** A part of the flat parameter buffer, [offset, offset + length). */
 export interface ParamRange {
   offset: number;
@@ -25,15 +38,15 @@ export interface ParamRange {
 
 export interface OptimizerOptions {
   name: OptimizerName;
-  /** Adam β1 (default 0.9) */
+  /** Adam β1 (default ADAM_BETA1) */
   beta1?: number;
-  /** Adam β2 (default 0.999) */
+  /** Adam β2 (default ADAM_BETA2) */
   beta2?: number;
-  /** ε for Adam and RMSprop (default 1e-8 as PyTorch) */
+  /** ε for Adam and RMSprop (default OPTIMIZER_EPS) */
   eps?: number;
-  /** RMSprop smoothing α (default 0.99 as PyTorch) */
+  /** RMSprop smoothing α (default RMSPROP_ALPHA) */
   alpha?: number;
-  /** SGD momentum (default 0.9; 0 = plain SGD) */
+  /** SGD momentum (default SGD_MOMENTUM; 0 = plain SGD) */
   momentum?: number;
   /** AdamW's decoupled weight decay λ (default 0; only adamw takes one) */
   weightDecay?: number;
@@ -66,11 +79,11 @@ export function resolveOptimizerConfig(o: OptimizerOptions): OptimizerConfig {
   }
   const c: OptimizerConfig = {
     name: o.name,
-    beta1: o.beta1 ?? 0.9,
-    beta2: o.beta2 ?? 0.999,
-    eps: o.eps ?? 1e-8,
-    alpha: o.alpha ?? 0.99,
-    momentum: o.momentum ?? 0.9,
+    beta1: o.beta1 ?? ADAM_BETA1,
+    beta2: o.beta2 ?? ADAM_BETA2,
+    eps: o.eps ?? OPTIMIZER_EPS,
+    alpha: o.alpha ?? RMSPROP_ALPHA,
+    momentum: o.momentum ?? SGD_MOMENTUM,
     weightDecay: o.weightDecay ?? 0,
   };
   const in01 = (v: number, what: string) => {

@@ -4,21 +4,22 @@
  * history and the best validation loss, all serialisable for an exact resume (N steps, save, load, M steps gives
  * bit-identical weights to N+M steps in one run).
  *
- * One step (`step()`) = one window of T characters in each of B streams (layout: data/batches.ts):
+ * One step (`step()`) = one window of T characters in each of B streams (layouts: data/window-source.ts):
  *   zeroGrads -> forward from the carried state (the state buffer then holds the window's final state: that is the
  *   carry, copied in, no gradient flows back into the previous window) -> backward -> global-norm clip -> update.
  * At the epoch boundary (after the last window of the training split) the carried state is reset to zero, as the
  * reference does (`if w == nwin: w, state = 0, None`): stream b's first window does not follow its last one.
  *
  * Guard rail (decided here): a step is refused, leaving the weights, optimizer and carry as they were before it,
- * when the loss or the gradient norm is NaN or infinite, or when the loss exceeds `explodeFactor` (default 3) times
+ * when the loss or the gradient norm is NaN or infinite, or when the loss exceeds EXPLODE_FACTOR (3) times
  * the loss of the run's first step (char-rnn's rule: the first loss is about ln V, so 3× that is far above anything
  * a healthy run sees). The step returns `{ ok: false, error }` and the trainer stops: later steps throw that Error.
  *
- * Line mode (the data is a LineSet: data/lines.ts): a window is one batch of B lines (or a part of one, for lines
- * longer than T − 1); a batch's first window starts from the model's start state (zero or learned), padded slots
- * are left out of the loss (`keep` rows), the loss is the mean per predicted character including the end token,
- * and the epoch ends after the last batch. A learned start state gets its gradient from backward's dState.
+ * Windows come from a WindowSource (data/window-source.ts), the same interface for both modes, so nothing here
+ * branches on the mode: each window says which streams restart before it (stream mode: those a document starts in;
+ * line mode: every stream, at a batch's first window), and they restart from the model's start state (zero, or
+ * line mode's learned one, whose gradient then comes from backward's dState). A padded window (line mode) lists its
+ * predicted rows (`keep`), and the loss is the mean over those: per character, the end token included.
  *
  * `evaluate()` = the reference's `evaluate` (the validation split laid out as B streams of T windows, its own state
  * carried from zero, no dropout; the mean loss in nats over the predictions counted), on the whole split or on a
@@ -26,21 +27,17 @@
  * share of a run however large the corpus. In line mode it reads every validation line (lineLossSum's pass).
  * `beginEval()` is the same pass one window at a time, for callers that show progress or must stop in the middle.
  *
- * Documents (files, stream mode): where one starts inside the data, the carried state of the stream reading it is
- * reset to zero before that window (data/batches.ts `resets`), in training and in evaluation alike. Line mode needs
- * no resets: every line starts from the start state.
- *
- * No console, fs or process here: progress goes out through return values and callbacks.
+ * The configuration is the TRAIN table's (src/options.ts) under its names (TrainConfig); the caller drives the
+ * steps and evaluations (the CLI and the library: commands/train/loop.ts).
+ * No console, fs or process here: progress goes out through return values.
  * Dimension legend: B streams, T window, V vocabulary, H hidden, L layers, S state slots per layer, P parameters.
  */
 import type { Kernels, Vec } from '../math/kernels.js';
 import { Rng, type RngState } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
 import { weightDecayRanges, type ParamLayout } from '../model/layout.js';
-import { Batches, splitIds } from '../data/batches.js';
-import { LineBatches, splitLineIndices, type LineSet } from '../data/lines.js';
-import { fullLayout, subsetLayout, type EvalLayout } from '../data/val-subset.js';
-import type { Ids } from '../data/vocab.js';
+import { idsOf, windowSources, type EvalLayout, type TrainData, type WindowFill, type WindowSource } from '../data/window-source.js';
+import type { TRAIN, Values } from '../options.js';
 import { Optimizer, clipScale, OPTIMIZER_NAMES, type OptimizerName, type OptimizerState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleKind, type ScheduleOptions } from './schedule.js';
 
@@ -65,105 +62,58 @@ export interface TrainableModel {
   readonly layout?: ParamLayout;
 }
 
-/** Is the training data a list of lines (line mode) rather than one stream of ids? */
-const isLineSet = (d: Ids | LineSet): d is LineSet => (d as LineSet).starts !== undefined;
+/** The TRAIN table's rows (src/options.ts) the trainer reads, under the table's names. */
+export const TRAIN_CONFIG_KEYS = [
+  'batch', 'seq', 'valFrac', 'valWindows', 'valFull', 'lr', 'optimizer', 'weightDecay', 'clip',
+  'lrSchedule', 'warmup', 'lrEvery', 'lrFactor', 'lrMin', 'seed', 'historyEvery',
+] as const;
 
-/** Training options: a plain object the CLI fills from its defaults table. Optional fields take the defaults. */
-export interface TrainOptions {
-  /** B streams (default 50) */
-  batch?: number;
-  /** T characters per window (default 50) */
-  seq?: number;
-  /** fraction of the corpus (its end) held out for validation; 0 = none (default 0.1) */
-  valFraction?: number;
-  /** base learning rate (default 2e-3) */
-  lr?: number;
-  optimizer?: OptimizerName; // default 'adam'
-  beta1?: number; // Adam (0.9)
-  beta2?: number; // Adam (0.999)
-  eps?: number; // Adam, RMSprop (1e-8)
-  alpha?: number; // RMSprop (0.99)
-  momentum?: number; // SGD (0.9)
-  /** AdamW's decoupled weight decay λ, on the weight matrices only (default 0: off; > 0 needs adamw) */
-  weightDecay?: number;
-  /** global gradient-norm clip; 0 = off (default 5) */
-  clip?: number;
-  schedule?: ScheduleKind; // default 'constant'
-  /** linear warm-up steps (default 0) */
-  warmup?: number;
-  /** step schedule: decay every N steps (default 1000) */
-  lrEvery?: number;
-  /** step schedule: decay factor (default 0.5) */
-  lrFactor?: number;
-  /** cosine schedule: final learning rate (default 0) */
-  lrMin?: number;
-  /** planned total steps (the cosine schedule ends there; default 10000); 0 with the cosine schedule: it follows
-   *  the budget fraction the caller gives (`Trainer.budgetDone`) instead */
-  steps?: number;
-  /** seed of the dropout RNG (default 123); the model's init is the caller's */
-  seed?: number;
-  /** loss curve granularity: one point (mean training loss) every this many steps (default 100) */
-  historyEvery?: number;
-  /** guard: stop when a loss exceeds this times the first step's loss; 0 = off (default 3) */
-  explodeFactor?: number;
-  /** validation reads this many windows per stream, at seeded places (the same every time); 0 = the whole split
-   *  (default 32) */
-  valWindows?: number;
-}
+type TrainTable = Values<typeof TRAIN>;
 
-/** The effective configuration (every default filled in): record this with a run. */
-export type TrainConfig = Required<TrainOptions>;
-
-export const DEFAULT_TRAIN_OPTIONS: TrainConfig = {
-  batch: 50,
-  seq: 50,
-  valFraction: 0.1,
-  lr: 2e-3,
-  optimizer: 'adam',
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  alpha: 0.99,
-  momentum: 0.9,
-  weightDecay: 0,
-  clip: 5,
-  schedule: 'constant',
-  warmup: 0,
-  lrEvery: 1000,
-  lrFactor: 0.5,
-  lrMin: 0,
-  steps: 10000,
-  seed: 123,
-  historyEvery: 100,
-  explodeFactor: 3,
-  valWindows: 32,
+/**
+ * The trainer's configuration: the TRAIN table's values (its defaults and parsers: src/options.ts; what each
+ * means: its help lines), picked by name, so a rename there fails to compile here. optimizer and lrSchedule are
+ * narrowed to what the trainer runs (`--lr-schedule auto` is resolved by the plan: commands/train/plan.ts).
+ * There are no defaults here: the caller gives every field (the CLI and the library from the table).
+ * A cosine schedule has no length here: it follows `Trainer.budgetDone`, the fraction of the run's budget done.
+ */
+export type TrainConfig = Omit<Pick<TrainTable, (typeof TRAIN_CONFIG_KEYS)[number]>, 'optimizer' | 'lrSchedule'> & {
+  optimizer: OptimizerName;
+  lrSchedule: ScheduleKind;
 };
 
-/** Fills defaults (undefined fields only) and validates; throws RangeError naming the bad option. */
-export function resolveTrainOptions(o: TrainOptions = {}): TrainConfig {
-  const c = { ...DEFAULT_TRAIN_OPTIONS } as TrainConfig;
-  for (const [key, value] of Object.entries(o)) {
-    if (value !== undefined) (c as Record<string, unknown>)[key] = value;
-  }
+/** The trainer's fields of a run's option values (the same names: nothing is renamed). The optimizer and schedule
+ *  names are checked by the Trainer. */
+export function trainConfigOf(values: Pick<TrainTable, (typeof TRAIN_CONFIG_KEYS)[number]>): TrainConfig {
+  const c = {} as Record<string, unknown>;
+  for (const key of TRAIN_CONFIG_KEYS) c[key] = values[key];
+  return c as TrainConfig;
+}
+
+/** The guard's yardstick: a step whose loss exceeds this times the run's first loss is refused (char-rnn's rule:
+ *  the first loss is about ln V, so 3x that is far above anything a healthy run sees). Not an option. */
+export const EXPLODE_FACTOR = 3;
+
+/** Cheap guards against library misuse (the CLI's values were checked by the table's parsers); RangeError naming
+ *  the field. */
+function checkConfig(c: TrainConfig): void {
   const posInt = (v: number, what: string) => {
     if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${what} must be a positive integer, got ${v}`);
   };
   posInt(c.batch, 'batch');
   posInt(c.seq, 'seq');
-  if (!(c.schedule === 'cosine' && c.steps === 0)) posInt(c.steps, 'steps');
   posInt(c.historyEvery, 'historyEvery');
   if (!(Number.isInteger(c.valWindows) && c.valWindows >= 0)) throw new RangeError(`valWindows must be a whole number >= 0, got ${c.valWindows}`);
   if (!(c.lr > 0 && Number.isFinite(c.lr))) throw new RangeError(`learning rate must be a positive number, got ${c.lr}`);
   if (!(c.clip >= 0)) throw new RangeError(`clip must be >= 0 (0 turns clipping off), got ${c.clip}`);
-  if (!(c.explodeFactor >= 0)) throw new RangeError(`explodeFactor must be >= 0 (0 turns the check off), got ${c.explodeFactor}`);
   if (!OPTIMIZER_NAMES.includes(c.optimizer)) throw new RangeError(`optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got ${c.optimizer}`);
   if (!Number.isFinite(c.seed)) throw new RangeError(`seed must be a number, got ${c.seed}`);
   validateSchedule(scheduleOf(c));
-  return c;
 }
 
+/** The schedule of a configuration; a cosine follows the budget fraction (`Trainer.budgetDone`). */
 function scheduleOf(c: TrainConfig): ScheduleOptions {
-  return { kind: c.schedule, warmup: c.warmup, every: c.lrEvery, factor: c.lrFactor, total: c.steps, min: c.lrMin, byProgress: c.steps === 0 };
+  return { kind: c.lrSchedule, warmup: c.warmup, every: c.lrEvery, factor: c.lrFactor, min: c.lrMin, byProgress: true };
 }
 
 /** One point of the loss curve (the checkpoint's LossPoint shape). A point is written every `historyEvery`
@@ -260,47 +210,63 @@ export interface Evaluation {
   finish(): EvalResult;
 }
 
-export interface RunCallbacks {
-  /** after every step */
-  onStep?(r: StepResult): void;
-  /** evaluate every N steps (0 = never) */
-  evalEvery?: number;
-  onEval?(r: EvalResult, step: number): void;
-  /** checked before each step: true stops the run (e.g. Ctrl-C) */
-  shouldStop?(): boolean;
-}
-
 /**
- * Line mode's evaluation: every line of `lb` from the start state, no dropout; the summed loss (nats) and the
- * predictions counted (characters plus one end token per line), so total / chars is makemore's figure.
+ * Line mode's evaluation: every line of `lb` (a LineBatches; any WindowSource: every window of its epoch 0, the
+ * flagged streams restarted) from the start state, no dropout; the summed loss (nats) and the predictions counted
+ * (characters plus one end token per line), so total / chars is makemore's figure.
  * x, y, keep: (T*B) buffers from the model's backend; state (L, S, B, H).
  */
-export function lineLossSum(m: TrainableModel, lb: LineBatches, x: Int32Array, y: Int32Array, keep: Int32Array, state: Vec): { total: number; chars: number } {
+export function lineLossSum(m: TrainableModel, lb: WindowSource, x: Int32Array, y: Int32Array, keep: Int32Array, state: Vec): { total: number; chars: number } {
   let total = 0, chars = 0;
   const n = lb.windowsIn(0);
+  const restart = new Uint8Array(lb.B);
   for (let w = 0; w < n; w++) {
-    const lw = lb.fill(x, y, keep, 0, w);
-    if (lw.reset) m.startState!(state, lb.B);
-    total += m.forward(x, y, lw.T, lb.B, state, { training: false, keep, keepCount: lw.count }) * lw.count;
-    chars += lw.count;
+    const win = lb.readWindow(x, y, keep, restart, 0, w);
+    total += runWindow(m, win, x, y, keep, restart, state, lb.B, { training: false }) * win.count;
+    chars += win.count;
   }
   return { total, chars };
+}
+
+/** Restarts the streams `restart` flags (state (L, S, B, H)) from the model's start state: the whole batch by
+ *  the model's startState; some streams: zeroed (the start state of every model that restarts streams singly: a
+ *  learned start state is line mode's, whose windows restart whole batches). */
+function restartStreams(m: TrainableModel, state: Vec, restart: Uint8Array, n: number, B: number): void {
+  if (n === B && m.startState) {
+    m.startState(state, B);
+    return;
+  }
+  if (m.learnsStartState) throw new Error('a learned start state restarts whole batches only (line mode)');
+  const H = m.config.hidden;
+  const LS = m.stateSize(B) / (B * H);
+  for (let b = 0; b < B; b++) {
+    if (!restart[b]) continue;
+    for (let ls = 0; ls < LS; ls++) m.kernels.fill(state.subarray((ls * B + b) * H, (ls * B + b + 1) * H), 0, H);
+  }
+}
+
+/** One window's forward from `state` (its flagged streams restarted first); returns the mean loss over its
+ *  predictions (padded slots left out). */
+function runWindow(m: TrainableModel, win: WindowFill, x: Int32Array, y: Int32Array, keep: Int32Array, restart: Uint8Array, state: Vec, B: number, o: { training: boolean; rng?: Rng }): number {
+  if (win.restarts) restartStreams(m, state, restart, win.restarts, B);
+  return m.forward(x, y, win.T, B, state, win.masked ? { ...o, keep, keepCount: win.count } : o);
 }
 
 export class Trainer {
   readonly model: TrainableModel;
   readonly kernels: Kernels;
   readonly config: TrainConfig;
-  readonly batches: Batches | LineBatches;
-  readonly valBatches: Batches | LineBatches | null;
-  /** line mode (the data was a LineSet) */
-  readonly lines: boolean;
+  /** the training windows (stream or line mode: data/window-source.ts) */
+  readonly batches: WindowSource;
+  /** the validation windows, or null without a validation split */
+  readonly valBatches: WindowSource | null;
   readonly optimizer: Optimizer;
   readonly rng: Rng;
 
   private stepCount = 0;
-  /** the fraction of the run's budget done, in [0, 1]: what a cosine without total steps follows (set by the
-   *  caller, e.g. the time used of a --time budget, before each step) */
+  /** the fraction of the run's budget done, in [0, 1]: what the cosine schedule follows. The caller sets it
+   *  before each step: the loop (commands/train/loop.ts) from the plan's targets (steps, time or epochs, whichever
+   *  is furthest along; with a step budget alone that is steps / total, as deterministic as the steps). */
   budgetDone = 0;
   private epochCount = 0;
   private windowIndex = 0;
@@ -316,21 +282,21 @@ export class Trainer {
   private readonly y: Int32Array; // (T*B)
   private readonly carry: Vec; // (L, S, B, H)
   private readonly carryBackup: Vec; // (L, S, B, H) restored when the guard refuses a step
-  private readonly keep: Int32Array; // (T*B) line mode: the predicted rows of a window
-  private dState: Vec | null = null; // (L, S, B, H) line mode, learned start state: dLoss/d(start state)
+  private readonly keep: Int32Array; // (T*B) the predicted rows of a padded window
+  private dState: Vec | null = null; // (L, S, B, H) learned start state: dLoss/d(start state)
   private evalState: Vec | null = null; // (L, S, B, H)
-  private readonly resetFlags: Uint8Array; // (B)
+  private readonly restart: Uint8Array; // (B) the streams a window restarts
 
-  /** data: the whole corpus's ids (stream mode), or its lines (line mode); the trainer splits it (valFraction)
-   *  and lays it out (batch, seq). docStarts (stream mode): sorted positions in the ids where a new document
+  /** data: the whole corpus's ids (stream mode), or its lines (line mode); the trainer splits it (valFrac)
+   *  and lays it out (batch, seq): data/window-source.ts. config: every field (a copy is kept). docStarts (stream mode): sorted positions in the ids where a new document
    *  (file) begins, after the first (empty: one document). */
-  constructor(model: TrainableModel, data: Ids | LineSet, options: TrainOptions = {}, docStarts: readonly number[] = []) {
+  constructor(model: TrainableModel, data: TrainData, config: TrainConfig, docStarts: readonly number[] = []) {
     this.model = model;
     this.kernels = model.kernels;
-    this.config = resolveTrainOptions(options);
+    checkConfig(config);
+    this.config = { ...config };
     const { batch: B, seq: T } = this.config;
-    this.lines = isLineSet(data);
-    const ids = isLineSet(data) ? data.ids : data;
+    const ids = idsOf(data);
     let maxId = -1;
     for (let i = 0; i < ids.length; i++) if (ids[i] > maxId) maxId = ids[i];
     if (maxId >= model.config.vocabSize) {
@@ -339,56 +305,20 @@ export class Trainer {
           `(encode the corpus with the model's vocabulary)`,
       );
     }
-    this.valBatches = null;
-    if (isLineSet(data)) {
-      if (!model.startState) throw new Error('line mode needs a model with a start state (CharRNN)');
-      const split = splitLineIndices(data.starts.length, this.config.valFraction, this.config.seed);
-      this.batches = new LineBatches(data, split.train, B, T, { shuffle: true, seed: this.config.seed, what: 'training' });
-      if (split.val) {
-        if (split.val.length === 0) throw new Error(`the validation split has no lines (give a longer list or a larger validation fraction, or 0 for none)`);
-        this.valBatches = new LineBatches(data, split.val, B, T, { shuffle: false, seed: 0, what: 'validation' });
-      }
-    } else {
-      const split = splitIds(ids, this.config.valFraction);
-      const ntrain = split.train.length;
-      this.batches = new Batches(split.train, B, T, 'training', docStarts.filter((p) => p > 0 && p < ntrain));
-      if (split.val) {
-        try {
-          const valStarts = docStarts.filter((p) => p > ntrain).map((p) => p - ntrain);
-          this.valBatches = new Batches(split.val, B, T, 'validation', valStarts);
-        } catch (e) {
-          throw new Error(`${(e as Error).message.replace(/\)$/, '')}; or give a larger validation fraction, or 0 for none)`);
-        }
-      }
-    }
-    this.optimizer = new Optimizer(this.kernels, model.numParams, {
-      name: this.config.optimizer,
-      beta1: this.config.beta1,
-      beta2: this.config.beta2,
-      eps: this.config.eps,
-      alpha: this.config.alpha,
-      momentum: this.config.momentum,
-      weightDecay: this.config.weightDecay,
-    }, model.layout && weightDecayRanges(model.layout));
+    const sources = windowSources(data, this.config, docStarts);
+    this.batches = sources.train;
+    this.valBatches = sources.val;
+    // Adam's betas and ε, RMSprop's α, SGD's momentum: the optimizer's constants (optimizer.ts), not options
+    this.optimizer = new Optimizer(this.kernels, model.numParams, { name: this.config.optimizer, weightDecay: this.config.weightDecay }, model.layout && weightDecayRanges(model.layout));
     // the dropout stream is derived from the seed so it does not replay the model's init stream
     this.rng = new Rng((this.config.seed ^ 0x5eed5eed) >>> 0);
     this.x = this.kernels.allocI32(B * T);
     this.y = this.kernels.allocI32(B * T);
     this.carry = model.newState(B);
     this.carryBackup = model.newState(B);
-    this.keep = this.kernels.allocI32(this.lines ? B * T : 1);
-    if (this.lines && model.learnsStartState) this.dState = model.newState(B);
-    this.resetFlags = new Uint8Array(B);
-  }
-
-  /** Zeroes stream b's slice of state (L, S, B, H) for each b flagged in resetFlags. */
-  private resetStreams(state: Vec, B: number): void {
-    const H = this.model.config.hidden;
-    const LS = this.model.stateSize(B) / (B * H);
-    for (let b = 0; b < B; b++) {
-      if (!this.resetFlags[b]) continue;
-      for (let ls = 0; ls < LS; ls++) this.kernels.fill(state.subarray((ls * B + b) * H, (ls * B + b + 1) * H), 0, H);
-    }
+    this.keep = this.kernels.allocI32(B * T);
+    if (model.learnsStartState) this.dState = model.newState(B);
+    this.restart = new Uint8Array(B);
   }
 
   /** steps taken so far */
@@ -403,11 +333,11 @@ export class Trainer {
   }
   /** windows per epoch */
   get windowsPerEpoch(): number {
-    return this.batches instanceof LineBatches ? this.batches.windowsIn(this.epochCount) : this.batches.numWindows;
+    return this.batches.windowsIn(this.epochCount);
   }
   /** characters of predictions per step (B·T; line mode: the most a window can have) */
   get charsPerStep(): number {
-    return this.batches instanceof LineBatches ? this.batches.maxWindowSize : this.batches.windowSize;
+    return this.batches.maxWindowSize;
   }
   get bestValLoss(): number | null {
     return this.bestVal;
@@ -440,28 +370,15 @@ export class Trainer {
     if (this.stopped) throw this.stopped;
     const m = this.model, k = this.kernels, c = this.config;
     const { B } = this.batches;
-    let T = this.batches.T;
     const P = m.numParams;
     const lr = this.lr;
 
     const S = m.stateSize(B);
     k.copy(this.carryBackup, this.carry, S);
-    let lineWindow: { T: number; reset: boolean; count: number } | null = null;
-    if (this.batches instanceof LineBatches) {
-      lineWindow = this.batches.fill(this.x, this.y, this.keep, this.epochCount, this.windowIndex);
-      T = lineWindow.T;
-      if (lineWindow.reset) m.startState!(this.carry, B);
-    } else {
-      this.batches.fill(this.x, this.y, this.windowIndex);
-      if (this.batches.hasDocuments && this.batches.resets(this.resetFlags, this.windowIndex)) this.resetStreams(this.carry, B);
-    }
-    const chars = lineWindow ? lineWindow.count : B * T;
+    const win = this.batches.readWindow(this.x, this.y, this.keep, this.restart, this.epochCount, this.windowIndex);
+    const chars = win.count;
     m.zeroGrads();
-    const loss = m.forward(this.x, this.y, T, B, this.carry, {
-      training: true,
-      rng: this.rng,
-      ...(lineWindow ? { keep: this.keep, keepCount: lineWindow.count } : {}),
-    });
+    const loss = runWindow(m, win, this.x, this.y, this.keep, this.restart, this.carry, B, { training: true, rng: this.rng });
 
     const refuse = (kind: DivergenceKind, gradNorm: number, why: string): StepResult => {
       k.copy(this.carry, this.carryBackup, S);
@@ -471,15 +388,15 @@ export class Trainer {
     if (!Number.isFinite(loss)) {
       return refuse('nan-loss', NaN, `the loss is ${loss} (lower the learning rate, or keep gradient clipping on)`);
     }
-    if (this.firstLoss !== null && c.explodeFactor > 0 && loss > c.explodeFactor * this.firstLoss) {
+    if (this.firstLoss !== null && loss > EXPLODE_FACTOR * this.firstLoss) {
       return refuse(
         'exploding-loss',
         NaN,
-        `the loss ${loss.toFixed(4)} exceeds ${c.explodeFactor} times the first loss ${this.firstLoss.toFixed(4)} ` +
+        `the loss ${loss.toFixed(4)} exceeds ${EXPLODE_FACTOR} times the first loss ${this.firstLoss.toFixed(4)} ` +
           `(the run is diverging: lower the learning rate or the clip value)`,
       );
     }
-    if (lineWindow?.reset && this.dState) {
+    if (win.restarts === B && this.dState) {
       // the learned start state: its gradient is the window's dLoss/d(initial state), summed over the lines
       m.backward(this.dState);
       m.startStateBackward!(this.dState, B);
@@ -532,7 +449,7 @@ export class Trainer {
 
   /**
    * Mean validation loss (B streams, windows of T, state carried from zero, no dropout) over the seeded subset of
-   * `valWindows` windows per stream, or over the whole split when `full` (or valWindows is 0). Records it on the
+   * `valWindows` windows per stream, or over the whole split when `full` (or valFull, or valWindows is 0). Records it on the
    * loss curve at the current step (a point before any training step is not recorded) and tracks the best.
    * Throws when there is no validation split.
    */
@@ -546,9 +463,8 @@ export class Trainer {
   evalLayout(full = false): EvalLayout {
     const vb = this.valBatches;
     if (!vb) throw new Error('there is no validation split (the validation fraction is 0)');
-    // line mode reads every validation line (a batch's windows share their lines' start, so no subset is cut)
-    if (vb instanceof LineBatches) return { steps: vb.windowsIn(0), counted: () => true, full: true };
-    return full ? fullLayout(vb) : subsetLayout(vb, this.config.valWindows, (this.config.seed ^ 0x7a15e7) >>> 0);
+    const c = this.config;
+    return vb.evalLayout(c.valWindows, (c.seed ^ 0x7a15e7) >>> 0, full || c.valFull);
   }
 
   /** `evaluate`, one window per `next()`; abandoning it part-way records nothing. */
@@ -556,27 +472,18 @@ export class Trainer {
     const vb = this.valBatches!;
     const layout = this.evalLayout(full);
     const m = this.model, k = this.kernels;
-    const { B, T } = vb;
+    const { B } = vb;
     if (!this.evalState) this.evalState = m.newState(B);
     const state = this.evalState;
     k.fill(state, 0, m.stateSize(B));
     let j = 0, total = 0, chars = 0;
-    // one window of the pass: its loss sum and predictions counted (line mode: from the start state at each
-    // batch's first window, padded slots left out, as lineLossSum; stream mode: resets where a document starts)
+    // one window of the pass: its loss sum and predictions counted (the layout's warm-up window is run, not counted)
     const run = (): void => {
-      if (vb instanceof LineBatches) {
-        const lw = vb.fill(this.x, this.y, this.keep, 0, j);
-        if (lw.reset) m.startState!(state, B);
-        total += m.forward(this.x, this.y, lw.T, B, state, { training: false, keep: this.keep, keepCount: lw.count }) * lw.count;
-        chars += lw.count;
-        return;
-      }
-      vb.fill(this.x, this.y, j, layout.offsets);
-      if (vb.hasDocuments && vb.resets(this.resetFlags, j, layout.offsets)) this.resetStreams(state, B);
-      const loss = m.forward(this.x, this.y, T, B, state, { training: false });
+      const win = vb.readWindow(this.x, this.y, this.keep, this.restart, 0, j, layout.offsets);
+      const loss = runWindow(m, win, this.x, this.y, this.keep, this.restart, state, B, { training: false });
       if (layout.counted(j)) {
-        total += loss * (T * B);
-        chars += T * B;
+        total += loss * win.count;
+        chars += win.count;
       }
     };
     return {
@@ -608,23 +515,6 @@ export class Trainer {
     return { loss, bpc: loss / Math.LN2, chars, best, full };
   }
 
-  /**
-   * Runs `steps` more steps (fewer if shouldStop or the guard stops it), evaluating every `evalEvery` steps
-   * (by the global step count). Returns the guard's Error if it stopped the run, else null.
-   */
-  run(steps: number, cb: RunCallbacks = {}): TrainingDivergedError | null {
-    for (let i = 0; i < steps; i++) {
-      if (cb.shouldStop?.()) break;
-      const r = this.step();
-      cb.onStep?.(r);
-      if (!r.ok) return r.error!;
-      if (cb.evalEvery && this.valBatches && this.stepCount % cb.evalEvery === 0) {
-        cb.onEval?.(this.evaluate(), this.stepCount);
-      }
-    }
-    return null;
-  }
-
   exportState(): TrainerState {
     const S = this.model.stateSize(this.batches.B);
     return {
@@ -650,7 +540,7 @@ export class Trainer {
         `saved RNN state has ${s.carry.length} values, this run needs ${S} (resume with the same model, --batch and --seq)`,
       );
     }
-    const windows = this.batches instanceof LineBatches ? this.batches.windowsIn(s.epoch) : this.batches.numWindows;
+    const windows = this.batches.windowsIn(s.epoch);
     if (!Number.isInteger(s.window) || s.window < 0 || s.window >= windows) {
       throw new Error(`saved window position ${s.window} is outside this corpus's ${windows} windows (resume with the same corpus)`);
     }

@@ -5,6 +5,10 @@
  * A stop request (the CLI's Ctrl-C, the library's AbortSignal) ends the loop after the current step, with a save.
  * A validation pass runs one window at a time with the event loop let in, so a stop during it is handled the same
  * way: the pass is abandoned (it records nothing) and the run saved. A long pass shows its progress and ETA.
+ * A step the trainer's guard refuses goes to the divergence recovery (rollback.ts), or ends the run.
+ *
+ * Phases: `train` (step, then after each step: validate, save, preview, report) until a target or a stop;
+ * `finish` (the last validation and save); a kernel failure on the way ends the run with nothing saved.
  */
 import { checkpointToText } from '../../checkpoint/codec.js';
 import type { CharRNN } from '../../model/char-rnn.js';
@@ -13,12 +17,14 @@ import { Sampler } from '../../sample/sampler.js';
 import { LineSampler } from '../../sample/lines.js';
 import { isLineModel } from '../../model/config.js';
 import { CharnnError, isKernelFailure, kernelFailure } from '../../errors.js';
+import type { StepResult } from '../../train/trainer.js';
 import { duration } from '../format.js';
 import { displayPath } from '../common/corpus-input.js';
 import { checkpointOfRun } from '../../checkpoint/run-state.js';
 import { fraction, planFraction, reached } from './plan.js';
 import type { Run } from './setup.js';
-import type { ProgressFields, Io, StopRequest } from '../io.js';
+import type { Progress, ProgressFields, Io, StopRequest } from '../io.js';
+import { Rollback, type Divergence } from './rollback.js';
 
 export interface Outcome {
   /** why the run stopped early (the caller's StopRequest: a signal, an abort), or null when it reached its budget */
@@ -34,199 +40,214 @@ export interface Outcome {
 }
 
 export async function runLoop(run: Run, ui: Io, stop: StopRequest): Promise<Outcome> {
-  const { plan, model, vocab, trainer, folder } = run;
-  const { o, ckpt, targets, start } = plan;
-  let chars = ckpt?.progress.chars ?? 0;
-  const chars0 = chars;
-  const runStart = Date.now();
-  const elapsed = () => start.ms + (Date.now() - runStart);
-  const save = (alsoBest: boolean) => {
-    const text = checkpointToText(checkpointOfRun(model, vocab, trainer, { chars, elapsedMs: elapsed() }, run.corpus, run.effective));
-    folder.save(text, alsoBest);
-    if (o.keep > 0) folder.snapshot(text, trainer.steps, o.keep);
-  };
+  const loop = new Loop(run, ui, stop);
+  try {
+    await loop.train();
+    await loop.finish();
+  } catch (e) {
+    throw loop.failure(e);
+  } finally {
+    loop.close();
+  }
+  return loop.outcome();
+}
 
-  const progress = ui.progress();
-  let lastVal: number | null = null;
-  if (!run.otherCorpus) for (const p of ckpt?.progress.lossHistory ?? []) if (p.val !== undefined) lastVal = p.val;
-  let lastEvalStep = -1;
-  let lastSaveStep = start.step;
-  let bestUnsaved = false;
-  let loss = NaN;
-  let yieldAt = Date.now();
-  /** What a failed run leaves behind. */
-  const kept = () =>
-    folder.saved
-      ? `the last good checkpoint is ${displayPath(folder.latestPath)}, step ${lastSaveStep}`
-      : ckpt
-        ? 'the checkpoint you resumed from is unchanged'
-        : 'no checkpoint was written';
-  const fields = (): ProgressFields => {
-    const step = trainer.steps;
-    const f = fraction(targets, step, trainer.epoch + trainer.window / trainer.windowsPerEpoch, elapsed(), start);
-    const runSec = (Date.now() - runStart) / 1000;
-    return {
-      step,
-      epoch: trainer.epoch,
-      loss,
-      val: lastVal,
-      cps: (chars - chars0) / Math.max(runSec, 1e-3),
-      fraction: f,
-      etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
-    };
-  };
-  let evalMs = 0;
-  const letIn = async () => {
-    // let signals and stream events in (steps and windows are synchronous)
-    if (Date.now() - yieldAt > 50) {
-      await new Promise((r) => setImmediate(r));
-      yieldAt = Date.now();
+class Loop {
+  private readonly progress: Progress;
+  private readonly rollback: Rollback;
+  private readonly runStart = Date.now();
+  /** characters predicted, the resumed run's included, and at this run's start */
+  private chars: number;
+  private readonly chars0: number;
+  /** the last training loss, and the last validation loss */
+  private loss = NaN;
+  private lastVal: number | null = null;
+  private lastEvalStep = -1;
+  private lastSaveStep: number;
+  /** a best validation loss not yet in best.json */
+  private bestUnsaved = false;
+  private evalMs = 0;
+  private yieldAt = Date.now();
+
+  constructor(
+    private readonly run: Run,
+    private readonly ui: Io,
+    private readonly stop: StopRequest,
+  ) {
+    const { ckpt, start, o } = run.plan;
+    this.chars = this.chars0 = ckpt?.progress.chars ?? 0;
+    this.lastSaveStep = start.step;
+    if (!run.otherCorpus) for (const p of ckpt?.progress.lossHistory ?? []) if (p.val !== undefined) this.lastVal = p.val;
+    const earlier = (ckpt?.config.divergences as Divergence[] | undefined) ?? []; // a resumed run's divergences too
+    this.rollback = new Rollback(run.model, run.trainer, o, run.effective, this.chars, earlier);
+    this.progress = ui.progress();
+  }
+
+  /** Phase 1: steps until a target is reached or a stop is requested. */
+  async train(): Promise<void> {
+    const { trainer, plan } = this.run;
+    for (;;) {
+      if (this.stop.reason || reached(plan.targets, trainer.steps, trainer.epoch, this.elapsed())) return;
+      // the cosine follows the fraction of the plan done: of its steps, time or epochs, whichever is furthest along
+      trainer.budgetDone = planFraction(plan.targets, trainer.steps, this.epochs(), this.elapsed()) ?? 0;
+      const r = trainer.step();
+      if (!r.ok) {
+        this.diverged(r);
+        continue;
+      }
+      if (!(await this.afterStep(r))) return;
     }
-  };
+  }
+
+  /** A refused step: roll back (rollback.ts), or end the run with the guard's reason. */
+  private diverged(r: StepResult): void {
+    if (!this.rollback.canRollBack) {
+      this.progress.stop();
+      const why = r.error!.message.replace(/^training stopped at step \d+: /, '');
+      throw new CharnnError(why + this.rollback.tried, this.kept(), `training stopped at step ${r.step + 1}`);
+    }
+    const { divergence, chars } = this.rollback.rollBack(r);
+    this.chars = chars;
+    this.progress.log(this.rollback.describe(divergence));
+    this.lastSaveStep = Math.min(this.lastSaveStep, this.run.trainer.steps);
+  }
+
+  /** After a step: validate, save, preview and report as the options say; false when a stop abandoned a
+   *  validation pass. */
+  private async afterStep(r: StepResult): Promise<boolean> {
+    const { trainer, plan } = this.run;
+    const o = plan.o;
+    this.loss = r.loss;
+    this.chars += r.chars;
+    const step = trainer.steps;
+    if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0 && !(await this.evaluate())) return false;
+    if (this.stop.saveNow) {
+      // SIGUSR1: a checkpoint now, and training goes on
+      this.stop.saveNow = false;
+      this.checkpoint();
+      this.progress.log(`saved ${displayPath(this.run.folder.latestPath)} at step ${step} (SIGUSR1); training goes on`);
+    } else if (this.bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
+      this.checkpoint();
+    }
+    if (o.sampleEvery && step % o.sampleEvery === 0) this.progress.log(preview(this.run.model, this.run.vocab, o.sampleLength, o.seed + step, step, this.ui));
+    this.progress.update(this.fields());
+    await this.letIn();
+    return true;
+  }
+
+  /** Phase 2: a final measurement, so best.json and the summary reflect the last weights, and the last save. */
+  async finish(): Promise<void> {
+    const { trainer, folder, plan } = this.run;
+    if (!this.stop.reason && trainer.valBatches && this.lastEvalStep !== trainer.steps && trainer.steps > plan.start.step) {
+      if (await this.evaluate()) this.progress.update(this.fields(), true); // the last progress line shows that validation loss
+    }
+    if (!folder.saved || trainer.steps > this.lastSaveStep || this.bestUnsaved) this.save();
+  }
+
+  /** A kernel failure as the run's one-line error (nothing is saved after a failed call: the weights may be
+   *  half-updated); anything else as it is. */
+  failure(e: unknown): unknown {
+    if (!isKernelFailure(e)) return e;
+    const { modelConfig: c, plan, trainer } = this.run;
+    const shape = `model ${c.cell} ${c.layers}x${c.hidden}, batch ${plan.o.batch} x seq ${plan.o.seq}`;
+    return kernelFailure(e, `training stopped at step ${trainer.steps + 1}`, shape, this.kept());
+  }
+
+  close(): void {
+    this.progress.stop();
+    this.run.folder.close();
+  }
+
+  outcome(): Outcome {
+    return { stopped: this.stop.reason, loss: this.loss, runSec: (Date.now() - this.runStart) / 1000, chars: this.chars - this.chars0, evalSec: this.evalMs / 1000 };
+  }
+
   /** One validation pass; false when a stop request abandoned it. */
-  const evaluate = async (): Promise<boolean> => {
+  private async evaluate(): Promise<boolean> {
+    const { trainer, plan } = this.run;
     const t0 = Date.now();
     const e = trainer.beginEval();
-    stop.evaluating = true;
+    this.stop.evaluating = true;
     let shownAt = t0;
     try {
       while (e.next()) {
-        await letIn();
-        if (stop.reason) return false;
+        await this.letIn();
+        if (this.stop.reason) return false;
         const now = Date.now();
-        if (trainer.steps > start.step && now - shownAt > 500) {
+        if (trainer.steps > plan.start.step && now - shownAt > 500) {
           shownAt = now;
           const eta = ((now - t0) / e.done) * (e.total - e.done);
-          progress.update({ ...fields(), note: `validating ${Math.floor((100 * e.done) / e.total)}%, ETA ${duration(eta / 1000)}` });
+          this.progress.update({ ...this.fields(), note: `validating ${Math.floor((100 * e.done) / e.total)}%, ETA ${duration(eta / 1000)}` });
         }
       }
     } finally {
-      stop.evaluating = false;
-      evalMs += Date.now() - t0;
+      this.stop.evaluating = false;
+      this.evalMs += Date.now() - t0;
     }
     const r = e.finish();
-    lastEvalStep = trainer.steps;
-    lastVal = r.loss;
-    if (r.best) bestUnsaved = true;
-    progress.log(
-      `step ${trainer.steps}: val ${r.loss.toFixed(4)} nats (${r.bpc.toFixed(3)} bpc)${r.best ? ui.c.green(' best') : ''}, train ${loss.toFixed(4)}`,
-    );
+    this.lastEvalStep = trainer.steps;
+    this.lastVal = r.loss;
+    if (r.best) this.bestUnsaved = true;
+    const c = this.ui.c;
+    this.progress.log(`step ${trainer.steps}: val ${r.loss.toFixed(4)} nats (${r.bpc.toFixed(3)} bpc)${r.best ? c.green(' best') : ''}, train ${this.loss.toFixed(4)}`);
     return true;
-  };
-
-  // divergence recovery: the last few saved states (and this run's start) in memory, newest last. A rollback goes
-  // to the newest; diverging again before the next save means that state was already damaged (its next forward
-  // explodes whatever the rate), so the one before it is tried next.
-  const goods = [snapshot(model, trainer, chars)];
-  const keepGood = (g: () => Snapshot) => {
-    if (o.onDiverge !== 'rollback') return; // --on-diverge stop: nothing to roll back to, no copies
-    goods.push(g());
-    if (goods.length > KEEP_GOOD) goods.splice(1, 1); // the run's start always stays
-  };
-  let rolledBack = false; // diverged since the last save
-  const divergences = ((ckpt?.config.divergences as Divergence[] | undefined) ?? []).slice(); // a resumed run's too
-  let rollbacks = 0;
-
-  try {
-    for (;;) {
-      if (stop.reason || reached(targets, trainer.steps, trainer.epoch, elapsed())) break;
-      trainer.budgetDone = planFraction(targets, trainer.steps, trainer.epoch + trainer.window / trainer.windowsPerEpoch, elapsed()) ?? 0;
-      const r = trainer.step();
-      if (!r.ok && o.onDiverge === 'rollback' && rollbacks < o.divergeRetries) {
-        rollbacks++;
-        const from = trainer.config.lr; // the base rate (the schedule's), which the cut scales
-        if (rolledBack && goods.length > 1) goods.pop();
-        rolledBack = true;
-        const good = goods[goods.length - 1];
-        model.params.set(good.params);
-        trainer.importState(good.state);
-        chars = good.chars;
-        trainer.scaleLearningRate(o.divergeFactor);
-        const d: Divergence = { step: r.step + 1, why: r.error!.message.replace(/^training stopped at step \d+: /, '').replace(/ \(.*\)$/, ''), rolledBackTo: good.state.step, lrFrom: from, lrTo: trainer.config.lr };
-        divergences.push(d);
-        run.effective.divergences = divergences;
-        run.effective.lr = (run.effective.lr as number) * o.divergeFactor; // a resume continues at the cut rate
-        run.effective.lrMin = (run.effective.lrMin as number) * o.divergeFactor;
-        progress.log(
-          `diverged at step ${d.step}: ${d.why}; rolled back to step ${d.rolledBackTo}, learning rate ${fmtLr(d.lrFrom)} -> ${fmtLr(d.lrTo)} ` +
-            `(rollback ${rollbacks} of ${o.divergeRetries}; --on-diverge stop to stop instead)`,
-        );
-        lastSaveStep = Math.min(lastSaveStep, trainer.steps);
-        continue;
-      }
-      if (!r.ok) {
-        progress.stop();
-        const tried = rollbacks ? `; ${rollbacks} rollback${rollbacks > 1 ? 's' : ''} did not help` : '';
-        throw new CharnnError(r.error!.message.replace(/^training stopped at step \d+: /, '') + tried, kept(), `training stopped at step ${r.step + 1}`);
-      }
-      loss = r.loss;
-      chars += r.chars;
-      const step = trainer.steps;
-      if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0 && !(await evaluate())) break;
-      if (stop.saveNow) {
-        // SIGUSR1: a checkpoint now, and training goes on
-        stop.saveNow = false;
-        save(bestUnsaved);
-        bestUnsaved = false;
-        lastSaveStep = step;
-        keepGood(() => snapshot(model, trainer, chars));
-        rolledBack = false;
-        progress.log(`saved ${displayPath(folder.latestPath)} at step ${step} (SIGUSR1); training goes on`);
-      } else if (bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
-        save(bestUnsaved);
-        bestUnsaved = false;
-        lastSaveStep = step;
-        keepGood(() => snapshot(model, trainer, chars));
-        rolledBack = false;
-      }
-      if (o.sampleEvery && step % o.sampleEvery === 0) progress.log(preview(model, vocab, o.sampleLength, o.seed + step, step, ui));
-      progress.update(fields());
-      await letIn();
-    }
-    // a final measurement, so best.json and the summary reflect the last weights
-    if (!stop.reason && trainer.valBatches && lastEvalStep !== trainer.steps && trainer.steps > start.step) {
-      if (await evaluate()) progress.update(fields(), true); // the last progress line shows that validation loss
-    }
-    if (!folder.saved || trainer.steps > lastSaveStep || bestUnsaved) {
-      save(bestUnsaved);
-      bestUnsaved = false;
-    }
-  } catch (e) {
-    if (!isKernelFailure(e)) throw e;
-    // nothing is saved after a failed call: the weights may be half-updated
-    const shape = `model ${run.modelConfig.cell} ${run.modelConfig.layers}x${run.modelConfig.hidden}, batch ${o.batch} x seq ${o.seq}`;
-    throw kernelFailure(e, `training stopped at step ${trainer.steps + 1}`, shape, kept());
-  } finally {
-    progress.stop();
-    folder.close();
   }
-  return { stopped: stop.reason, loss, runSec: (Date.now() - runStart) / 1000, chars: chars - chars0, evalSec: evalMs / 1000 };
+
+  /** A save during the run: latest.json (and best.json with an unsaved best), and a state to roll back to. */
+  private checkpoint(): void {
+    this.save();
+    this.lastSaveStep = this.run.trainer.steps;
+    this.rollback.saved(this.chars);
+  }
+
+  private save(): void {
+    const { model, vocab, trainer, folder, plan } = this.run;
+    const text = checkpointToText(checkpointOfRun(model, vocab, trainer, { chars: this.chars, elapsedMs: this.elapsed() }, this.run.corpus, this.run.effective));
+    folder.save(text, this.bestUnsaved);
+    if (plan.o.keep > 0) folder.snapshot(text, trainer.steps, plan.o.keep);
+    this.bestUnsaved = false;
+  }
+
+  /** What a failed run leaves behind. */
+  private kept(): string {
+    const { folder, plan } = this.run;
+    if (folder.saved) return `the last good checkpoint is ${displayPath(folder.latestPath)}, step ${this.lastSaveStep}`;
+    return plan.ckpt ? 'the checkpoint you resumed from is unchanged' : 'no checkpoint was written';
+  }
+
+  private elapsed(): number {
+    return this.run.plan.start.ms + (Date.now() - this.runStart);
+  }
+
+  /** fractional epochs */
+  private epochs(): number {
+    const t = this.run.trainer;
+    return t.epoch + t.window / t.windowsPerEpoch;
+  }
+
+  private fields(): ProgressFields {
+    const { trainer, plan } = this.run;
+    const f = fraction(plan.targets, trainer.steps, this.epochs(), this.elapsed(), plan.start);
+    const runSec = (Date.now() - this.runStart) / 1000;
+    return {
+      step: trainer.steps,
+      epoch: trainer.epoch,
+      loss: this.loss,
+      val: this.lastVal,
+      cps: (this.chars - this.chars0) / Math.max(runSec, 1e-3),
+      fraction: f,
+      etaSec: f !== undefined && f > 0 ? (runSec * (1 - f)) / f : undefined,
+    };
+  }
+
+  /** Lets signals and stream events in (steps and windows are synchronous), every 50 ms at most. */
+  private async letIn(): Promise<void> {
+    if (Date.now() - this.yieldAt > 50) {
+      await new Promise((r) => setImmediate(r));
+      this.yieldAt = Date.now();
+    }
+  }
 }
-
-/** One rollback: where the run diverged and why, where it went back to, the learning rate before and after. */
-interface Divergence {
-  step: number;
-  why: string;
-  rolledBackTo: number;
-  lrFrom: number;
-  lrTo: number;
-}
-
-/** Saved states kept in memory for rollbacks (each about 3 copies of the parameters with Adam). */
-const KEEP_GOOD = 4;
-
-/** What a rollback restores: the weights and the trainer's whole state (position, carry, optimizer, RNG, history). */
-interface Snapshot {
-  params: Float32Array | Float64Array;
-  state: ReturnType<Run['trainer']['exportState']>;
-  chars: number;
-}
-
-function snapshot(model: CharRNN, trainer: Run['trainer'], chars: number): Snapshot {
-  return { params: model.params.slice(), state: trainer.exportState(), chars };
-}
-
-const fmtLr = (x: number) => Number(x.toPrecision(4)).toString();
 
 /** A short sample for the log, from its own RNG and state so training is not disturbed (line mode: 8 lines). */
 function preview(model: CharRNN, vocab: Vocab, length: number, seed: number, step: number, ui: Io): string {

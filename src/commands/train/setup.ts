@@ -16,9 +16,8 @@ import { CharRNN } from '../../model/char-rnn.js';
 import { extendTensors } from '../../model/extend-vocab.js';
 import type { CellType, DropoutMode, InitScheme, ModelConfig, StartStateKind } from '../../model/config.js';
 import { encodeLines, joinLineParts, type LineCorpus } from '../../data/line-corpus.js';
-import type { OptimizerName } from '../../train/optimizer.js';
-import type { ScheduleKind } from '../../train/schedule.js';
-import { Trainer, type TrainOptions } from '../../train/trainer.js';
+import { Trainer, trainConfigOf } from '../../train/trainer.js';
+import type { TrainData } from '../../data/window-source.js';
 import { attempt, attemptSync, CharnnError } from '../../errors.js';
 import { corpusInfo, displayPath, readCorpusInput, type CorpusBytes } from '../common/corpus-input.js';
 import { encodeCorpus } from '../common/prepared-corpus.js';
@@ -119,52 +118,7 @@ export async function setUpRun(plan: Plan, corpusArg: string | readonly string[]
     }
     return m;
   });
-  const trainOptions: TrainOptions = {
-    batch: o.batch,
-    seq: o.seq,
-    valFraction: o.valFrac,
-    lr: o.lr,
-    optimizer: o.optimizer as OptimizerName,
-    weightDecay: o.weightDecay,
-    clip: o.clip,
-    schedule: o.lrSchedule as ScheduleKind,
-    warmup: o.warmup,
-    lrEvery: o.lrEvery,
-    lrFactor: o.lrFactor,
-    lrMin: o.lrMin,
-    // a cosine follows the fraction of the plan done (0: the loop sets Trainer.budgetDone from the targets): of its
-    // steps, time or epochs, whichever is furthest along; with --steps alone that is as deterministic as steps
-    steps: o.lrSchedule === 'cosine' ? 0 : targets.untilStep || 1,
-    seed: o.seed,
-    historyEvery: o.historyEvery,
-    valWindows: o.valFull ? 0 : o.valWindows,
-  };
-  const trainer = attemptSync('cannot set up training', () => {
-    try {
-      return new Trainer(model, lineCorpus ? lineCorpus.lines : ids, trainOptions, docStarts);
-    } catch (e) {
-      // a resumed run cannot take the usual hint (change --batch or --seq): its layout is fixed
-      const m = /^(the \w+ split is too small for batch \d+ and sequence length \d+: [^(]*)\(/.exec((e as Error).message);
-      if (ckpt && m) throw new CharnnError(m[1].trim(), 'a resumed run keeps its --batch and --seq: use a larger corpus, or start a new run');
-      throw e;
-    }
-  });
-  if (ckpt) {
-    const state = trainerStateOf(model, ckpt);
-    if (otherCorpus) {
-      state.window = 0;
-      state.carry = new Float32Array(state.carry.length);
-      state.bestValLoss = null;
-      state.bestValStep = null;
-    }
-    attemptSync('cannot resume', () => trainer.importState(state));
-    if (otherCorpus) {
-      ui.warn(
-        `--force: training on ${info.source} instead of the checkpoint's ${ckpt.corpus!.source}: the data restarts at its beginning, from the zero state, ` +
-          'and best.json will be the best validation loss on this corpus (the old best was measured on another text)',
-      );
-    }
-  }
+  const trainer = startTrainer(plan, model, lineCorpus ? lineCorpus.lines : ids, docStarts, otherCorpus ? info.source : null, ui);
 
   // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
   const folder = RunFolder.open({ ...choice, base: runName(corpus.stem, modelConfig) }, (m) => ui.warn(m));
@@ -178,6 +132,39 @@ export async function setUpRun(plan: Plan, corpusArg: string | readonly string[]
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
   const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...targets };
   return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
+}
+
+/** The trainer: the plan's options under their own names (trainConfigOf), and a resumed run's state. `otherCorpus`:
+ *  the source of the corpus a --force resume trains on instead of the checkpoint's (its data position, carried
+ *  state and best validation loss are then not taken). */
+function startTrainer(plan: Plan, model: CharRNN, data: TrainData, docStarts: readonly number[], otherCorpus: string | null, ui: Io): Trainer {
+  const { o, ckpt } = plan;
+  const trainer = attemptSync('cannot set up training', () => {
+    try {
+      return new Trainer(model, data, trainConfigOf(o), docStarts);
+    } catch (e) {
+      // a resumed run cannot take the usual hint (change --batch or --seq): its layout is fixed
+      const m = /^(the \w+ split is too small for batch \d+ and sequence length \d+: [^(]*)\(/.exec((e as Error).message);
+      if (ckpt && m) throw new CharnnError(m[1].trim(), 'a resumed run keeps its --batch and --seq: use a larger corpus, or start a new run');
+      throw e;
+    }
+  });
+  if (!ckpt) return trainer;
+  const state = trainerStateOf(model, ckpt);
+  if (otherCorpus !== null) {
+    state.window = 0;
+    state.carry = new Float32Array(state.carry.length);
+    state.bestValLoss = null;
+    state.bestValStep = null;
+  }
+  attemptSync('cannot resume', () => trainer.importState(state));
+  if (otherCorpus !== null) {
+    ui.warn(
+      `--force: training on ${otherCorpus} instead of the checkpoint's ${ckpt.corpus!.source}: the data restarts at its beginning, from the zero state, ` +
+        'and best.json will be the best validation loss on this corpus (the old best was measured on another text)',
+    );
+  }
+  return trainer;
 }
 
 /** The dropout variants in a model config only when not the default, so a default run's config is as before. */
