@@ -3,18 +3,18 @@
  * found implicitly (checkpoint/find.ts: the newest under ./checkpoints/, else the model bundled with the package).
  */
 import { findDefaultCheckpoint as findCheckpoint } from '../checkpoint/find.js';
-import { displayPath, readCorpusInput, type CorpusBytes } from '../commands/common/corpus-input.js';
-import { corpusProgress } from './corpus.js';
+import { displayPath, type CorpusIo } from '../commands/common/corpus-input.js';
+import { corpusProgress } from './corpus-progress.js';
 import { readStream } from '../data/corpus.js';
 import type { Ui } from './ui.js';
 
 export { corpusInfo, displayPath, type CorpusBytes } from '../commands/common/corpus-input.js';
 
-/** Read the corpus named by the command-line argument, with download progress on stderr. */
-export async function readCorpusArg(arg: string | readonly string[] | undefined, ui: Ui): Promise<CorpusBytes> {
+/** `fn` given what reading a corpus needs of the terminal (download progress on stderr, released after). */
+export async function withCorpusIo<T>(ui: Ui, fn: (io: CorpusIo) => Promise<T>): Promise<T> {
   const progress = corpusProgress(process.stderr, ui.quiet);
   try {
-    return await readCorpusInput(arg, {
+    return await fn({
       corpusStatus: progress.onStatus,
       corpusProgress: progress.onProgress,
       stdin: () => readStream(process.stdin),

@@ -11,9 +11,12 @@ import type { Vocab } from '../data/vocab.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { LineSampler, type LineSample } from '../sample/lines.js';
 import { attemptSync, CharnnError, EXIT } from '../errors.js';
-import { readCorpusArg } from './inputs.js';
+import { readCorpusInput } from '../commands/common/corpus-input.js';
+import { recordedCandidates, recordedCorpus } from '../commands/common/recorded-corpus.js';
+import { trainedPreparation } from '../commands/common/text.js';
+import { withCorpusIo } from './inputs.js';
 import { encodeLines, END, joinLineParts, lineStrings } from '../data/line-corpus.js';
-import { prepareBytes, preparationOf, type Preparation } from '../data/prepare.js';
+import { prepareBytes } from '../data/prepare.js';
 import type { Ui } from './ui.js';
 
 /** Batches drawn at most for --novel / --unique before giving up with fewer lines (a model that only recites). */
@@ -69,21 +72,24 @@ function format(s: LineSample, json: boolean): string {
   return (json ? JSON.stringify({ text: s.text, logProb: Number(s.logProb.toFixed(6)), ended: s.ended }) : s.text) + '\n';
 }
 
-/** The lines of the list the model was trained on (several files: by their recorded names, joined as training
- *  joined them; prepared as training prepared them), for --novel. */
+/** The lines of the list the model was trained on (prepared as training prepared them), for --novel: --corpus
+ *  PATH, else the checkpoint's own list, found as every command finds it (common/recorded-corpus.ts: from any
+ *  folder, by its recorded source, absolute path or file names, checked by SHA-256). */
 async function trainingLines(ckpt: Checkpoint, corpusArg: string, ui: Ui): Promise<Set<string>> {
-  const files = ckpt.corpus?.files ?? [];
-  const source: string | string[] | undefined = corpusArg || (files.length > 1 ? files.map((f) => f.name) : ckpt.corpus?.source);
-  const shown = Array.isArray(source) ? `its ${source.length} files` : source;
-  if (!source || source === '-') {
-    throw new CharnnError('--novel needs the training list, and the checkpoint does not say where it is', 'give it with --corpus PATH', 'cannot sample');
-  }
-  const prep = preparationOf(ckpt.corpus?.preparation ?? (ckpt.config as Partial<Preparation>));
-  const c = await readCorpusArg(source, ui).catch((e: Error) => {
-    throw new CharnnError(`${e.message.replace(/ \(.*\)$/, '')}`, 'give the training list with --corpus PATH', 'cannot read the training list for --novel');
+  const hint = 'give the training list with --corpus PATH';
+  const parts = await withCorpusIo(ui, async (io) => {
+    if (corpusArg) {
+      const c = await readCorpusInput(corpusArg, io).catch((e: Error) => {
+        throw new CharnnError(`${e.message.replace(/ \(.*\)$/, '')}`, hint, 'cannot read the training list for --novel');
+      });
+      if (ckpt.corpus && c.sha256 !== ckpt.corpus.sha256) ui.warn(`${corpusArg} is not the list the model was trained on (its SHA-256 differs): novel means not in this list`);
+      return c.parts;
+    }
+    if (!ckpt.corpus || recordedCandidates(ckpt.corpus).length === 0) {
+      throw new CharnnError('--novel needs the training list, and the checkpoint does not say where it is', 'give it with --corpus PATH', 'cannot sample');
+    }
+    return (await recordedCorpus(ckpt.corpus, io, { what: 'cannot read the training list for --novel', hint: () => hint })).parts;
   });
-  if (ckpt.corpus && c.sha256 !== ckpt.corpus.sha256) {
-    ui.warn(`${shown} ${Array.isArray(source) ? 'are' : 'is'} not the list the model was trained on (its SHA-256 differs): novel means not in this list`);
-  }
-  return lineStrings(attemptSync('cannot use the training list', () => encodeLines(joinLineParts(c.parts.map((p) => prepareBytes(p, prep))), 2)));
+  const prep = trainedPreparation(ckpt);
+  return lineStrings(attemptSync('cannot use the training list', () => encodeLines(joinLineParts(parts.map((p) => prepareBytes(p, prep))), 2)));
 }
