@@ -49,7 +49,7 @@ async function resumedCorpus(plan: Plan, io: Io): Promise<string | string[] | un
   if (!c) return undefined;
   const found = await recordedCorpus(c, io, {
     what: 'cannot resume',
-    hint: (sha) => `give the corpus: charnn train FILE --resume ${plan.o.resume} (any copy with SHA-256 ${sha})`,
+    hint: (sha) => `give the corpus: charnn train FILE --resume ${plan.o.resume}, any copy with SHA-256 ${sha}`,
   });
   io.info(`resuming on the checkpoint's corpus: ${Array.isArray(found.arg) ? `its ${found.arg.length} files` : displayPath(found.arg, io.cwd)}`);
   return found.arg;
