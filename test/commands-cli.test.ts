@@ -14,7 +14,11 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
-import { addOptions, EXPORT, INSPECT, readOptions } from '../src/cli/options.js';
+import { addOptions, EVAL, EXPORT, INFO, INSPECT, readOptions, SCORE, type Table, type Values } from '../src/cli/options.js';
+import { evaluate } from '../src/commands/eval.js';
+import { info } from '../src/commands/info.js';
+import { quietIo } from '../src/commands/io.js';
+import { score } from '../src/commands/score.js';
 import { asTrained } from '../src/commands/common/text.js';
 import { UNKNOWN_CHAR } from '../src/data/prepare.js';
 import { Vocab } from '../src/data/vocab.js';
@@ -80,6 +84,24 @@ describe('one text preparation', () => {
     const r = await cli(['inspect', PRETRAINED, '-'], dir, 'a \u00b6 b\n');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^charnn: cannot inspect: the text has 1 character the model never saw: .*U\+00B6/);
+  });
+});
+
+const defaults = <T extends Table>(t: T) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.default])) as Values<T>;
+
+describe('the commands as functions (no commander, no process)', () => {
+  it('eval returns its figures and reports one line; score and info write to the io port', async () => {
+    const io = quietIo({ cwd: dir, stdin: async () => new TextEncoder().encode(AWKWARD) });
+    const r = await evaluate({ ...defaults(EVAL), backend: 'js' }, new Set(['backend']), 'prep', '-', io);
+    expect(r).toMatchObject({ what: 'standard input', chars: [...AWKWARD.replace(/\r\n/g, '\n').normalize('NFC')].length - 1 });
+    expect(r.bpc).toBeCloseTo(r.nats / Math.LN2, 12);
+    expect(io.written).toEqual([`${r.nats.toFixed(4)} nats/char, ${r.bpc.toFixed(4)} bits/char over ${r.chars} characters of standard input (${r.how})\n`]);
+    const s = quietIo({ cwd: dir, stdin: async () => new TextEncoder().encode(AWKWARD) });
+    await score({ ...defaults(SCORE), backend: 'js', by: 'line' }, new Set(['backend', 'by']), 'prep/latest.json', '-', s);
+    expect(s.written.map((l) => JSON.parse(l).line)).toEqual([1, 2]);
+    const i = quietIo({ cwd: dir });
+    const summary = await info({ ...defaults(INFO), json: true }, 'prep/latest.json', i);
+    expect(JSON.parse(i.written.join(''))).toEqual(JSON.parse(JSON.stringify(summary)));
   });
 });
 
