@@ -29,7 +29,7 @@ export interface Wording {
   hint(sha: string): string;
 }
 
-export const short = (sha: string) => sha.slice(0, 12) + '…';
+const short = (sha: string) => sha.slice(0, 12) + '…';
 
 /** The corpus where the checkpoint says it was. Each miss is said, so the error explains what was tried. */
 export async function recordedCorpus(c: CorpusInfo, io: CorpusIo, say: Wording): Promise<FoundCorpus> {
