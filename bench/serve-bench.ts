@@ -8,7 +8,7 @@
  *   npm run bench:serve [-- --length 4000] [--repeat 3] [--threads N] [--checkpoint path.json]
  */
 import { loadCheckpoint } from '../src/checkpoint/io.js';
-import { findDefaultCheckpoint } from '../src/cli/inputs.js';
+import { findDefaultCheckpoint } from '../src/checkpoint/find.js';
 import { DEFAULT_BACKEND, DEFAULT_THREADS } from '../src/cli/options.js';
 import { createKernels } from '../src/math/backend.js';
 import { startIds } from '../src/sample/prime.js';
@@ -21,7 +21,7 @@ const arg = (name: string, dflt: string) => {
 };
 const LENGTH = Number(arg('length', '4000'));
 const THREADS = Number(arg('threads', String(DEFAULT_THREADS)));
-const CKPT = arg('checkpoint', findDefaultCheckpoint()!.path);
+const CKPT = arg('checkpoint', findDefaultCheckpoint(process.cwd())!.path);
 const REPEAT = Number(arg('repeat', '3'));
 const COUNTS = [1, 8, 32];
 

@@ -26,6 +26,9 @@ export interface OptSpec<T = unknown> {
   show?: string;
   /** `previous`: the value so far, for repeatable options (the default at the first occurrence) */
   parse?(raw: string, previous?: T): T; // method syntax: a table of specs of any T is a Table
+  /** old spellings of the long flag ('--force'): still accepted, hidden from --help, each use warned with the name
+   *  to use instead (one vocabulary across commands) */
+  aliases?: readonly string[];
 }
 
 // ---- parsers: each throws OptionValueError with the reason; the CLI hands it to commander, which names the option
@@ -254,9 +257,9 @@ export const SCORE = {
 export const INSPECT = {
   layer: { flags: '--layer <l>', default: 0, help: 'layer of the unit to show (0: the bottom layer)', parse: int(0) }, // 0, as PyTorch numbers layers (weight_ih_l0)
   unit: { flags: '--unit <n>', default: 0, help: 'hidden unit to show (0 to hidden-1)', parse: int(0) },
-  top: { flags: '--top <k>', default: 0, help: 'list the k units whose activation correlates most with --pattern (0: off)', parse: int(0) },
-  pattern: { flags: '--pattern <regex>', default: '', help: 'with --top: the characters a unit should follow, as a JavaScript regex (e.g. \'"[^"]*"\' inside quotes)', parse: nonEmpty },
-  probs: { flags: '--probs', default: false, help: "the model's top 5 guesses and their probabilities at each position (JSON lines; in the HTML's tooltips)" },
+  topK: { flags: '--top-k <k>', default: 0, aliases: ['--top'], help: 'list the k units whose activation correlates most with --pattern (0: off)', parse: int(0) },
+  pattern: { flags: '--pattern <regex>', default: '', help: 'with --top-k: the characters a unit should follow, as a JavaScript regex (e.g. \'"[^"]*"\' inside quotes)', parse: nonEmpty },
+  perChar: { flags: '--per-char', default: false, aliases: ['--probs'], help: "the model's top 5 guesses and their probabilities at each character (JSON lines; in the HTML's tooltips)" },
   html: { flags: '--html <file>', default: '', help: 'write a self-contained HTML page of the coloured text (prints its path)', parse: nonEmpty },
   ansi: { flags: '--ansi', default: false, help: 'ANSI colours even when stdout is not a terminal (else JSON lines of activations there)' }, // a pipe gets data, not escape codes, unless asked
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
@@ -269,18 +272,26 @@ export const INFO = {
   width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the loss curve', parse: int(20, 400) },
 } satisfies Record<string, OptSpec>;
 
+/** `charnn corpus list`: no options of its own. */
+export const CORPUS_LIST = {} satisfies Record<string, OptSpec>;
+
+/** `charnn corpus get NAME`. */
+export const CORPUS_GET = {
+  mirror: { flags: '--mirror <folder|url>', default: '', show: '$CHARNN_CORPUS_MIRROR', help: 'fetch from this folder or base URL first', parse: nonEmpty },
+} satisfies Record<string, OptSpec>;
+
 /** `charnn export`: the weights in the field's formats. */
 export const EXPORT = {
   format: { flags: '--format <fmt>', default: '', show: 'from the -o extension, else safetensors', help: 'safetensors (weights by state_dict name, vocabulary in the metadata), onnx (one inference step), charnn (a sampling-only checkpoint) or charnn-f16 (the same, weights as float16: half the size)', parse: choice(['safetensors', 'onnx', 'charnn', 'charnn-f16'] as const) }, // safetensors: the usual weights file of the field, loads by name
-  out: { flags: '-o, --out <file>', default: '', show: 'the checkpoint path with .safetensors, .onnx, .sampling.json or .f16.json', help: 'file to write', parse: nonEmpty },
-  force: { flags: '--force', default: false, help: 'replace an existing file' }, // refusing protects a file written earlier
+  output: { flags: '-o, --output <file>', default: '', aliases: ['--out'], show: 'the checkpoint path with .safetensors, .onnx, .sampling.json or .f16.json', help: 'file to write', parse: nonEmpty }, // --output: a file (train's --out is a folder)
+  overwrite: { flags: '--overwrite', default: false, aliases: ['--force'], help: 'replace an existing file' }, // refusing protects a file written earlier; train's word for it
 } satisfies Record<string, OptSpec>;
 
 /** `charnn import`: a safetensors file as a sampling checkpoint. */
 export const IMPORT = {
-  out: { flags: '-o, --out <file>', default: '', show: 'the file path with .json', help: 'checkpoint to write', parse: nonEmpty },
+  output: { flags: '-o, --output <file>', default: '', aliases: ['--out'], show: 'the file path with .json', help: 'checkpoint to write', parse: nonEmpty },
   vocabFrom: { flags: '--vocab-from <corpus>', default: '', help: 'take the vocabulary from this corpus (for files without charnn metadata)', parse: nonEmpty },
-  force: { flags: '--force', default: false, help: 'replace an existing checkpoint' }, // never silently replace a checkpoint
+  overwrite: { flags: '--overwrite', default: false, aliases: ['--force'], help: 'replace an existing checkpoint' }, // never silently replace a checkpoint
 } satisfies Record<string, OptSpec>;
 
 export type Table = Record<string, OptSpec>;

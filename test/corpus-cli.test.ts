@@ -2,9 +2,12 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { corpusProgress, humanBytes, registerCorpusCommands } from '../src/cli/corpus.js';
+import { corpusProgress } from '../src/cli/corpus-progress.js';
+import { getCorpus, listCorpora, reportCorpusGet, reportCorpusList } from '../src/commands/corpus.js';
+import { humanBytes } from '../src/commands/format.js';
+import { quietIo } from '../src/commands/io.js';
+import { exitCodeOf, formatError } from '../src/errors.js';
 import { closedPort, sampleText, serveBytes, startServer, type TestServer } from './helpers/corpus-server.js';
 
 const demo = sampleText(30_000);
@@ -37,13 +40,23 @@ class Capture extends Writable {
   columns = 100;
 }
 
+/** `charnn corpus list|get NAME [--mirror DIR]` in-process: the command functions with an io port whose data and
+ *  download progress land in captures, and the error line and exit code main would give. */
 async function run(args: string[], env: NodeJS.ProcessEnv, tty = false) {
   const stdout = new Capture(false);
   const stderr = new Capture(tty);
+  const progress = corpusProgress(stderr as unknown as NodeJS.WriteStream);
+  const io = { ...quietIo({ cwd: tmp, env }), out: { write: async (t: string) => (stdout.text += t, true) }, corpusStatus: progress.onStatus, corpusProgress: progress.onProgress };
   let code = 0;
-  const program = new Command('charnn').exitOverride();
-  registerCorpusCommands(program, { stdout, stderr, env, setExitCode: (c) => (code = c) });
-  await program.parseAsync(['node', 'charnn', ...args]);
+  try {
+    if (args[1] === 'list') await reportCorpusList(await listCorpora(io), io);
+    else await reportCorpusGet(await getCorpus(args[2], { mirror: args[3] === '--mirror' ? args[4] : '' }, io), io);
+  } catch (e) {
+    stderr.text += formatError(e) + '\n';
+    code = exitCodeOf(e);
+  } finally {
+    progress.stop();
+  }
   return { out: stdout.text, err: stderr.text, code };
 }
 

@@ -134,12 +134,12 @@ describe.skipIf(!ort)(ort ? 'ONNX export under onnxruntime-node' : `ONNX export 
       expect(new Set(text.slice(prime.length)).size).toBeGreaterThan(10); // real text, not one repeated character
     });
 
-    it('refuses to replace an existing file without --force, and rejects an unknown format', async () => {
+    it('refuses to replace an existing file without --overwrite, and rejects an unknown format', async () => {
       const ckpt = join(ROOT, 'checkpoints', 'pretrained', 'tinyshakespeare.json');
       const again = await runCli(['export', ckpt, '--format', 'onnx', '-o', 'model.onnx'], { cwd: dir });
       expect(again.code).toBe(2);
-      expect(again.stderr).toMatch(/^charnn: cannot export: model\.onnx exists \(add --force/);
-      const forced = await runCli(['export', ckpt, '-o', 'model.onnx', '--force'], { cwd: dir });
+      expect(again.stderr).toMatch(/^charnn: cannot export: model\.onnx exists \(add --overwrite/);
+      const forced = await runCli(['export', ckpt, '-o', 'model.onnx', '--overwrite'], { cwd: dir });
       expect(forced.code).toBe(0);
       const bad = await runCli(['export', ckpt, '--format', 'tflite'], { cwd: dir });
       expect(bad.code).toBe(2);

@@ -115,15 +115,15 @@ describe('charnn inspect (real binary)', () => {
     expect(a.stdout.replace(/\x1b\[[\d;]*m/g, '')).toBe(EXCERPT);
   });
 
-  it("--top finds units that follow speaker-name lines; --probs gives score's probabilities", async () => {
-    const r = await runCli(['inspect', CKPT, 'excerpt.txt', '--top', '3', '--pattern', '^[A-Z][a-z]+( [A-Z][a-z]+)?:$'], { cwd: dir });
+  it("--top-k finds units that follow speaker-name lines; --per-char gives score's probabilities", async () => {
+    const r = await runCli(['inspect', CKPT, 'excerpt.txt', '--top-k', '3', '--pattern', '^[A-Z][a-z]+( [A-Z][a-z]+)?:$'], { cwd: dir });
     expect(r.code).toBe(0);
     const top = jsonLines(r.stdout);
     expect(top).toHaveLength(3);
     expect(Math.abs(top[0].r)).toBeGreaterThan(0.5); // the bundled model has a speaker-line unit (|r| ~0.9)
     for (let i = 1; i < 3; i++) expect(Math.abs(top[i].r)).toBeLessThanOrEqual(Math.abs(top[i - 1].r));
     const line = 'Before we proceed any further, hear me speak.';
-    const p = await runCli(['inspect', CKPT, '-', '--probs'], { cwd: dir, input: line + '\n' });
+    const p = await runCli(['inspect', CKPT, '-', '--per-char'], { cwd: dir, input: line + '\n' });
     const s = await runCli(['score', CKPT, '-', '--by', 'line', '--per-char'], { cwd: dir, input: line + '\n' });
     const probs = jsonLines(p.stdout);
     const per = jsonLines(s.stdout)[0].per_char;
@@ -136,16 +136,16 @@ describe('charnn inspect (real binary)', () => {
     });
   });
 
-  it('refusals: a unit or layer the model lacks, --top without --pattern, a bad regex', async () => {
+  it('refusals: a unit or layer the model lacks, --top-k without --pattern, a bad regex', async () => {
     const { hidden: H, layers: L } = JSON.parse(readFileSync(CKPT, 'utf8')).model as { hidden: number; layers: number };
     const a = await runCli(['inspect', CKPT, 'excerpt.txt', '--unit', String(H)], { cwd: dir });
     expect(a.code).toBe(2);
     expect(a.stderr).toBe(`charnn: invalid options: --unit ${H}: the model has ${H} units per layer (0 to ${H - 1})\n`);
     const b = await runCli(['inspect', CKPT, 'excerpt.txt', '--layer', String(L)], { cwd: dir });
     expect(b.stderr).toContain(`--layer ${L}: the model has ${L} layers (0 to ${L - 1})`);
-    const c = await runCli(['inspect', CKPT, 'excerpt.txt', '--top', '3'], { cwd: dir });
-    expect(c.stderr).toMatch(/^charnn: invalid options: --top needs --pattern/);
-    const d = await runCli(['inspect', CKPT, 'excerpt.txt', '--top', '3', '--pattern', '(['], { cwd: dir });
+    const c = await runCli(['inspect', CKPT, 'excerpt.txt', '--top-k', '3'], { cwd: dir });
+    expect(c.stderr).toMatch(/^charnn: invalid options: --top-k needs --pattern/);
+    const d = await runCli(['inspect', CKPT, 'excerpt.txt', '--top-k', '3', '--pattern', '(['], { cwd: dir });
     expect(d.code).not.toBe(0);
     expect(d.stderr).toMatch(/^charnn: invalid --pattern: .*\n$/);
   });
@@ -173,7 +173,7 @@ describe.skipIf(!HAVE)(`inspect --html in headless Chromium${HAVE ? '' : ` (${WH
   });
 
   it('renders every character as a coloured span with its activation and the top guesses', async () => {
-    const r = await runCli(['inspect', CKPT, 'excerpt.txt', '--top', '1', '--pattern', '^[A-Z][a-z]+( [A-Z][a-z]+)?:$', '--probs', '--html', 'out.html'], { cwd: dir });
+    const r = await runCli(['inspect', CKPT, 'excerpt.txt', '--top-k', '1', '--pattern', '^[A-Z][a-z]+( [A-Z][a-z]+)?:$', '--per-char', '--html', 'out.html'], { cwd: dir });
     expect(r.code).toBe(0);
     const [best, path] = r.stdout.trim().split('\n');
     expect(path).toBe('out.html');

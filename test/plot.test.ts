@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plotCurve } from '../src/cli/plot.js';
+import { plotCurve } from '../src/commands/plot.js';
 
 describe('plotCurve', () => {
   it('puts the highest loss top-left and the lowest bottom-right, joined by a line', () => {

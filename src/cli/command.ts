@@ -37,8 +37,9 @@ export function defineCommand<T extends Table>(program: Command, spec: CommandSp
   cmd.action(async (...xs: unknown[]) => {
     const self = xs[xs.length - 1] as Command;
     const common = readOptions(self, COMMON).values;
-    const { values, given } = readOptions(self, spec.table);
+    const { values, given, renamed } = readOptions(self, spec.table);
     const io = terminalIo({ color: common.color, quiet: common.quiet, verbose: common.verbose, colorFor: spec.colorFor });
+    for (const [old, now] of renamed) io.warn(`${old} is now ${now} for ${self.name()}`);
     try {
       process.exitCode = (await spec.run({ args: xs.slice(0, -2), values, given }, io)) ?? EXIT.OK;
     } finally {

@@ -5,7 +5,7 @@
  */
 import { readStream } from '../data/corpus.js';
 import type { Io, TextSink } from '../commands/io.js';
-import { corpusProgress } from './corpus.js';
+import { corpusProgress } from './corpus-progress.js';
 import { StdoutStream } from './stdio.js';
 import { Ui, type UiOptions } from './ui.js';
 

@@ -69,6 +69,7 @@ async function readOne(arg: string | undefined, io: CorpusIo): Promise<CorpusByt
   try {
     if (path === '-') {
       bytes = await io.stdin();
+      if (bytes.length === 0) throw new Error('the corpus on stdin is empty (pipe some text in, or give a file path)');
       sha256 = createHash('sha256').update(bytes).digest('hex');
     } else {
       ({ bytes, sha256 } = readCorpusFile(path, (done, total) => task.update(done, total, `${humanBytes(done)} of ${humanBytes(total)}`)));

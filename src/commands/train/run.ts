@@ -11,7 +11,8 @@ import { displayPath } from '../common/corpus-input.js';
 import { duration, human, percent } from '../format.js';
 import type { Io, StopRequest } from '../io.js';
 import { runLoop, type Outcome } from './loop.js';
-import { describeTargets, planRun, type TrainValues } from './plan.js';
+import { describeTargets, planRun, type Plan, type TrainValues } from './plan.js';
+import { recordedCorpus } from '../common/recorded-corpus.js';
 import { setUpRun, type Held, type Run } from './setup.js';
 
 export type { Held } from './setup.js';
@@ -34,11 +35,24 @@ export async function runTraining(
   held: Held,
 ): Promise<Finished> {
   const plan = planRun(values, given);
-  const run = await setUpRun(plan, corpus, io, held);
+  const run = await setUpRun(plan, corpus ?? (await resumedCorpus(plan, io)), io, held);
   announce(run, io);
   const outcome = await runLoop(run, io, stop);
   report(run, outcome, io);
   return { ...outcome, latestPath: run.folder.latestPath, bestPath: run.trainer.bestValLoss !== null ? run.folder.bestPath : null };
+}
+
+/** `--resume CKPT` without a corpus: the checkpoint's own, found as every command finds it (from any folder, by
+ *  its recorded source, absolute path or file names, checked by SHA-256); otherwise (a fresh run) the default. */
+async function resumedCorpus(plan: Plan, io: Io): Promise<string | string[] | undefined> {
+  const c = plan.ckpt?.corpus;
+  if (!c) return undefined;
+  const found = await recordedCorpus(c, io, {
+    what: 'cannot resume',
+    hint: (sha) => `give the corpus: charnn train FILE --resume ${plan.o.resume}, any copy with SHA-256 ${sha}`,
+  });
+  io.info(`resuming on the checkpoint's corpus: ${Array.isArray(found.arg) ? `its ${found.arg.length} files` : displayPath(found.arg, io.cwd)}`);
+  return found.arg;
 }
 
 /** How the learning rate moves, for the first line ('' for a constant rate without warm-up). */
