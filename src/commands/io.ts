@@ -30,7 +30,7 @@ export interface Progress {
 }
 
 /** Emphasis in messages and reports (colour on a terminal; identity elsewhere). */
-export interface Emphasis {
+interface Emphasis {
   green(s: string): string;
   dim(s: string): string;
   bold(s: string): string;
@@ -73,8 +73,8 @@ export interface Io {
 }
 
 const identity = (s: string) => s;
-export const PLAIN: Emphasis = { green: identity, dim: identity, bold: identity, cyan: identity, magenta: identity };
-export const NO_PROGRESS: Progress = { update() {}, log() {}, stop() {} };
+const PLAIN: Emphasis = { green: identity, dim: identity, bold: identity, cyan: identity, magenta: identity };
+const NO_PROGRESS: Progress = { update() {}, log() {}, stop() {} };
 
 /** Progress of one long piece of work. */
 export interface Task {
