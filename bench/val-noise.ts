@@ -20,7 +20,7 @@ const { loadCheckpoint } = await import(dist('checkpoint/io.js'));
 const { readCorpusFile } = await import(dist('corpus/read.js'));
 const { encodeUtf8, Vocab } = await import(dist('data/vocab.js'));
 const { createKernels } = await import(dist('math/backend.js'));
-const { modelFromCheckpoint } = await import(dist('cli/run-state.js'));
+const { modelFromCheckpoint } = await import(dist('checkpoint/run-state.js'));
 const { Trainer } = await import(dist('train/trainer.js'));
 
 const { values: a } = parseArgs({
