@@ -9,7 +9,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readCorpus } from '../src/data/corpus.js';
+import { readCorpus } from '../src/corpus/read.js';
 import { encodeUtf8 } from '../src/data/vocab.js';
 import { layerNormBackwardLoop, layerNormForwardLoop, lstmNormBackwardLoop, lstmNormForwardLoop } from '../src/math/layernorm-loops.js';
 import type { Kernels } from '../src/math/kernels.js';

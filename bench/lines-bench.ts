@@ -11,7 +11,7 @@
  * Progress on stderr, figures on stdout. Figures on a shared 2-core machine are noisy: compare ratios from one run.
  */
 import { parseArgs } from 'node:util';
-import { readCorpus } from '../src/data/corpus.js';
+import { readCorpus } from '../src/corpus/read.js';
 import { LineBatches, splitLines } from '../src/data/lines.js';
 import { encodeUtf8 } from '../src/data/vocab.js';
 import { createKernels } from '../src/math/backend.js';

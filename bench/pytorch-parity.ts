@@ -18,7 +18,7 @@ import { createKernels } from '../src/math/backend.js';
 import { Rng } from '../src/math/rng.js';
 import { CharRNN } from '../src/model/char-rnn.js';
 import type { CellType } from '../src/model/config.js';
-import { readCorpus } from '../src/data/corpus.js';
+import { readCorpus } from '../src/corpus/read.js';
 import { encodeUtf8 } from '../src/data/vocab.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainConfig } from '../test/helpers/train-config.js';

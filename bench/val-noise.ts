@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 
 const dist = (p: string) => fileURLToPath(new URL(`../dist/${p}`, import.meta.url));
 const { loadCheckpoint } = await import(dist('checkpoint/io.js'));
-const { readCorpusFile } = await import(dist('data/corpus.js'));
+const { readCorpusFile } = await import(dist('corpus/read.js'));
 const { encodeUtf8, Vocab } = await import(dist('data/vocab.js'));
 const { createKernels } = await import(dist('math/backend.js'));
 const { modelFromCheckpoint } = await import(dist('checkpoint/run-state.js'));

@@ -1,14 +1,13 @@
 /**
  * THE defaults table. Every command-line option of every command is one row here: its flag, its default (what
- * `--help` shows and the README documents), its parser (which also validates), and a comment saying why the
+ * `--help` shows and docs/cli.md documents), its parser (which also validates), and a comment saying why the
  * default is what it is. The commands' options are generated from these rows, and the effective values of a
  * training run are written into its checkpoint.
  *
  * The library (src/index.ts: train) takes its defaults from here too, so it trains as the CLI does; the commander
  * wiring (addOptions, readOptions) is in src/cli/options.ts.
  *
- * Training defaults target a good result on a 2-core laptop in a few minutes, chosen by measurement (README,
- * "Choosing the defaults").
+ * Training defaults target a good result on a 2-core laptop in a few minutes, chosen by measurement (docs/defaults-measured.md).
  */
 import { NEWLINE_MODES, type NewlineMode } from './data/prepare.js';
 import { availableParallelism } from 'node:os';
@@ -16,6 +15,7 @@ import { BACKEND_NAMES } from './math/backend.js';
 import { CELL_TYPES, DROPOUT_MODES, INIT_SCHEMES, START_STATES, type DropoutMode } from './model/config.js';
 import { ADAMW_DEFAULT_DECAY, OPTIMIZER_NAMES } from './train/optimizer.js';
 import { SCHEDULE_KINDS } from './train/schedule.js';
+import { TRAIN_CONFIG_KEYS, type TrainConfig } from './train/trainer.js';
 
 /** One option: `flags` as commander spells them, the default, the help line, and a parser that validates. */
 export interface OptSpec<T = unknown> {
@@ -97,7 +97,7 @@ export function parseDuration(raw: string): number {
  *  load, wasm (commands/common/backend.ts falls back and says why, once). Nothing is loaded here: importing the
  *  library or the table loads no backend. */
 export const DEFAULT_BACKEND: string = 'native';
-/** How --help and the README state that default (the same text wherever the addon loads or not). */
+/** How --help and docs/cli.md state that default (the same text wherever the addon loads or not). */
 const BACKEND_SHOWN = 'native, else wasm';
 /** Worker threads: every core the machine offers (large products split across them; small ones stay on the
  *  calling thread, so extra threads never slow a step down). */
@@ -118,14 +118,14 @@ const THREADS_OPTION = {
   help: 'worker threads for backends that use them',
 } satisfies OptSpec<number>;
 
-/** One row shared by train, sample and eval. auto: fused multiply-add makes products 1.3-1.5x faster (README, Speed);
+/** One row shared by train, sample and eval. auto: fused multiply-add makes products 1.3-1.5x faster (docs/speed.md);
  *  simd128 gives results that do not depend on whether the CPU fuses (the two agree to float32 rounding). */
 const SIMD_OPTION = {
   flags: '--simd <build>', default: 'auto' as SimdMode, parse: choice(SIMD_MODES),
   help: 'wasm backend build: auto (fused multiply-add where the runtime has it), relaxed (require it), simd128 (never)',
 } satisfies OptSpec<SimdMode>;
 
-/** `--lr-schedule auto` decays by a cosine over time budgets from this long (measured: README, "Choosing the defaults") */
+/** `--lr-schedule auto` decays by a cosine over time budgets from this long (measured: docs/defaults-measured.md) */
 export const AUTO_COSINE_MIN_MINUTES = 10;
 
 // ---- the tables ------------------------------------------------------------------------------------------------
@@ -139,9 +139,9 @@ export const COMMON = {
 
 export const TRAIN = {
   // ---- model
-  cell: { flags: '--cell <type>', default: 'gru', help: `recurrent cell: ${CELL_TYPES.join(', ')}`, parse: choice(CELL_TYPES) }, // GRU: measured (README, "Choosing the defaults"): lowest validation loss in 5 minutes; it learns faster per character than an LSTM and costs 3/4 as much
+  cell: { flags: '--cell <type>', default: 'gru', help: `recurrent cell: ${CELL_TYPES.join(', ')}`, parse: choice(CELL_TYPES) }, // GRU: measured (docs/defaults-measured.md): lowest validation loss in 5 minutes; it learns faster per character than an LSTM and costs 3/4 as much
   layers: { flags: '--layers <n>', default: 2, help: 'stacked recurrent layers', parse: int(1, 64) }, // 2 layers: clearly better than 1 on characters; 3 costs half as much again per character
-  hidden: { flags: '--hidden <n>', default: 256, help: 'hidden units per layer', parse: int(1, 16384) }, // 256 (with dropout 0.2): measured (README, "Choosing the defaults") best at 5 and 10 minutes on 2 cores with the FMA kernels: 1.559 and 1.504 nats, against 1.578 and 1.603 for 2x128, which overfits by then
+  hidden: { flags: '--hidden <n>', default: 256, help: 'hidden units per layer', parse: int(1, 16384) }, // 256 (with dropout 0.2): measured (docs/defaults-measured.md) best at 5 and 10 minutes on 2 cores with the FMA kernels: 1.559 and 1.504 nats, against 1.578 and 1.603 for 2x128, which overfits by then
   dropout: { flags: '--dropout <p>', default: 0.2, help: 'dropout between layers, in [0, 1)', parse: real(0, 1, false, true) }, // 0.2: a 2x256 model sees tiny Shakespeare several times in minutes; without dropout it overfits as 2x128 does
   dropoutMode: { flags: '--dropout-mode <mode>', default: 'element' as DropoutMode, help: 'element: a fresh dropout mask per character; variational: one mask per stream per window, the same at every step (AWD-LSTM)', parse: choice(DROPOUT_MODES) }, // element: what every measured default so far used; variational is one of issue 17's recipes to measure
   weightDrop: { flags: '--weight-drop <p>', default: 0, help: 'drop this fraction of the recurrent weights (W_hh, DropConnect) anew every training step, in [0, 1)', parse: real(0, 1, false, true) }, // off: AWD-LSTM's regulariser for large LSTMs, to be measured on 2-core budgets (issue 17)
@@ -150,20 +150,20 @@ export const TRAIN = {
   init: { flags: '--init <scheme>', default: 'pytorch', help: `weight initialisation: ${INIT_SCHEMES.join(', ')}`, parse: choice(INIT_SCHEMES) }, // PyTorch's uniform ±1/sqrt(H) beat char-rnn's ±0.08 in the reference runs
   // ---- data
   seq: { flags: '--seq <n>', default: 64, help: 'characters per training window (BPTT length)', parse: int(1) }, // 64 (with batch 32): for 2x256 a little ahead of 50 x 50 at 5 and 10 minutes (1.559 vs 1.562, 1.504 vs 1.514)
-  batch: { flags: '--batch <n>', default: 32, help: 'parallel streams per step (with --lines: lines per step)', parse: int(1) }, // 32: more steps in the budget than 50 streams, at 5% fewer characters per second; with --lines too: on names, 32 lines beat 128 and 256 in 5 minutes (README, "Lists")
+  batch: { flags: '--batch <n>', default: 32, help: 'parallel streams per step (with --lines: lines per step)', parse: int(1) }, // 32: more steps in the budget than 50 streams, at 5% fewer characters per second; with --lines too: on names, 32 lines beat 128 and 256 in 5 minutes (docs/lines.md)
   lines: { flags: '--lines', default: false, help: 'each line is one example (names, titles): every line starts afresh and ends with a learned end token' }, // off: most corpora are running text
-  startState: { flags: '--start-state <kind>', default: 'zero', help: `line mode: the state each line starts from: ${START_STATES.join(', ')}`, parse: choice(START_STATES) }, // zero: measured (README, "Lists"): the learned one did no better, as the first input (the end token) already gives every line a learned first state
+  startState: { flags: '--start-state <kind>', default: 'zero', help: `line mode: the state each line starts from: ${START_STATES.join(', ')}`, parse: choice(START_STATES) }, // zero: measured (docs/lines.md): the learned one did no better, as the first input (the end token) already gives every line a learned first state
   valFrac: { flags: '--val-frac <f>', default: 0.1, help: 'fraction of the corpus (its end) held out for validation, in [0, 1)', parse: real(0, 1, false, true) }, // 10%, as the reference
   newline: { flags: '--newline <mode>', default: 'keep' as NewlineMode, help: 'keep: newlines as they are; lf: CRLF and lone CR become LF', parse: choice(NEWLINE_MODES) }, // keep: the text is the user's; lf makes a Windows file and a Unix one the same corpus
   nfc: { flags: '--nfc', default: false, help: 'normalise the text to Unicode NFC (composed characters) before training' }, // off: costs a pass over the corpus, and most files are NFC already
   minCharCount: { flags: '--min-char-count <n>', default: 1, help: 'characters seen fewer than n times become one unknown symbol (U+FFFD) (1: keep all)', parse: int(1) }, // 1: every character of the corpus can be sampled; a CJK corpus may want 5-10
-  valWindows: { flags: '--val-windows <n>', default: 32, help: 'validation during training reads this many windows per stream at seeded places, the same every time (0: the whole split)', parse: int(0) }, // 32: measured (README, "Large and many-file corpora"): 5.3% of a 1,000-step run on 100 MB, sd 0.01 nats across subsets, well below the 0.07+ nats gained between evaluations; small splits are read whole anyway
+  valWindows: { flags: '--val-windows <n>', default: 32, help: 'validation during training reads this many windows per stream at seeded places, the same every time (0: the whole split)', parse: int(0) }, // 32: measured (docs/large-corpora.md): 5.3% of a 1,000-step run on 100 MB, sd 0.01 nats across subsets, well below the 0.07+ nats gained between evaluations; small splits are read whole anyway
   valFull: { flags: '--val-full', default: false, help: 'validate on the whole split during training (slow on a large corpus)' }, // off: a 10 MB split takes minutes per evaluation
   // ---- optimisation
   optimizer: { flags: '--optimizer <name>', default: 'adam', help: `optimizer: ${OPTIMIZER_NAMES.join(', ')}`, parse: choice(OPTIMIZER_NAMES) }, // Adam: robust without tuning
   weightDecay: { flags: '--weight-decay <λ>', default: 0, show: `${ADAMW_DEFAULT_DECAY} with adamw, else 0`, help: 'adamw: decoupled weight decay: each step the weight matrices (not biases or a learned start state) shrink by lr·λ of themselves; other optimizers take none', parse: real(0, Infinity) }, // PyTorch's AdamW default 0.01 with adamw; 0 otherwise (adam with a decay is refused rather than made an L2 penalty, which decays weights with large gradients less: Loshchilov & Hutter)
   lr: { flags: '--lr <rate>', default: 2e-3, help: 'learning rate', parse: real(0, Infinity, true) }, // 2e-3: the classic char-rnn Adam rate
-  lrSchedule: { flags: '--lr-schedule <kind>', default: 'auto', help: `learning-rate schedule: auto (cosine over a --time budget of ${AUTO_COSINE_MIN_MINUTES} minutes or more, else constant), ${SCHEDULE_KINDS.join(', ')} (cosine decays to --lr-min over the budget: --steps, else --time or --epochs)`, parse: choice(['auto', ...SCHEDULE_KINDS]) }, // auto: measured (README, "Choosing the defaults", 2026-12-02, 2-core AMD EPYC, native): over 12 and 30 minutes the cosine wins (1.497 nats in 12 minutes, what the constant rate took 30 for; --time 30m ends at 1.4561-1.4610 over three seeds), over 5 minutes the constant rate does (1.573 against 1.603 on one thread: a short run is still far from done, and decaying costs it)
+  lrSchedule: { flags: '--lr-schedule <kind>', default: 'auto', help: `learning-rate schedule: auto (cosine over a --time budget of ${AUTO_COSINE_MIN_MINUTES} minutes or more, else constant), ${SCHEDULE_KINDS.join(', ')} (cosine decays to --lr-min over the budget: --steps, else --time or --epochs)`, parse: choice(['auto', ...SCHEDULE_KINDS]) }, // auto: measured (docs/defaults-measured.md, 2026-12-02, 2-core AMD EPYC, native): over 12 and 30 minutes the cosine wins (1.497 nats in 12 minutes, what the constant rate took 30 for; --time 30m ends at 1.4561-1.4610 over three seeds), over 5 minutes the constant rate does (1.573 against 1.603 on one thread: a short run is still far from done, and decaying costs it)
   warmup: { flags: '--warmup <steps>', default: 0, help: 'linear learning-rate warm-up steps', parse: int(0) }, // 0: Adam with clipping starts fine
   lrEvery: { flags: '--lr-every <steps>', default: 1000, help: 'step schedule: decay every this many steps', parse: int(1) },
   lrFactor: { flags: '--lr-factor <f>', default: 0.5, help: 'step schedule: decay factor in (0, 1]', parse: real(0, 1, true) },
@@ -305,3 +305,15 @@ export const SAMPLE_DEFAULTS = {
   topP: SAMPLE.topP.default,
   length: SAMPLE.length.default,
 } as const;
+
+/** Every field of the trainer's configuration is a row of TRAIN, with the row's value type (the optimizer and the
+ *  schedule narrowed to the names the trainer runs): this type fails to compile when a row is renamed. */
+type TrainSlice = Pick<Values<typeof TRAIN>, keyof TrainConfig>;
+const _sameNames: Record<keyof TrainConfig, unknown> = {} as TrainSlice;
+
+/** The trainer's configuration from a run's option values: the same names, nothing renamed. */
+export function trainConfigOf(values: TrainSlice): TrainConfig {
+  const c = {} as Record<string, unknown>;
+  for (const key of TRAIN_CONFIG_KEYS) c[key] = values[key];
+  return c as unknown as TrainConfig;
+}

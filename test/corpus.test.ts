@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCorpus } from '../src/data/corpus.js';
+import { readCorpus } from '../src/corpus/read.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'charnn-corpus-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@
  */
 import { CharnnError } from '../errors.js';
 import { OptionValueError, TRAIN } from '../options.js';
-import { readStream } from '../data/corpus.js';
+import { readStream } from '../corpus/read.js';
 import { quietIo, type Io, type Progress, type StopRequest } from '../commands/io.js';
 import { runTraining, type Held } from '../commands/train/run.js';
 import type { TrainValues } from '../commands/train/plan.js';

@@ -14,9 +14,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CharnnError } from '../errors.js';
 
-export const LOCK_NAME = '.charnn.lock';
+const LOCK_NAME = '.charnn.lock';
 
-export interface LockOwner {
+interface LockOwner {
   pid: number;
   host: string;
   /** ISO time the lock was taken */

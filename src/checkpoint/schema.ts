@@ -41,7 +41,7 @@ export interface Tensor {
 }
 
 /** One point of the loss curve: written every `historyEvery` steps and at every evaluation. */
-export interface LossPoint {
+interface LossPoint {
   step: number;
   /** mean training loss (nats/char) since the previous point */
   train: number;

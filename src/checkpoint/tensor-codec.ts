@@ -10,7 +10,7 @@ import { STORAGE_DTYPES, type StorageDtype, type TensorJSON } from './schema.js'
 const LITTLE = endianness() === 'LE';
 
 /** The little-endian bytes of a float32 array (a view when the machine is little-endian, a swapped copy if not). */
-export function f32ToLE(a: Float32Array): Uint8Array {
+function f32ToLE(a: Float32Array): Uint8Array {
   const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   if (LITTLE) return bytes;
   const out = new Uint8Array(bytes.length);
@@ -24,7 +24,7 @@ export function f32ToLE(a: Float32Array): Uint8Array {
 }
 
 /** The little-endian bytes of a half array. */
-export function f16ToLE(h: Uint16Array): Uint8Array {
+function f16ToLE(h: Uint16Array): Uint8Array {
   const bytes = new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
   if (LITTLE) return bytes;
   const out = new Uint8Array(bytes.length);
@@ -75,7 +75,7 @@ export function decodeTensor(t: TensorJSON, where: string): Float32Array {
   return out;
 }
 
-export function numel(shape: readonly number[]): number {
+function numel(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;

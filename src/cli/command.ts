@@ -11,7 +11,7 @@ import { terminalIo, type TerminalIo } from './terminal.js';
 
 /** What a command function gets from the command line: its positional arguments (a variadic one as an array, a
  *  missing optional one as undefined), its options and which of them the user gave. */
-export interface CommandInput<T extends Table> {
+interface CommandInput<T extends Table> {
   args: unknown[];
   values: Values<T>;
   given: Set<keyof T>;

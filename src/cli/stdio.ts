@@ -14,7 +14,7 @@ const REASONS: Record<string, string> = {
 };
 
 /** One phrase for a failed write to stdout, the same for every command: "no space left on device (ENOSPC)". */
-export function stdoutFailure(e: NodeJS.ErrnoException): string {
+function stdoutFailure(e: NodeJS.ErrnoException): string {
   return REASONS[e.code ?? ''] ? `${REASONS[e.code!]} (${e.code})` : e.message;
 }
 

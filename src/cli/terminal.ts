@@ -3,7 +3,7 @@
  * backpressure and a quiet end on a closed pipe, standard input, the current folder and the environment, and a
  * download bar for registry corpora. `close()` releases the terminal (progress bars) however the command ended.
  */
-import { readStream } from '../data/corpus.js';
+import { readStream } from '../corpus/read.js';
 import type { Io, TextSink } from '../commands/io.js';
 import { corpusProgress } from './corpus-progress.js';
 import { StdoutStream } from './stdio.js';

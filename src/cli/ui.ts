@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import { duration, human } from '../commands/format.js';
 import type { Progress, ProgressFields, Task } from '../commands/io.js';
 
-export type { Progress, ProgressFields, Task } from '../commands/io.js';
+export type { Progress, Task } from '../commands/io.js';
 
 export interface UiOptions {
   /** false: --no-color */
@@ -122,8 +122,6 @@ export class Ui {
     };
   }
 }
-
-export { duration, human, percent } from '../commands/format.js';
 
 const fmtLoss = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(4));
 

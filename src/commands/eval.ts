@@ -51,7 +51,7 @@ export interface EvalResult {
   lines?: number;
 }
 
-export interface EvalPlan {
+interface EvalPlan {
   o: EvalValues;
   given: Set<keyof EvalValues>;
   chosen: ChosenCheckpoint;
@@ -64,7 +64,7 @@ export interface EvalPlan {
 const WHAT = 'cannot evaluate';
 const CORPUS_MISSING: Wording = { what: WHAT, hint: (sha) => `give --corpus FILE, any copy with SHA-256 ${sha}, or a text to evaluate` };
 
-export function planEval(values: EvalValues, given: Set<keyof EvalValues>, checkpointArg: string, text: string | undefined, io: Io): EvalPlan {
+function planEval(values: EvalValues, given: Set<keyof EvalValues>, checkpointArg: string, text: string | undefined, io: Io): EvalPlan {
   if (text !== undefined && given.has('corpus')) throw CharnnError.usage('a text and --corpus both given', 'a text is scored whole; --corpus gives the validation split of the training corpus', WHAT);
   const chosen = chooseCheckpoint(checkpointArg, io, WHAT);
   const ckpt = chosen.checkpoint;
@@ -72,7 +72,7 @@ export function planEval(values: EvalValues, given: Set<keyof EvalValues>, check
 }
 
 /** What the evaluation reads: a stream model's ids, or a line-mode model's prepared list. */
-export interface EvalSetup {
+interface EvalSetup {
   plan: EvalPlan;
   kernels: Kernels;
   model: CharRNN;
@@ -87,7 +87,7 @@ export interface EvalSetup {
 }
 
 /** Reads what is scored, then starts the backend. The caller disposes `kernels` (evaluate() does). */
-export async function setUpEval(plan: EvalPlan, io: Io): Promise<EvalSetup> {
+async function setUpEval(plan: EvalPlan, io: Io): Promise<EvalSetup> {
   const { chosen, o, given } = plan;
   const data = plan.lineModel ? await listBytes(plan, io) : await textIds(plan, io);
   const kernels = await startBackend(o, given.has('backend'), io);
@@ -100,7 +100,7 @@ export async function setUpEval(plan: EvalPlan, io: Io): Promise<EvalSetup> {
   }
 }
 
-export function runEval(s: EvalSetup, io: Io): EvalResult {
+function runEval(s: EvalSetup, io: Io): EvalResult {
   const { plan, model } = s;
   const { o, chosen } = plan;
   const cfg = chosen.checkpoint.config as { batch?: number; seq?: number };
@@ -127,7 +127,7 @@ export function runEval(s: EvalSetup, io: Io): EvalResult {
 }
 
 /** One line on io.out: the figures, what was scored and how; `--json`: one object (stream models). */
-export async function reportEval(plan: EvalPlan, r: EvalResult, io: Io): Promise<void> {
+async function reportEval(plan: EvalPlan, r: EvalResult, io: Io): Promise<void> {
   const figures = `${r.nats.toFixed(4)} nats/char, ${r.bpc.toFixed(4)} bits/char over ${r.chars.toLocaleString('en-US')} characters`;
   if (r.lines !== undefined) await io.out.write(`${figures} (${r.how}) of ${r.what}\n`);
   else if (plan.o.json) await io.out.write(JSON.stringify({ checkpoint: plan.chosen.path, text: r.what, nats: r.nats, bpc: r.bpc, chars: r.chars, how: r.how }) + '\n');

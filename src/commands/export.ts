@@ -18,7 +18,7 @@ import type { Io } from './io.js';
 
 export type ExportValues = Values<typeof EXPORT>;
 
-export interface ExportPlan {
+interface ExportPlan {
   chosen: ChosenCheckpoint;
   format: NonNullable<ExportValues['format']> | 'safetensors';
   /** absolute path of the file to write */
@@ -40,7 +40,7 @@ export function refuseExisting(file: string, overwrite: boolean, what: string, c
   if (existsSync(file) && !overwrite) throw CharnnError.usage(`${displayPath(file, cwd)} exists`, 'add --overwrite to replace it, or choose another -o', what);
 }
 
-export function planExport(o: ExportValues, checkpointArg: string, io: Io): ExportPlan {
+function planExport(o: ExportValues, checkpointArg: string, io: Io): ExportPlan {
   const fromExt = o.output && extname(o.output) === '.onnx' ? 'onnx' : o.output && extname(o.output) === '.json' ? 'charnn' : 'safetensors';
   const format = o.format || fromExt;
   const ext: Record<string, string> = { charnn: '.sampling.json', 'charnn-f16': '.f16.json' };
@@ -52,7 +52,7 @@ export function planExport(o: ExportValues, checkpointArg: string, io: Io): Expo
   return { chosen, format, file: out };
 }
 
-export function runExport(plan: ExportPlan, io: Io): Exported {
+function runExport(plan: ExportPlan, io: Io): Exported {
   const { chosen, format, file } = plan;
   const bytes = attemptSync(`cannot export ${displayPath(chosen.file, io.cwd)} as ${format}`, () =>
     format === 'charnn' || format === 'charnn-f16'
@@ -64,7 +64,7 @@ export function runExport(plan: ExportPlan, io: Io): Exported {
   return { path, format, bytes: bytes.length };
 }
 
-export async function reportExport(plan: ExportPlan, r: Exported, io: Io): Promise<void> {
+async function reportExport(plan: ExportPlan, r: Exported, io: Io): Promise<void> {
   const m = plan.chosen.checkpoint.model;
   io.info(`exported ${m.cell} ${m.layers}x${m.hidden} (vocabulary ${m.vocabSize}) as ${r.format}: ${(r.bytes / 1e6).toFixed(2)} MB`);
   await io.out.write(r.path + '\n');

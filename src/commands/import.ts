@@ -19,7 +19,7 @@ import type { Io } from './io.js';
 
 export type ImportValues = Values<typeof IMPORT>;
 
-export interface ImportPlan {
+interface ImportPlan {
   o: ImportValues;
   /** absolute paths of the safetensors file and of the checkpoint to write */
   source: string;
@@ -32,14 +32,14 @@ export interface Imported {
   checkpoint: ReturnType<typeof checkpointFromSafetensors>;
 }
 
-export function planImport(values: ImportValues, fileArg: string, io: Io): ImportPlan {
+function planImport(values: ImportValues, fileArg: string, io: Io): ImportPlan {
   const source = resolve(io.cwd, fileArg);
   const file = resolve(io.cwd, values.output || withExt(fileArg, '.json'));
   refuseExisting(file, values.overwrite, 'cannot import', io.cwd);
   return { o: { ...values }, source, file };
 }
 
-export async function runImport(plan: ImportPlan, io: Io): Promise<Imported> {
+async function runImport(plan: ImportPlan, io: Io): Promise<Imported> {
   const shown = displayPath(plan.source, io.cwd);
   const bytes = attemptSync(`cannot read ${shown}`, () => {
     try {
@@ -61,7 +61,7 @@ export async function runImport(plan: ImportPlan, io: Io): Promise<Imported> {
   return { path, checkpoint: c };
 }
 
-export async function reportImport(r: Imported, io: Io): Promise<void> {
+async function reportImport(r: Imported, io: Io): Promise<void> {
   const m = r.checkpoint.model;
   io.info(`imported ${m.cell} ${m.layers}x${m.hidden} (vocabulary ${m.vocabSize}) as a sampling checkpoint`);
   await io.out.write(r.path + '\n');

@@ -14,23 +14,23 @@ import { plotCurve } from './plot.js';
 
 export type InfoValues = Values<typeof INFO>;
 
-export interface InfoPlan {
+interface InfoPlan {
   o: InfoValues;
   chosen: ChosenCheckpoint;
 }
 
-export function planInfo(values: InfoValues, checkpointArg: string, io: Io): InfoPlan {
+function planInfo(values: InfoValues, checkpointArg: string, io: Io): InfoPlan {
   return { o: { ...values }, chosen: chooseCheckpoint(checkpointArg, io, 'cannot show the checkpoint') };
 }
 
 /** The summary `--json` prints. */
-export function runInfo(plan: InfoPlan): Record<string, unknown> {
+function runInfo(plan: InfoPlan): Record<string, unknown> {
   return checkpointSummary(plan.chosen.path, plan.chosen.checkpoint);
 }
 
 /** The summary as one JSON object, or as lines with the loss curve `--width` wide (else `columns`, the terminal's
  *  width when the report goes to one, up to 120; else 72). */
-export async function reportInfo(plan: InfoPlan, summary: Record<string, unknown>, io: Io, columns?: number): Promise<void> {
+async function reportInfo(plan: InfoPlan, summary: Record<string, unknown>, io: Io, columns?: number): Promise<void> {
   if (plan.o.json) {
     await io.out.write(JSON.stringify(summary) + '\n');
     return;

@@ -6,7 +6,7 @@
  */
 
 /** [r, g, b] for an activation in [-1, 1]. */
-export function colourOf(a: number): [number, number, number] {
+function colourOf(a: number): [number, number, number] {
   const t = Math.min(1, Math.abs(Number.isFinite(a) ? a : 0));
   return a >= 0 ? [255, Math.round(255 - 190 * t), Math.round(255 - 190 * t)] : [Math.round(255 - 190 * t), Math.round(255 - 120 * t), 255];
 }

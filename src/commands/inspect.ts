@@ -29,7 +29,7 @@ export type InspectValues = Values<typeof INSPECT>;
 
 const WHAT = 'cannot inspect';
 
-export interface InspectPlan {
+interface InspectPlan {
   o: InspectValues;
   given: Set<keyof InspectValues>;
   chosen: ChosenCheckpoint;
@@ -53,7 +53,7 @@ export interface InspectResult {
   guesses: Array<Array<[string, number]>>;
 }
 
-export function planInspect(values: InspectValues, given: Set<keyof InspectValues>, checkpointArg: string, text: string, io: Io): InspectPlan {
+function planInspect(values: InspectValues, given: Set<keyof InspectValues>, checkpointArg: string, text: string, io: Io): InspectPlan {
   const o = { ...values };
   if (o.topK > 0 !== Boolean(o.pattern)) throw CharnnError.usage(o.topK > 0 ? '--top-k needs --pattern' : '--pattern needs --top-k K', 'e.g. --top-k 5 --pattern \'"[^"]*"\'', 'invalid options');
   let pattern: RegExp | null = null;
@@ -72,13 +72,13 @@ export function planInspect(values: InspectValues, given: Set<keyof InspectValue
 }
 
 /** What is traced: the text's ids, and the context it is read after. */
-export interface InspectSetup {
+interface InspectSetup {
   plan: InspectPlan;
   context: number[];
   traced: number[];
 }
 
-export async function setUpInspect(plan: InspectPlan, io: Io): Promise<InspectSetup> {
+async function setUpInspect(plan: InspectPlan, io: Io): Promise<InspectSetup> {
   const { vocab, chosen } = plan;
   const text = await readTextAsTrained(plan.text, chosen.checkpoint, vocab, io);
   const ids = encodeKnown(text, vocab, (i) => `character ${i + 1}`, WHAT);
@@ -91,7 +91,7 @@ export async function setUpInspect(plan: InspectPlan, io: Io): Promise<InspectSe
 }
 
 /** The trace, on a backend started and released here. */
-export async function runInspect(s: InspectSetup, io: Io): Promise<InspectResult> {
+async function runInspect(s: InspectSetup, io: Io): Promise<InspectResult> {
   const { plan } = s;
   const { o, given, vocab, chosen } = plan;
   const kernels = await startBackend(o, given.has('backend'), io);
@@ -114,7 +114,7 @@ export async function runInspect(s: InspectSetup, io: Io): Promise<InspectResult
 }
 
 /** JSON lines (the correlated units, the guesses, or the activations), ANSI colours, or the HTML page's path. */
-export async function reportInspect(plan: InspectPlan, r: InspectResult, io: Io): Promise<void> {
+async function reportInspect(plan: InspectPlan, r: InspectResult, io: Io): Promise<void> {
   const { o } = plan;
   const lines: string[] = [];
   for (const u of r.top ?? []) lines.push(JSON.stringify({ layer: u.layer, unit: u.unit, r: round(u.r, 4) }));

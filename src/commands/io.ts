@@ -73,8 +73,8 @@ export interface Io {
 }
 
 const identity = (s: string) => s;
-export const PLAIN: Emphasis = { green: identity, dim: identity, bold: identity, cyan: identity, magenta: identity };
-export const NO_PROGRESS: Progress = { update() {}, log() {}, stop() {} };
+const PLAIN: Emphasis = { green: identity, dim: identity, bold: identity, cyan: identity, magenta: identity };
+const NO_PROGRESS: Progress = { update() {}, log() {}, stop() {} };
 
 /** Progress of one long piece of work. */
 export interface Task {

@@ -26,7 +26,7 @@ import type { Io } from './io.js';
 export type ScoreValues = Values<typeof SCORE>;
 
 /** One record; figures rounded to 6 decimals (the per-char surprisals sum to `nats` within rounding). */
-export interface ScoreRecord {
+interface ScoreRecord {
   line?: number;
   text: string;
   characters: number;
@@ -37,7 +37,7 @@ export interface ScoreRecord {
   per_char?: Array<{ char: string; nats: number }>;
 }
 
-export interface ScorePlan {
+interface ScorePlan {
   o: ScoreValues;
   given: Set<keyof ScoreValues>;
   chosen: ChosenCheckpoint;
@@ -49,14 +49,14 @@ export interface ScorePlan {
 }
 
 /** What is scored: `ids` given `context`. */
-export interface Unit {
+interface Unit {
   line?: number;
   text: string;
   context: number[];
   ids: number[];
 }
 
-export interface ScoreSetup {
+interface ScoreSetup {
   plan: ScorePlan;
   units: Unit[];
   kernels: Kernels;
@@ -65,7 +65,7 @@ export interface ScoreSetup {
 
 const WHAT = 'cannot score';
 
-export function planScore(values: ScoreValues, given: Set<keyof ScoreValues>, checkpointArg: string, text: string, io: Io): ScorePlan {
+function planScore(values: ScoreValues, given: Set<keyof ScoreValues>, checkpointArg: string, text: string, io: Io): ScorePlan {
   const chosen = chooseCheckpoint(checkpointArg, io, WHAT);
   const lineModel = isLineModel(chosen.checkpoint.model);
   const byLine = values.by ? values.by === 'line' : lineModel;
@@ -74,7 +74,7 @@ export function planScore(values: ScoreValues, given: Set<keyof ScoreValues>, ch
 
 /** Reads the text, prepared as the training corpus was, into units; then starts the backend. The caller disposes
  *  `kernels` (score() does). */
-export async function setUpScore(plan: ScorePlan, io: Io): Promise<ScoreSetup> {
+async function setUpScore(plan: ScorePlan, io: Io): Promise<ScoreSetup> {
   const { chosen, vocab, o, given } = plan;
   const text = await readTextAsTrained(plan.text, chosen.checkpoint, vocab, io);
   const units = plan.byLine ? lineUnits(text, vocab) : [textUnit(text, vocab)];
@@ -90,7 +90,7 @@ export async function setUpScore(plan: ScorePlan, io: Io): Promise<ScoreSetup> {
 
 /** The records: in input order, each scored when asked for (a long list streams), or all of them ranked from most
  *  to least likely per character (--sort). */
-export function runScore(s: ScoreSetup): Iterable<ScoreRecord> {
+function runScore(s: ScoreSetup): Iterable<ScoreRecord> {
   const { plan, scorer } = s;
   const score = (u: Unit) => record(u, scorer.surprisals(u.context, u.ids, plan.lineModel && u.line !== undefined), plan.vocab, plan.o.perChar);
   if (plan.o.sort) return s.units.map(score).sort((a, b) => a.nats_per_char - b.nats_per_char || (a.line ?? 0) - (b.line ?? 0));
@@ -100,7 +100,7 @@ export function runScore(s: ScoreSetup): Iterable<ScoreRecord> {
 }
 
 /** One JSON line per record on io.out, until the reader goes. */
-export async function reportScore(records: Iterable<ScoreRecord>, io: Io): Promise<void> {
+async function reportScore(records: Iterable<ScoreRecord>, io: Io): Promise<void> {
   for (const r of records) if (!(await io.out.write(JSON.stringify(r) + '\n'))) return;
 }
 

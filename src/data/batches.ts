@@ -12,7 +12,7 @@
  * Dimension legend: N corpus ids, B streams, T window (sequence) length. x, y are (T, B) time-major: x[t*B + b].
  */
 import type { Ids } from './vocab.js';
-import type { WindowFill, WindowSource } from './window-source.js';
+import type { WindowFill, WindowSource } from './window.js';
 import { fullLayout, subsetLayout, type EvalLayout } from './val-subset.js';
 
 export interface Split {

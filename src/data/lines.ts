@@ -23,7 +23,7 @@
  */
 import { Rng } from '../math/rng.js';
 import type { Ids } from './vocab.js';
-import type { WindowFill, WindowSource } from './window-source.js';
+import type { WindowFill, WindowSource } from './window.js';
 import type { EvalLayout } from './val-subset.js';
 
 /** The lines of a corpus, as spans of its ids (no copy). */

@@ -17,8 +17,6 @@ export interface Preparation {
   minCharCount: number;
 }
 
-export const NO_PREPARATION: Preparation = { newline: 'keep', nfc: false, minCharCount: 1 };
-
 /** The symbol rare characters map to. */
 export const UNKNOWN_CHAR = '\uFFFD';
 

@@ -2,7 +2,7 @@
  * The naive oracle: the most literal implementation of every kernel, written for obviousness, not speed.
  * Fast backends are tested against it; gradient checks run it in float64. Dimension legend: see kernels.ts.
  */
-import { plainPacking, type DType, type Kernels, type Vec } from './kernels.js';
+import { plainPacking, type DType, type Kernels } from './kernels.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
@@ -232,4 +232,3 @@ export function createNaiveKernels(dtype: DType = 'float64'): Kernels {
   return k;
 }
 
-export type { Vec };

@@ -11,7 +11,7 @@
 import type { Vec } from './kernels.js';
 
 /** PyTorch's layer_norm default: keeps rstd finite on a constant row. */
-export const LN_EPS = 1e-5;
+const LN_EPS = 1e-5;
 
 /** y (M,N) = (x − mean)·rstd·gain + bias per row; writes mean (M), rstd (M). y may alias x. */
 export function layerNormForwardLoop(y: Vec, mean: Vec, rstd: Vec, x: Vec, gain: Vec, bias: Vec, M: number, N: number): void {

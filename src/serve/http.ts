@@ -32,7 +32,7 @@ export interface ServerOptions {
 }
 
 /** A body holds options and a prime of at most max-length characters; JSON may spell each as \uXXXX\uXXXX. */
-export const bodyLimit = (maxLength: number): number => 4096 + 12 * maxLength;
+const bodyLimit = (maxLength: number): number => 4096 + 12 * maxLength;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 export const isLoopback = (host: string): boolean => LOOPBACK.test(host.replace(/^\[|\]$/g, ''));

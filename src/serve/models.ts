@@ -12,7 +12,7 @@ import type { CharRNN } from '../model/char-rnn.js';
 import { modelOn } from '../commands/sample/model.js';
 
 /** What GET /v1/models tells about a model (the page's card and loss curve). */
-export interface ModelCard {
+interface ModelCard {
   name: string;
   cell: string;
   layers: number;
@@ -44,7 +44,7 @@ export interface ServedModel {
 }
 
 /** A model's name from its path: run folders' best.json / latest.json take the folder's name. */
-export function nameOf(path: string): string {
+function nameOf(path: string): string {
   const file = basename(path);
   const stem = /^(best|latest)\.json$/i.test(file) ? basename(dirname(path)) : file.replace(/\.json$/i, '');
   return stem.replace(/[^\w.-]+/g, '_').replace(/^[._-]+/, '') || 'model';
@@ -62,7 +62,7 @@ export function uniqueNames(paths: readonly string[]): string[] {
   });
 }
 
-export function cardOf(name: string, c: Checkpoint): ModelCard {
+function cardOf(name: string, c: Checkpoint): ModelCard {
   const m = c.model;
   const p = c.progress;
   return {

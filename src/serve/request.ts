@@ -16,7 +16,7 @@ import { HttpError } from './errors.js';
 import type { ServedModel } from './models.js';
 
 /** The request's option names, as `charnn sample --help` spells them (camelCase). */
-export const REQUEST_KEYS = ['model', 'prime', 'temp', 'topK', 'topP', 'length', 'seed', 'skipUnknown', 'beam', 'ban', 'stopAt', 'count', 'unique', 'json'] as const;
+const REQUEST_KEYS = ['model', 'prime', 'temp', 'topK', 'topP', 'length', 'seed', 'skipUnknown', 'beam', 'ban', 'stopAt', 'count', 'unique', 'json'] as const;
 type Key = (typeof REQUEST_KEYS)[number];
 type OptionKey = Exclude<Key, 'model'>;
 const OPTION_KEYS = REQUEST_KEYS.filter((k): k is OptionKey => k !== 'model');

@@ -37,7 +37,6 @@ import { Rng, type RngState } from '../math/rng.js';
 import type { ModelConfig } from '../model/config.js';
 import { weightDecayRanges, type ParamLayout } from '../model/layout.js';
 import { idsOf, windowSources, type EvalLayout, type TrainData, type WindowFill, type WindowSource } from '../data/window-source.js';
-import type { TRAIN, Values } from '../options.js';
 import { Optimizer, clipScale, OPTIMIZER_NAMES, type OptimizerName, type OptimizerState } from './optimizer.js';
 import { learningRate, validateSchedule, type ScheduleKind, type ScheduleOptions } from './schedule.js';
 
@@ -62,33 +61,38 @@ export interface TrainableModel {
   readonly layout?: ParamLayout;
 }
 
-/** The TRAIN table's rows (src/options.ts) the trainer reads, under the table's names. */
+/**
+ * The trainer's configuration, under the names of the TRAIN table's rows (src/options.ts: their defaults, parsers
+ * and help lines say what each means). options.ts builds it from a run's values (trainConfigOf), which compiles only
+ * while every field here is a row there with the same type: a rename cannot drift. There are no defaults here: the
+ * caller gives every field (the CLI and the library from the table). optimizer and lrSchedule are what the trainer
+ * runs (`--lr-schedule auto` is resolved by the plan: commands/train/plan.ts). A cosine schedule has no length here:
+ * it follows `Trainer.budgetDone`, the fraction of the run's budget done.
+ */
+export interface TrainConfig {
+  batch: number;
+  seq: number;
+  valFrac: number;
+  valWindows: number;
+  valFull: boolean;
+  lr: number;
+  optimizer: OptimizerName;
+  weightDecay: number;
+  clip: number;
+  lrSchedule: ScheduleKind;
+  warmup: number;
+  lrEvery: number;
+  lrFactor: number;
+  lrMin: number;
+  seed: number;
+  historyEvery: number;
+}
+
+/** TrainConfig's fields, for copying them out of a run's values. */
 export const TRAIN_CONFIG_KEYS = [
   'batch', 'seq', 'valFrac', 'valWindows', 'valFull', 'lr', 'optimizer', 'weightDecay', 'clip',
   'lrSchedule', 'warmup', 'lrEvery', 'lrFactor', 'lrMin', 'seed', 'historyEvery',
-] as const;
-
-type TrainTable = Values<typeof TRAIN>;
-
-/**
- * The trainer's configuration: the TRAIN table's values (its defaults and parsers: src/options.ts; what each
- * means: its help lines), picked by name, so a rename there fails to compile here. optimizer and lrSchedule are
- * narrowed to what the trainer runs (`--lr-schedule auto` is resolved by the plan: commands/train/plan.ts).
- * There are no defaults here: the caller gives every field (the CLI and the library from the table).
- * A cosine schedule has no length here: it follows `Trainer.budgetDone`, the fraction of the run's budget done.
- */
-export type TrainConfig = Omit<Pick<TrainTable, (typeof TRAIN_CONFIG_KEYS)[number]>, 'optimizer' | 'lrSchedule'> & {
-  optimizer: OptimizerName;
-  lrSchedule: ScheduleKind;
-};
-
-/** The trainer's fields of a run's option values (the same names: nothing is renamed). The optimizer and schedule
- *  names are checked by the Trainer. */
-export function trainConfigOf(values: Pick<TrainTable, (typeof TRAIN_CONFIG_KEYS)[number]>): TrainConfig {
-  const c = {} as Record<string, unknown>;
-  for (const key of TRAIN_CONFIG_KEYS) c[key] = values[key];
-  return c as TrainConfig;
-}
+] as const satisfies ReadonlyArray<keyof TrainConfig>;
 
 /** The guard's yardstick: a step whose loss exceeds this times the run's first loss is refused (char-rnn's rule:
  *  the first loss is about ln V, so 3x that is far above anything a healthy run sees). Not an option. */

@@ -10,8 +10,8 @@
  */
 import type { Vec } from '../../src/math/kernels.js';
 
-export const GRAD_H = 1e-3;
-export const GRAD_TINY = 1e-5;
+const GRAD_H = 1e-3;
+const GRAD_TINY = 1e-5;
 
 export function relErr(a: number, n: number, tiny = GRAD_TINY): number {
   return Math.abs(a - n) / Math.max(Math.abs(a), Math.abs(n), tiny);

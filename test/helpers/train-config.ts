@@ -8,7 +8,7 @@ import { TRAIN_CONFIG_KEYS, type Trainer, type TrainConfig, type TrainingDiverge
 export function trainConfig(o: Partial<TrainConfig> = {}): TrainConfig {
   const c = {} as Record<string, unknown>;
   for (const key of TRAIN_CONFIG_KEYS) c[key] = TRAIN[key].default;
-  return { ...(c as TrainConfig), lrSchedule: 'constant', ...o };
+  return { ...(c as unknown as TrainConfig), lrSchedule: 'constant', ...o };
 }
 
 /**

@@ -26,7 +26,7 @@ export function chooseBackend(name: string, explicit: boolean, io: Pick<Io, 'war
 }
 
 /** The factory's options for a command's --threads and --simd (and the environment's native ISA). */
-export function backendOptions(o: { threads: number; simd: SimdMode }, env: Io['env']): BackendOptions {
+function backendOptions(o: { threads: number; simd: SimdMode }, env: Io['env']): BackendOptions {
   const isa = env.CHARNN_NATIVE_ISA;
   return { threads: o.threads, relaxed: relaxedFor(o.simd), ...(isa ? { isa } : {}) };
 }

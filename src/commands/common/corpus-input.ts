@@ -9,7 +9,7 @@ import { basename, extname, resolve } from 'node:path';
 import type { CorpusFile, CorpusInfo } from '../../checkpoint/schema.js';
 import { CorpusError } from '../../corpus/errors.js';
 import { resolveCorpus } from '../../corpus/resolve.js';
-import { readCorpusFile } from '../../data/corpus.js';
+import { readCorpusFile } from '../../corpus/read.js';
 import { isPrepared, type Preparation } from '../../data/prepare.js';
 import { expandCorpusArgs, isMultiFile } from './corpus-files.js';
 import { attemptSync, CharnnError } from '../../errors.js';

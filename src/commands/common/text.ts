@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import type { Checkpoint } from '../../checkpoint/schema.js';
-import { readCorpus } from '../../data/corpus.js';
+import { readCorpus } from '../../corpus/read.js';
 import { prepareText, preparationOf, UNKNOWN_CHAR, type Preparation } from '../../data/prepare.js';
 import { describeCodePoint, type Vocab } from '../../data/vocab.js';
 import { attempt, attemptSync, CharnnError } from '../../errors.js';

@@ -62,7 +62,7 @@ export interface Spelling {
   /** the hint of a prime with characters the model never saw */
   skipUnknown: string;
 }
-export const FLAGS: Spelling = { option: (k) => '--' + k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase()), skipUnknown: SKIP_UNKNOWN_HINT };
+const FLAGS: Spelling = { option: (k) => '--' + k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase()), skipUnknown: SKIP_UNKNOWN_HINT };
 export const KEYS: Spelling = { option: (k) => k, skipUnknown: 'remove them, or pass skipUnknown: true to drop them' };
 
 /** Combinations refused before a checkpoint is even read. */

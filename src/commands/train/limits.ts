@@ -11,7 +11,7 @@ import { CharnnError } from '../../errors.js';
 
 /** Most distinct characters a corpus may have: more means it is not text a character model can learn from
  *  (and every id would need 4 bytes instead of 2). */
-export const MAX_VOCAB = 65536;
+const MAX_VOCAB = 65536;
 
 /** Bytes addressable by a wasm32 memory. */
 const WASM_MAX_BYTES = 4 * 2 ** 30;
@@ -31,7 +31,7 @@ export function checkVocabSize(size: number): void {
  * backend's memory: P parameters x (weights, gradients, optimizer moments) and one window's activations; `host`
  * adds the checkpoint text (base64 of weights and moments, copied a few times while it is encoded and written).
  */
-export function trainingBytes(c: ModelConfig, B: number, T: number, optimizer: string): { backend: number; host: number } {
+function trainingBytes(c: ModelConfig, B: number, T: number, optimizer: string): { backend: number; host: number } {
   const G = GATES[c.cell], S = STATE_SLOTS[c.cell], H = c.hidden, V = c.vocabSize, L = c.layers;
   const n = c.embed ?? 0;
   let P = V * H + V + V * n; // decoder (V, H) and bias (V); the embedding (V, n) if any

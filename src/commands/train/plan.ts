@@ -53,7 +53,7 @@ export interface Start {
 }
 
 /** This run's own budgets (0 = none), as the checkpoint's config records them. */
-export interface Budget {
+interface Budget {
   steps: number;
   epochs: number;
   /** seconds */

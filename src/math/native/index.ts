@@ -9,7 +9,7 @@ import type { Kernels } from '../kernels.js';
 import { loadNative, type NativeHandle } from './load.js';
 
 export const NATIVE_ISAS = ['avx512', 'avx2', 'portable'] as const;
-export type NativeIsa = (typeof NATIVE_ISAS)[number];
+type NativeIsa = (typeof NATIVE_ISAS)[number];
 
 export interface NativeKernelsOptions {
   /** Threads per large call, the calling thread included (default: os.availableParallelism()). */

@@ -27,8 +27,6 @@ const CLOSED = 0;
 /** Bytes of the control block: 64 words, then the float64 argument slots. */
 export const CTL_BYTES = 256 + 8 * 16;
 const MAX_WORKERS = 47;
-/** Most chunks per call (the claim word has 16 bits for the index). */
-export const MAX_CHUNKS = 4096;
 
 /** Microseconds a worker spins for the next call before sleeping, and the main thread for running chunks. */
 const WORKER_SPIN_US = 150;
@@ -153,7 +151,8 @@ export class Pool {
     return new Pool(workers, memory, ctlByte, exports, names);
   }
 
-  /** Runs export `op` (argc arguments in A) as n chunks over all threads; returns when every chunk is done. */
+  /** Runs export `op` (argc arguments in A) as n chunks over all threads (n at most 4096: the claim word has 16 bits
+   *  for the index); returns when every chunk is done. */
   run(op: number, argc: number, n: number): void {
     const ctl = this.ctl;
     ctl[OP] = op;

@@ -8,7 +8,7 @@ export interface WasmMemory {
 }
 /** A compiled module (opaque; postable to worker threads). */
 export type WasmModule = { readonly __wasmModule: unique symbol };
-export interface WasmInstance {
+interface WasmInstance {
   readonly exports: Record<string, unknown>;
 }
 interface WasmApi {

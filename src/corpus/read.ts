@@ -1,6 +1,6 @@
 /**
- * Reading a corpus: the only file I/O in data/. Returns the raw bytes (decoding and validation are
- * `encodeUtf8`'s job in vocab.ts), so a large corpus is never held as a JS string.
+ * Reading a corpus file or stream: infrastructure (the core in data/ does no I/O). Returns the raw bytes (decoding
+ * and validation are `encodeUtf8`'s job in data/vocab.ts), so a large corpus is never held as a JS string.
  * Errors are plain Errors with a clear message and a hint; the CLI formats them. No process.exit, no console.
  */
 import { createHash, type Hash } from 'node:crypto';
