@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EVAL, SAMPLE, SERVE, TRAIN, type Table } from '../src/cli/options.js';
+import { COMMON, CORPUS_GET, EVAL, EXPORT, IMPORT, INFO, INSPECT, SAMPLE, SCORE, SERVE, TRAIN, type Table } from '../src/options.js';
 
 /** The option tables of docs/cli.md are the defaults table rendered; they must not drift apart. */
 function render(t: Table): string {
@@ -29,6 +29,16 @@ describe('docs/cli.md and docs/reliability.md', () => {
   });
   it('documents the serve defaults exactly as options.ts defines them', () => {
     expect(section(cli, 'serve')).toBe(render(SERVE));
+  });
+
+  it("documents every other command's options, and every old spelling with its new one", () => {
+    const threads = (s: string) => s.replace(/(\| `--threads <n>` \| `)\d+(`)/, '$1N$2');
+    const tables: Record<string, Table> = { common: COMMON, score: SCORE, inspect: INSPECT, info: INFO, 'corpus-get': CORPUS_GET, export: EXPORT, import: IMPORT };
+    for (const [name, t] of Object.entries(tables)) expect(threads(section(cli, name)), name).toBe(threads(render(t)));
+    const all: Record<string, Table> = { train: TRAIN, sample: SAMPLE, eval: EVAL, serve: SERVE, ...tables };
+    for (const [name, t] of Object.entries(all)) {
+      for (const s of Object.values(t)) for (const a of s.aliases ?? []) expect(cli, `${name} ${a}`).toContain(`| ${name} | \`${a}\` | \`${/--[\w-]+/.exec(s.flags)![0]}\` |`);
+    }
   });
 
   it('lists every named case of the reliability tests in its reliability table', () => {
