@@ -4,7 +4,7 @@
  * finds no unused file, export, type or dependency. Each runs as `npm run lint:deps` / `npm run lint:unused` do.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -59,5 +59,13 @@ describe('architecture', () => {
     const { stdout, stderr } = await run(process.execPath, [bin('knip'), '--no-progress', '--no-exit-code'], { cwd: ROOT, maxBuffer: 64 << 20 });
     const out = stdout + stderr;
     expect(out.trim(), `knip reports:\n${out}`).toBe('');
+  });
+
+  it('the application layer and the core never touch `process` (the io port brings the folder, environment and streams)', () => {
+    // a global, so no import rule sees it; the backends' loaders (math/native, math/wasm) start workers and are exempt
+    const layers = /^src\/(commands|model|data|train|sample|math)\//;
+    const exempt = /^src\/math\/(native\/|wasm\/(index|pool)\.ts)/;
+    const touching = sourceFiles().filter((f) => layers.test(f) && !exempt.test(f) && /\bprocess\./.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(touching).toEqual([]);
   });
 });

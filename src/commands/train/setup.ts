@@ -53,17 +53,42 @@ export interface Run {
 }
 
 export async function setUpRun(plan: Plan, corpusArg: string | readonly string[] | undefined, ui: Io, held: Held): Promise<Run> {
-  const { o, ckpt, targets } = plan;
-  // the folder, when the command line decides it: refused now, before any slow work, if it holds another run or
-  // another writer (and again under the lock, when it is taken)
+  const choice = chooseFolder(plan, ui);
+  const data = await prepareCorpus(plan, corpusArg, ui);
+  const { modelConfig, kernels, model } = await buildModel(plan, data.vocab, ui, held);
+  const trainer = startTrainer(plan, model, data.lineCorpus ? data.lineCorpus.lines : data.ids, data.docStarts, data.otherCorpus ? data.info.source : null, ui);
+
+  // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
+  const { o } = plan;
+  const folder = RunFolder.open({ ...choice, base: runName(data.stem, modelConfig) }, (m) => ui.warn(m));
+  held.folder = folder;
+  if (o.resume && resolve(ui.cwd, o.resume) !== folder.latestPath && existsSync(folder.latestPath)) {
+    ui.warn(`resuming from ${displayPath(resolve(ui.cwd, o.resume), ui.cwd)}: ${displayPath(folder.latestPath, ui.cwd)} will be replaced by this run's progress`);
+  }
+
+  // the effective configuration: the budgets that apply (not the --time default a step budget switched off), the
+  // folder and name really used
+  const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
+  const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...plan.targets };
+  const { vocab, ids, info, otherCorpus } = data;
+  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
+}
+
+/** The folder, when the command line decides it: refused now, before any slow work, if it holds another run or
+ *  another writer (and again under the lock, when it is taken). */
+function chooseFolder({ o }: Plan, ui: Io): FolderChoice {
   const explicitDir = o.out ? resolve(ui.cwd, o.out) : o.name ? join(ui.cwd, 'checkpoints', o.name) : o.resume ? dirname(resolve(ui.cwd, o.resume)) : undefined;
   const choice: FolderChoice = { dir: explicitDir, parent: join(ui.cwd, 'checkpoints'), resume: o.resume || undefined, overwrite: o.overwrite };
   if (explicitDir) {
-    RunLock.refuseIfHeld(explicitDir, displayPath(explicitDir));
+    RunLock.refuseIfHeld(explicitDir, displayPath(explicitDir, ui.cwd));
     checkFolder(explicitDir, choice);
   }
+  return choice;
+}
 
-  // ---- corpus
+/** The corpus read, checked against a resumed checkpoint's, prepared and encoded (as a stream, or as lines). */
+async function prepareCorpus(plan: Plan, corpusArg: string | readonly string[] | undefined, ui: Io) {
+  const { o, ckpt } = plan;
   const t0 = Date.now();
   const corpus = await readCorpusInput(corpusArg, ui);
   const t1 = Date.now();
@@ -76,7 +101,7 @@ export async function setUpRun(plan: Plan, corpusArg: string | readonly string[]
   const ckptVocab = ckpt
     ? Vocab.fromChars(ckpt.vocab)
     : plan.init
-      ? fineTuneVocab(plan.init, Buffer.concat(corpus.parts.map((p) => prepareBytes(p, prep))), o.vocab, plan.o.initFrom)
+      ? fineTuneVocab(plan.init, Buffer.concat(corpus.parts.map((p) => prepareBytes(p, prep))), o.vocab, plan.o.initFrom, ui.cwd)
       : undefined;
   // line mode: the prepared files as one list (--min-char-count is refused with --lines: train-plan.ts)
   const lineCorpus = o.lines
@@ -90,8 +115,13 @@ export async function setUpRun(plan: Plan, corpusArg: string | readonly string[]
   corpus.parts = []; // the ids are all training needs: let a large corpus's bytes be collected
   ui.debug(`corpus: read in ${((t1 - t0) / 1000).toFixed(2)} s, prepared and encoded in ${((Date.now() - t1) / 1000).toFixed(2)} s`);
   if (unknown > 0) ui.info(`--min-char-count ${o.minCharCount}: ${unknown.toLocaleString('en-US')} characters (of rare kinds) read as the unknown symbol ${UNKNOWN_CHAR}`);
+  return { vocab, ids, docStarts, lineCorpus, info, otherCorpus, stem: corpus.stem };
+}
 
-  // ---- model, backend, trainer
+/** The model: a resumed one, a fine-tuned one's weights, or a new one; checked to fit the machine before its
+ *  backend starts. */
+async function buildModel(plan: Plan, vocab: Vocab, ui: Io, held: Held): Promise<{ modelConfig: ModelConfig; kernels: Kernels; model: CharRNN }> {
+  const { o, ckpt } = plan;
   const modelConfig: ModelConfig = ckpt
     ? ckpt.model
     : plan.init
@@ -119,20 +149,7 @@ export async function setUpRun(plan: Plan, corpusArg: string | readonly string[]
     }
     return m;
   });
-  const trainer = startTrainer(plan, model, lineCorpus ? lineCorpus.lines : ids, docStarts, otherCorpus ? info.source : null, ui);
-
-  // ---- output folder: created and locked only now that every input is valid (bad input leaves no files behind)
-  const folder = RunFolder.open({ ...choice, base: runName(corpus.stem, modelConfig) }, (m) => ui.warn(m));
-  held.folder = folder;
-  if (o.resume && resolve(o.resume) !== folder.latestPath && existsSync(folder.latestPath)) {
-    ui.warn(`resuming from ${displayPath(resolve(o.resume))}: ${displayPath(folder.latestPath)} will be replaced by this run's progress`);
-  }
-
-  // the effective configuration: the budgets that apply (not the --time default a step budget switched off), the
-  // folder and name really used
-  const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
-  const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...targets };
-  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
+  return { modelConfig, kernels, model };
 }
 
 /** The trainer: the plan's options under their own names (trainConfigOf), and a resumed run's state. `otherCorpus`:
@@ -202,7 +219,7 @@ function checkSameCorpus(was: CorpusInfo, now: CorpusBytes): void {
  * The vocabulary of a fine-tuning run: the model's, in its id order; with --vocab extend, the corpus's new
  * characters follow (sorted), so every old character keeps its id. strict refuses a corpus with new characters.
  */
-function fineTuneVocab(init: Checkpoint, bytes: Uint8Array, mode: string, from: string): Vocab {
+function fineTuneVocab(init: Checkpoint, bytes: Uint8Array, mode: string, from: string, cwd: string): Vocab {
   const base = Vocab.fromChars(init.vocab);
   const own = attemptSync('cannot use the corpus', () => encodeUtf8(bytes).vocab);
   const unseen = own.chars.filter((c) => !base.has(c));
@@ -210,7 +227,7 @@ function fineTuneVocab(init: Checkpoint, bytes: Uint8Array, mode: string, from: 
   if (mode !== 'extend') {
     const list = unseen.slice(0, 10).map((c) => describeCodePoint(c.codePointAt(0)!)).join(', ');
     throw new CharnnError(
-      `the corpus has ${unseen.length} character${unseen.length > 1 ? 's' : ''} the model ${displayPath(resolve(from))} never saw: ${list}${unseen.length > 10 ? ', …' : ''}`,
+      `the corpus has ${unseen.length} character${unseen.length > 1 ? 's' : ''} the model ${displayPath(resolve(cwd, from), cwd)} never saw: ${list}${unseen.length > 10 ? ', …' : ''}`,
       'add --vocab extend to give them new rows, or remove them from the corpus',
       'cannot fine-tune',
     );
