@@ -1,4 +1,4 @@
-/** The charnn library API. Never imports cli/. The front door: loadModel (api/load-model.ts) and train (run/train-api.ts). */
+/** The charnn library API. Never imports cli/. The front door: loadModel (api/load-model.ts) and train (api/train.ts). */
 export { loadModel, CharnnModel } from './api/load-model.js';
 export type { LoadModelOptions, GenerateOptions } from './api/load-model.js';
 export { train } from './api/train.js';

@@ -5,7 +5,7 @@ import { Batches, splitIds } from '../src/data/batches.js';
 const seq = (n: number) => Uint16Array.from({ length: n }, (_, i) => i % 65536);
 
 /**
- * A direct transcription of the reference (pytorch_ref.py):
+ * A direct transcription of the reference (shared/reference/pytorch_ref.py):
  *   n = (len(data) - 1) // (B * T) * (B * T)
  *   xs = data[:n].view(B, -1); ys = data[1:n + 1].view(B, -1)
  *   window w: xs[:, w*T:(w+1)*T].t()  -> (T, B)

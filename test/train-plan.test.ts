@@ -1,5 +1,5 @@
 /**
- * The plan phase of `charnn train` (src/run/train-plan.ts): budgets and the schedule that follows them.
+ * The plan phase of `charnn train` (src/commands/train/plan.ts): budgets and the schedule that follows them.
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -167,7 +167,7 @@ def budget_targets(o, given, ckpt, step0, epoch0, ms0):
 
 
 def plan_fraction(t, step, epoch, ms):
-    """train-plan.ts planFraction: how far along its plan the run is (the budget closest to its end), from where
+    """src/commands/train/plan.ts planFraction: how far along its plan the run is (the budget closest to its end), from where
     the plan began; what the cosine schedule follows. None without a budget."""
     parts = []
     if t["untilStep"]:
@@ -239,7 +239,7 @@ def train(a):
             if key not in given and key not in ("out", "name") and key in saved:
                 o[key] = saved[key]
         o.update(from_model)
-    # --weight-decay (train-plan.ts weightDecayOf): adamw's default is PyTorch's, a resumed run keeps its own; the
+    # --weight-decay (src/commands/train/plan.ts weightDecayOf): adamw's default is PyTorch's, a resumed run keeps its own; the
     # other optimizers take none
     if o["optimizer"] == "adamw" and "weightDecay" not in given and not (ckpt is not None and "weightDecay" in ckpt["config"]):
         o["weightDecay"] = ADAMW_DEFAULT_DECAY

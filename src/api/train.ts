@@ -1,7 +1,7 @@
 /**
  * The library's front door for training: `await train('corpus.txt', { steps: 2000 })` resolves to the path of the
  * run's latest.json. It is `charnn train` without the terminal: the same defaults (the one table, src/options.ts),
- * the same validation of every option, the same run (train-run.ts: folder refusal, lock, checkpoints), so the
+ * the same validation of every option, the same run (commands/train/run.ts: folder refusal, lock, checkpoints), so the
  * same options give the same checkpoint as the CLI, bit for bit. Progress goes to `onProgress`; an AbortSignal
  * stops after the current step, with a save (the promise then resolves as after Ctrl-C).
  */

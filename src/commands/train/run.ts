@@ -1,7 +1,7 @@
 /**
- * A training run, start to end, as its phases: plan (train-plan.ts: options, resumed checkpoint, budget), set up
- * (train-setup.ts: corpus, model, backend, trainer, output folder), the loop (train-loop.ts), and the report.
- * `charnn train` (src/cli/train.ts) and the library's train() (train-api.ts) are thin callers of runTraining:
+ * A training run, start to end, as its phases: plan (plan.ts: options, resumed checkpoint, budget), set up
+ * (setup.ts: corpus, model, backend, trainer, output folder), the loop (loop.ts), and the report.
+ * `charnn train` (src/cli/train.ts) and the library's train() (src/api/train.ts) are thin callers of runTraining:
  * they differ only in where messages go and what asks the loop to stop.
  */
 import { resolve } from 'node:path';

@@ -103,7 +103,7 @@ async function prepareCorpus(plan: Plan, corpusArg: string | readonly string[] |
     : plan.init
       ? fineTuneVocab(plan.init, Buffer.concat(corpus.parts.map((p) => prepareBytes(p, prep))), o.vocab, plan.o.initFrom, ui.cwd)
       : undefined;
-  // line mode: the prepared files as one list (--min-char-count is refused with --lines: train-plan.ts)
+  // line mode: the prepared files as one list (--min-char-count is refused with --lines: plan.ts)
   const lineCorpus = o.lines
     ? attemptSync('cannot use the list', () => encodeLines(joinLineParts(corpus.parts.map((p) => prepareBytes(p, prep))), o.seq, ckptVocab))
     : null;
