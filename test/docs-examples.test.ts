@@ -19,6 +19,8 @@
  * on the CPU's arithmetic) is checked for its length in characters only. A command exits 0, or not 0 where it
  * shows a `charnn: ` error. `charnn serve --port 8080` listens on a free port instead, and later commands' `:8080`
  * goes to it. The session's processes are killed at its end.
+ *
+ * Every ```console block of these files carries one of the two markers, so no example goes untested.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -222,8 +224,16 @@ describe('the sessions of README.md and docs/ whose figures vary', () => {
   });
   afterAll(() => tools?.cleanup());
 
-  it('are found where they should be', () => {
-    for (const f of ['README.md']) expect(new Set(allSessions.map((e) => e.file)), f).toContain(f);
+  it('every ```console block is an example or a session', () => {
+    for (const file of DOCS) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/^```console$/gm)) {
+        const before = text.slice(0, m.index).split('\n').slice(-2)[0];
+        const line = text.slice(0, m.index).split('\n').length;
+        expect(before, `${file}:${line}: a console block needs <!-- example --> or <!-- example: figures vary --> on the line before`).toMatch(/^<!-- example(: figures vary)? -->$/);
+      }
+    }
+    for (const f of ['README.md', 'docs/training.md', 'docs/serve.md']) expect(new Set(allSessions.map((e) => e.file)), f).toContain(f);
   });
 
   it('masks figures, not words', () => {
