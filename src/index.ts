@@ -27,8 +27,10 @@ export { createKernels, BACKEND_NAMES } from './math/backend.js';
 export type { BackendName, BackendOptions } from './math/backend.js';
 export { Trainer, TrainingDivergedError, TRAIN_CONFIG_KEYS, EXPLODE_FACTOR } from './train/trainer.js';
 export { trainConfigOf } from './options.js';
-export { evaluateText } from './train/evaluate.js';
-export type { TextLoss } from './train/evaluate.js';
+export { evaluateText, evaluateWindows } from './train/evaluate.js';
+export type { TextLoss, WindowsLoss } from './train/evaluate.js';
+export { evaluate } from './api/evaluate.js';
+export type { EvalResult as EvaluateResult } from './api/evaluate.js';
 export type {
   TrainableModel,
   TrainConfig,

@@ -238,6 +238,9 @@ export const EVAL = {
   json: { flags: '--json', default: false, help: 'print the result as one JSON object' },
   batch: { flags: '--batch <n>', default: 0, show: "1; the validation split: the checkpoint's", help: 'streams read in parallel, for speed (each starts from the zero state; every character is still counted)', parse: int(1) }, // a text: one stream, so the figure depends on no layout; the split: training's layout, so it equals the validation loss training reported
   seq: { flags: '--seq <n>', default: 0, show: "the checkpoint's", help: 'characters per window, for speed only (the state is carried across windows)', parse: int(1) },
+  windows: { flags: '--windows <n>', default: 0, help: "random windows of n characters instead of one stream: each read from the zero state, every position counted (--windows 256 is nanoGPT's estimate_loss protocol; 0: off)", parse: int(0, 1_000_000) }, // off: the stream figure (every character with its full history) is what training reports
+  count: { flags: '--count <n>', default: 12800, help: 'with --windows: how many windows', parse: int(1, 100_000_000) }, // 12,800: nanoGPT's eval_iters 200 x batch_size 64
+  seed: { flags: '--seed <n>', default: 1337, help: 'with --windows: the seed of their places', parse: int(0, 0xffffffff) }, // nanoGPT's seed
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,

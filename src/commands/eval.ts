@@ -25,7 +25,7 @@ import type { Kernels } from '../math/kernels.js';
 import type { CharRNN } from '../model/char-rnn.js';
 import { isLineModel } from '../model/config.js';
 import type { EVAL, Values } from '../options.js';
-import { evaluateText } from '../train/evaluate.js';
+import { evaluateText, evaluateWindows } from '../train/evaluate.js';
 import { startBackend } from './common/backend.js';
 import { chooseCheckpoint, type ChosenCheckpoint } from './common/checkpoint-arg.js';
 import { encodeCorpus } from './common/prepared-corpus.js';
@@ -45,8 +45,11 @@ export interface EvalResult {
   chars: number;
   /** what was scored: 'standard input', a file, 'the validation split of corpus.txt' */
   what: string;
-  /** how it was laid out (stream models) */
+  /** how it was laid out, in words */
   how: string;
+  /** which protocol ran: one stream with its state carried (a text), training's layout (the validation split),
+   *  random windows each from the zero state (--windows: nanoGPT's), or lines (a line-mode model) */
+  protocol: 'stream' | 'training-layout' | 'windows' | 'lines';
   /** lines scored (line-mode models) */
   lines?: number;
 }
@@ -66,9 +69,15 @@ const CORPUS_MISSING: Wording = { what: WHAT, hint: (sha) => `give --corpus FILE
 
 function planEval(values: EvalValues, given: Set<keyof EvalValues>, checkpointArg: string, text: string | undefined, io: Io): EvalPlan {
   if (text !== undefined && given.has('corpus')) throw CharnnError.usage('a text and --corpus both given', 'a text is scored whole; --corpus gives the validation split of the training corpus', WHAT);
+  for (const k of ['count', 'seed'] as const) {
+    if (given.has(k) && values.windows === 0) throw CharnnError.usage(`--${k} is for --windows`, 'add --windows N (e.g. 256), or drop it', WHAT);
+  }
+  if (values.windows > 0 && (given.has('batch') || given.has('seq'))) throw CharnnError.usage(`--windows with --${given.has('batch') ? 'batch' : 'seq'}`, 'random windows have their own layout: drop it', WHAT);
   const chosen = chooseCheckpoint(checkpointArg, io, WHAT);
   const ckpt = chosen.checkpoint;
-  return { o: { ...values }, given, chosen, vocab: Vocab.fromChars(ckpt.vocab), text, lineModel: isLineModel(ckpt.model) };
+  const lineModel = isLineModel(ckpt.model);
+  if (lineModel && values.windows > 0) throw CharnnError.usage('--windows is for stream models; a line-mode model is scored line by line', 'drop it', WHAT);
+  return { o: { ...values }, given, chosen, vocab: Vocab.fromChars(ckpt.vocab), text, lineModel };
 }
 
 /** What the evaluation reads: a stream model's ids, or a line-mode model's prepared list. */
@@ -108,19 +117,24 @@ function runEval(s: EvalSetup, io: Io): EvalResult {
   if (s.list) {
     // --batch (lines in parallel) and --seq change only the speed
     const r = attemptSync(WHAT, () => evaluateLines(model, chosen.checkpoint, plan.vocab, s.list!, plan.text === undefined, o.batch || cfg.batch || 32, T));
-    return { nats: r.loss, bpc: r.loss / Math.LN2, chars: r.chars, what: s.what, how: `${r.lines.toLocaleString('en-US')} lines, end tokens included`, lines: r.lines };
+    return { nats: r.loss, bpc: r.loss / Math.LN2, chars: r.chars, what: s.what, how: `${r.lines.toLocaleString('en-US')} lines, end tokens included`, protocol: 'lines', lines: r.lines };
   }
   const ids = s.ids!;
   const task = io.task('evaluating');
   const onWindow = (done: number, total: number) => task.update(done, total, `${human(done)} of ${human(total)} characters`);
   try {
-    const r = attemptSync(WHAT, () => {
-      if (s.trainingLayout) return evaluateLayout(model, ids, cfg.batch || 32, T, s.docStarts ?? [], onWindow);
+    const r = attemptSync(WHAT, (): { loss: number; chars: number; how: string; protocol: EvalResult['protocol'] } => {
+      if (o.windows > 0) {
+        const w = evaluateWindows(model, ids, o.windows, o.count, o.seed, 64, onWindow);
+        const nano = o.windows === 256 && o.count === 12800 ? "nanoGPT's estimate_loss protocol" : "nanoGPT's estimate_loss protocol with other sizes (it reads 12,800 windows of 256)";
+        return { ...w, protocol: 'windows', how: `${o.count.toLocaleString('en-US')} random windows of ${o.windows} characters (seed ${o.seed}), each from the zero state, every position counted: ${nano}` };
+      }
+      if (s.trainingLayout) return { ...evaluateLayout(model, ids, cfg.batch || 32, T, s.docStarts ?? [], onWindow), protocol: 'training-layout' };
       const t = evaluateText(model, ids, o.batch || 1, T, onWindow);
       const how = t.streams === 1 ? 'one stream from the zero state' : `${t.streams} streams from the zero state, the last one to the end`;
-      return { ...t, how: `every character after the first: ${how}, windows of ${t.window} with the state carried` };
+      return { ...t, protocol: 'stream', how: `every character after the first: ${how}, windows of ${t.window} with the state carried` };
     });
-    return { nats: r.loss, bpc: r.loss / Math.LN2, chars: r.chars, what: s.what, how: r.how };
+    return { nats: r.loss, bpc: r.loss / Math.LN2, chars: r.chars, what: s.what, how: r.how, protocol: r.protocol };
   } finally {
     task.stop();
   }
@@ -130,7 +144,10 @@ function runEval(s: EvalSetup, io: Io): EvalResult {
 async function reportEval(plan: EvalPlan, r: EvalResult, io: Io): Promise<void> {
   const figures = `${r.nats.toFixed(4)} nats/char, ${r.bpc.toFixed(4)} bits/char over ${r.chars.toLocaleString('en-US')} characters`;
   if (r.lines !== undefined) await io.out.write(`${figures} (${r.how}) of ${r.what}\n`);
-  else if (plan.o.json) await io.out.write(JSON.stringify({ checkpoint: plan.chosen.path, text: r.what, nats: r.nats, bpc: r.bpc, chars: r.chars, how: r.how }) + '\n');
+  else if (plan.o.json) {
+    const { windows, count, seed } = plan.o;
+    await io.out.write(JSON.stringify({ checkpoint: plan.chosen.path, text: r.what, nats: r.nats, bpc: r.bpc, chars: r.chars, how: r.how, protocol: r.protocol, ...(windows > 0 ? { windows: { length: windows, count, seed } } : {}) }) + '\n');
+  }
   else await io.out.write(`${figures} of ${r.what} (${r.how})\n`);
 }
 

@@ -13,6 +13,7 @@
  */
 import type { Ids } from '../data/vocab.js';
 import type { Vec } from '../math/kernels.js';
+import { Rng } from '../math/rng.js';
 import type { TrainableModel } from './trainer.js';
 
 export interface TextLoss {
@@ -66,6 +67,44 @@ export function evaluateText(model: TrainableModel, ids: Ids, B = 1, T = 64, onP
     }
   }
   return { loss: total / P, chars: P, streams: B, window: T };
+}
+
+export interface WindowsLoss {
+  /** mean cross-entropy per predicted character, nats */
+  loss: number;
+  /** characters predicted: count x n */
+  chars: number;
+}
+
+/**
+ * nanoGPT's `estimate_loss` protocol: `count` windows of n + 1 characters drawn at random (seeded: starts uniform
+ * in [0, len - n)), each read from the zero state with no context before it, and every one of its n predictions
+ * counted, so the first characters of each window, predicted from almost nothing, count as much as the rest.
+ * B windows run side by side (speed only: a window's figure depends on no other).
+ */
+export function evaluateWindows(model: TrainableModel, ids: Ids, n: number, count: number, seed: number, B = 64, onProgress?: (done: number, total: number) => void): WindowsLoss {
+  if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(count) && count >= 1 && Number.isInteger(B) && B >= 1)) throw new RangeError(`window length, count and streams must be positive integers, got ${n}, ${count} and ${B}`);
+  if (ids.length < n + 1) throw new Error(`the text has ${ids.length} characters, fewer than a window of ${n} needs (${n + 1}: ${n} to read, the last of them predicted from the ${n} before)`);
+  const rng = new Rng(seed);
+  const span = ids.length - n; // starts in [0, span)
+  const k = model.kernels;
+  B = Math.min(B, count);
+  const x = k.allocI32(B * n), y = k.allocI32(B * n); // (n*B) time-major
+  let total = 0;
+  for (let done = 0; done < count; done += B) {
+    const b1 = Math.min(B, count - done);
+    for (let b = 0; b < b1; b++) {
+      const start = rng.int(span);
+      for (let t = 0; t < n; t++) {
+        x[t * b1 + b] = ids[start + t];
+        y[t * b1 + b] = ids[start + t + 1];
+      }
+    }
+    const state = model.newState(b1); // (L, S, b1, H) zero: no context before the window
+    total += model.forward(x, y, n, b1, state, { training: false }) * n * b1;
+    onProgress?.((done + b1) * n, count * n);
+  }
+  return { loss: total / (count * n), chars: count * n };
 }
 
 /** Stream b of a (L*S, B, H) state into a (L*S, 1, H) one. */
