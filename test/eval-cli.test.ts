@@ -108,7 +108,8 @@ describe('eval --json', () => {
     const r = await runCli(['eval', 'run/latest.json', '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(Object.keys(j)).toEqual(['checkpoint', 'text', 'nats', 'bpc', 'chars', 'how']);
+    expect(Object.keys(j)).toEqual(['checkpoint', 'text', 'nats', 'bpc', 'chars', 'how', 'protocol']);
+    expect(j.protocol).toBe('training-layout'); // the validation split as training measured it
     expect(j.checkpoint).toBe('run/latest.json');
     expect(j.text).toBe('the validation split of corpus.txt');
     expect(j.nats.toFixed(4)).toBe(lossOf(line.stdout));
