@@ -156,7 +156,7 @@ $('model').addEventListener('change', () => showCard(currentModel()));
 async function start() {
   try {
     const [list, health] = await Promise.all([fetch('/v1/models').then((r) => r.json()), fetch('/v1/health').then((r) => r.json())]);
-    models = list.models;
+    models = list.data; // OpenAI's list shape: each entry is a model card with id, object, created, owned_by
     const select = $('model');
     for (const m of models) select.append(new Option(m.name, m.name));
     $('length').max = String(health.maxLength);
