@@ -92,9 +92,14 @@ export class CharnnServer {
       this.handle(req, res).catch((e) => this.fail(res, e));
     });
     this.server.maxConnections = o.maxConnections ?? 256;
-    this.server.on('clientError', (_e, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    // malformed framing, headers too large, a request not sent within --request-timeout: a JSON answer, then close
+    this.server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const [status, text, why] =
+        e.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'the headers are too large'] : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request was not sent in time (--request-timeout)'] : [400, 'Bad Request', 'the request is not well-formed HTTP/1.1'];
+      this.metrics.refused(`http-${status}`);
+      const body = new HttpError(status, why, undefined, 'invalid request').body();
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
   }
 
