@@ -67,6 +67,7 @@ export class CharnnServer {
   readonly engine: Engine;
   private readonly server: Server;
   private draining = false;
+  private stopped = false;
   private closed: Promise<void> = Promise.resolve();
   private readonly open = new Set<{ job: Job | null; res: ServerResponse; sink: Sink | null }>();
   private port = 0;
@@ -127,17 +128,19 @@ export class CharnnServer {
   }
 
   /**
-   * Stop: no new connections or streams; open streams may finish for graceMs (immediately when `now`), then the
-   * rest end with reason "shutdown". Resolves when every connection is closed.
+   * Stop: no new streams (503; /health 503); open streams may finish for graceMs (immediately when `now`), then the
+   * port closes and the rest end with reason "shutdown". Resolves when every connection is closed.
    */
   async close(now = false): Promise<void> {
-    if (!this.draining) {
-      this.draining = true;
+    this.draining = true; // from now on: 503 for new streams, and GET /health says "stopping" (503)
+    const deadline = performance.now() + (now ? 0 : this.o.graceMs);
+    while (this.engine.active > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (!this.stopped) {
+      // the port stays open through the grace period, so load balancers see the 503 of /health
+      this.stopped = true;
       this.closed = new Promise((r) => this.server.close(() => r()));
       this.server.closeIdleConnections();
     }
-    const deadline = performance.now() + (now ? 0 : this.o.graceMs);
-    while (this.engine.active > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.engine.endAll('shutdown');
     for (const { res } of this.open) if (!res.writableEnded) res.end();
     // let the last events reach slow readers (a response closes once its data is handed to the system), briefly
