@@ -125,3 +125,36 @@ describe('charnn serve through the openai client', () => {
     expect(s.stderr()).not.toMatch(/internal error/);
   });
 });
+
+describe('POST /v1/completions: every numeric field checked for type and range before any work', () => {
+  const cases: [string, string, RegExp][] = [
+    ['max_tokens 1e309', '{"max_tokens": 1e309}', /max_tokens Infinity: must be a whole number from 1 to 5000/],
+    ['max_tokens negative', '{"max_tokens": -1}', /max_tokens -1: must be a whole number/],
+    ['max_tokens fraction', '{"max_tokens": 1.5}', /max_tokens 1\.5: must be a whole number/],
+    ['max_tokens string', '{"max_tokens": "10"}', /max_tokens "10": must be a whole number/],
+    ['max_tokens huge', '{"max_tokens": 9007199254740993}', /max_tokens 9007199254740992: must be a whole number from 1 to 5000/],
+    ['n zero', '{"n": 0}', /n 0: must be a whole number from 1 to 32/],
+    ['n past --max-streams', '{"n": 1000000000}', /n 1000000000: must be a whole number from 1 to 32/],
+    ['logprobs 6', '{"logprobs": 6}', /logprobs 6: must be a whole number from 0 to 5/],
+    ['seed negative', '{"seed": -1}', /seed -1: must be a whole number from 0 to 4294967295/],
+    ['seed 2^32', '{"seed": 4294967296}', /seed 4294967296: must be a whole number/],
+    ['seed fraction', '{"seed": 0.5}', /seed 0\.5: must be a whole number/],
+    ['temperature string', '{"temperature": "hot"}', /temperature must be a number, got the string "hot"/],
+    ['temperature -1e309', '{"temperature": -1e309}', /temperature must be a number, got -Infinity/],
+    ['top_p zero', '{"top_p": 0}', /top_p 0: must be in \(0, 1\]/],
+    ['stop not strings', '{"stop": [1]}', /stop must be a string or a list of strings/],
+    ['five stops', '{"stop": ["a","b","c","d","e"]}', /stop: 5 sequences, at most 4/],
+    ['NaN', '{"max_tokens": NaN}', /the body is not JSON/],
+    ['prompt of token ids', '{"prompt": [1, 2, 3]}', /prompt must be a string/],
+    ['an unknown field', '{"temperture": 1}', /unsupported parameter "temperture"/],
+  ];
+  for (const [what, body, re] of cases) {
+    it(`refuses ${what} with a 400 in OpenAI's error shape`, async () => {
+      const r = await fetch(new URL('/v1/completions', s.url), { method: 'POST', headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' }, body });
+      expect(r.status).toBe(400);
+      const j = await r.json();
+      expect(j.error.type).toBe('invalid_request_error');
+      expect(j.error.message).toMatch(re);
+    });
+  }
+});
