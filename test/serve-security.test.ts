@@ -200,6 +200,29 @@ time.sleep(120)
   }, 60_000);
 });
 
+describe('charnn serve: connections', () => {
+  it('a request not sent within --request-timeout gets 408 with a JSON body; past --max-connections a connection is dropped', async () => {
+    const s = await startServer([CKPT, '--request-timeout', '1s', '--max-connections', '3'], dir);
+    try {
+      const port = Number(new URL(s.url).port);
+      const t0 = Date.now();
+      const slow = await raw(s.url, `POST /v1/sample HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 100\r\n\r\n{"len`);
+      expect(slow).toMatch(/^HTTP\/1\.1 408 /);
+      expect(JSON.parse(slow.split('\r\n\r\n')[1]).error).toMatch(/the request was not sent in time/);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const idle = await Promise.all([0, 1, 2].map(() => new Promise<ReturnType<typeof connect>>((r) => { const c = connect(port, '127.0.0.1', () => r(c)); })));
+      await sleep(100);
+      const fourth = await raw(s.url, `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`).catch(() => '');
+      expect(fourth).toBe(''); // closed without an answer
+      for (const c of idle) c.destroy();
+      await sleep(100);
+      expect((await getJson(s.url, '/health')).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('charnn serve: /health while shutting down', () => {
   it('answers 503 {"status":"stopping"} through --grace, while an open stream finishes', async () => {
     const s = await startServer([CKPT, '--grace', '20s', '--max-length', '1000000'], dir);
