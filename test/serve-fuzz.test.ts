@@ -73,6 +73,7 @@ const headers = fc.record(
   { requiredKeys: [] },
 );
 const drawn = fc.record({ method, path, headers, body });
+type Drawn = { method: string; path: string; headers: Partial<Record<string, string>>; body: string };
 
 // ---- one request ----------------------------------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ interface Answer {
   body: string;
 }
 
-function send(url: string, r: fc.RecordValue<typeof drawn>): Promise<Answer> {
+function send(url: string, r: Drawn): Promise<Answer> {
   const u = new URL(url);
   const h: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.headers)) if (v) h[k] = v as string;
@@ -103,7 +104,7 @@ function send(url: string, r: fc.RecordValue<typeof drawn>): Promise<Answer> {
 }
 
 /** A well-formed answer: 2xx/4xx; JSON parses; event streams are blocks of event:/data: lines. */
-function check(r: fc.RecordValue<typeof drawn>, a: Answer): void {
+function check(r: Drawn, a: Answer): void {
   const where = `${r.method} ${r.path} -> ${a.status} ${a.type} ${a.body.slice(0, 300)}`;
   expect(a.status >= 200 && a.status < 300 ? 'ok' : a.status >= 400 && a.status < 500 ? 'ok' : where).toBe('ok');
   if (r.method === 'HEAD' || a.status === 204) return;

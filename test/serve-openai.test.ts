@@ -4,10 +4,11 @@
  * plain, streamed, with stop sequences, n > 1 and logprobs, each compared with what `charnn sample` prints for
  * the same options and seed, and the errors the client raises for refusals.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from './helpers/cli.js';
+import { ROOT, runCli, tempDir } from './helpers/cli.js';
 import { cliSample, startServer, type ServerProcess } from './helpers/serve.js';
 
 const CKPT = join(ROOT, 'checkpoints', 'pretrained', 'tinyshakespeare.json');
@@ -152,9 +153,32 @@ describe('POST /v1/completions: every numeric field checked for type and range b
     it(`refuses ${what} with a 400 in OpenAI's error shape`, async () => {
       const r = await fetch(new URL('/v1/completions', s.url), { method: 'POST', headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' }, body });
       expect(r.status).toBe(400);
-      const j = await r.json();
+      const j = (await r.json()) as { error: { type: string; message: string } };
       expect(j.error.type).toBe('invalid_request_error');
       expect(j.error.message).toMatch(re);
     });
   }
+});
+
+describe('POST /v1/completions on a line-mode model', () => {
+  it('each choice is one line, the text after the prompt without its line break, as charnn sample --count 1 draws it', async () => {
+    writeFileSync(join(dir, 'names.txt'), 'anna\nbob\ncarla\ndavid\nemma\nfrank\ngina\nhenry\nirene\njack\n'.repeat(30));
+    const t = await runCli(['train', 'names.txt', '--lines', '--hidden', '16', '--layers', '1', '--steps', '20', '--batch', '4', '--seq', '16', '--val-frac', '0', '--out', 'names-run', '-q'], { cwd: dir, timeoutMs: 60_000 });
+    expect(t.code, t.stderr).toBe(0);
+    const l = await startServer([join('names-run', 'latest.json')], dir);
+    try {
+      const c = new OpenAI({ apiKey: 'none', baseURL: new URL('/v1', l.url).href, maxRetries: 0 });
+      const r = await c.completions.create({ model: 'names-run', prompt: 'a', max_tokens: 10, seed: 3, n: 2 });
+      for (const [i, ch] of r.choices.entries()) {
+        const want = await cliSample(join('names-run', 'latest.json'), { prime: 'a', seed: 3 + i, length: 11 }, dir, ['--count', '1']);
+        expect('a' + ch.text + '\n').toBe(want);
+        expect(ch.finish_reason).toBe(want.length - 2 < 10 ? 'stop' : 'length');
+      }
+      const lp = await c.completions.create({ model: 'names-run', prompt: 'a', max_tokens: 10, logprobs: 1 }).then(() => null, (e: unknown) => e);
+      expect(lp).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((lp as Error).message).toMatch(/logprobs is for stream models/);
+    } finally {
+      await l.stop();
+    }
+  });
 });

@@ -26,7 +26,7 @@ import type { ServedModel } from './models.js';
 import { batchedRequest, parseSampleRequest, type PlannedRequest } from './request.js';
 import { generateScored, generateText, type CharScore } from '../commands/sample/generate.js';
 import { Metrics } from './metrics.js';
-import { ChoiceText, modelList, openaiErrorBody, parseCompletionRequest, type CompletionRequest } from './openai.js';
+import { ChoiceText, lineCompletion, modelList, openaiErrorBody, parseCompletionRequest, type CompletionRequest } from './openai.js';
 import { formatError } from '../errors.js';
 import { PAGE_CSP, type Asset } from './static.js';
 
@@ -394,6 +394,7 @@ export class CharnnServer {
         const batched = scores ? null : batchedRequest(r);
         // a generator's text starts with the prompt, which the choice skips (echo adds it back, unscored)
         const skip = batched || plan.kind !== 'stream' ? 0 : plan.primeText.length;
+        const line = { ended: false }; // a line-mode model: whether the model ended its line (finish_reason stop)
         const t = new ChoiceText(i, c.echo ? plan.primeText : '', plan.primeText, skip, scores, c.stops, c.stream ? hold : Infinity);
         texts.push(t);
         const sink: Sink = {
@@ -404,7 +405,7 @@ export class CharnnServer {
             return stalled(part ? send([part]) : true);
           },
           end: (reason) => {
-            t.end(reason === 'stop' ? 'stop' : 'length');
+            t.end(reason === 'stop' || line.ended ? 'stop' : 'length');
             if (c.stream && !res.destroyed) send([t.take(true)]);
             onEnd();
           },
@@ -412,7 +413,9 @@ export class CharnnServer {
         jobs.push(
           batched
             ? this.engine.start(batched, sink, plan.stopAt)
-            : this.engine.startText(model, scores ? generateScored(plan, model.model, model.vocab, c.logprobs!, scores) : generateText(plan, model.model, model.vocab), sink, [...plan.primeText].length),
+            : plan.kind === 'lines'
+              ? this.engine.startText(model, lineCompletion(generateText({ ...plan, lines: { ...plan.lines, json: true } }, model.model, model.vocab), plan.primeText, line), sink)
+              : this.engine.startText(model, scores ? generateScored(plan, model.model, model.vocab, c.logprobs!, scores) : generateText(plan, model.model, model.vocab), sink, [...plan.primeText].length),
         );
       });
     } catch (e) {

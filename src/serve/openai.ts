@@ -104,6 +104,7 @@ export function parseCompletionRequest(doc: unknown, models: readonly ServedMode
   // the prompt as the model reads it may be shorter (characters dropped or normalised as the corpus was): plan again
   const read = first.plan.primeIds.length;
   if (first.plan.kind === 'stream' && read !== promptChars) first = plan(first.plan.seed, read + maxTokens);
+  if (first.plan.kind === 'lines' && logprobs !== null) throw new HttpError(400, 'logprobs is for stream models; this one samples lines', 'drop it');
   const length = first.length;
   const choices = [first];
   for (let i = 1; i < n; i++) choices.push(plan((first.plan.seed + i) % 2 ** 32, length));
@@ -207,6 +208,19 @@ export class ChoiceText {
   /** The whole choice (not streamed). */
   whole(): Record<string, unknown> {
     return this.take(true)!;
+  }
+}
+
+/**
+ * A line-mode model's choice: the sample command's line (as its JSON form, which says whether the line ended) as
+ * the text after the prompt, without its line break; `ended` is set when the model ended the line itself.
+ */
+export function* lineCompletion(lines: Iterator<string, unknown, undefined>, prompt: string, out: { ended: boolean }): Generator<string, void, undefined> {
+  for (let n = lines.next(); !n.done; n = lines.next()) {
+    const line = JSON.parse(n.value) as { text: string; ended: boolean };
+    out.ended = line.ended;
+    const text = line.text.startsWith(prompt) ? line.text.slice(prompt.length) : line.text;
+    if (text) yield text;
   }
 }
 
