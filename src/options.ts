@@ -75,6 +75,8 @@ const seedOrRandom = (raw: string): number => (raw.trim().toLowerCase() === 'ran
 const nonEmpty = (raw: string): string => (raw.trim() === '' ? fail('must not be empty') : raw);
 /** any text but the empty string: whitespace is text here (--stop-at $'\\n\\n', a blank line) */
 const notEmptyString = (raw: string): string => (raw === '' ? fail('must not be empty') : raw);
+/** A web origin as browsers send it: scheme://host[:port], nothing more (never * or null). */
+const origin = (raw: string): string => (/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-f:.]+\](:\d{1,5})?$/i.test(raw) ? raw.toLowerCase() : fail('must be an origin such as https://app.example:3000 (scheme, host and port; no path, no *)'));
 
 /** '10m', '90s', '1h30m', '1.5h', '45' (seconds) -> seconds; '0' = no limit. */
 export function parseDuration(raw: string): number {
@@ -207,7 +209,7 @@ export const SAMPLE = {
   skipUnknown: { flags: '--skip-unknown', default: false, help: 'drop prime characters the model never saw instead of failing' }, // failing is the safe default: a silent drop changes the prime
   length: { flags: '-n, --length <n>', default: 1000, help: 'characters to print, prime included (0: without end)', parse: int(0) },
   forever: { flags: '--forever', default: false, help: 'print without end (for pipes such as | head -c 1000)' },
-  stopAt: { flags: '--stop-at <text>', default: '', help: 'stream models: end the sample at the first occurrence of this text (printed), e.g. a blank line', parse: notEmptyString },
+  stopAt: { flags: '--stop-at <text>', default: [] as string[], show: 'none', help: 'stream models: end the sample at the first occurrence of this text (printed), e.g. a blank line (repeatable: the first of any)', parse: (raw: string, prev?: string[]) => [...(prev ?? []), notEmptyString(raw)] }, // repeatable, as OpenAI's stop list
   // ---- line-mode models (train --lines)
   count: { flags: '--count <n>', default: 20, help: 'line-mode models: how many lines (independent samples, drawn as one batch)', parse: int(1, 100000) }, // 20: a screenful of names
   novel: { flags: '--novel', default: false, help: 'line-mode models: only lines not in the training list (stderr: the novel fraction)' },
@@ -228,6 +230,14 @@ export const SERVE = {
   maxStreams: { flags: '--max-streams <n>', default: 32, help: 'streams generating at once (all models); more get 429', parse: int(1, 4096) }, // 32: batched, 32 streams get about the total throughput of 8 on 2 cores (bench:serve), so more only slows each one
   maxLength: { flags: '--max-length <n>', default: 10000, help: 'most characters a request may ask for, prime included', parse: int(1, 10_000_000) }, // 10,000: ten times sample's default length, a few seconds of one stream
   grace: { flags: '--grace <duration>', default: 3, show: '3s', help: 'on Ctrl-C or SIGTERM, how long open streams may go on before they are cut', parse: parseDuration }, // 3 s: most streams of the default length end within it
+  apiKey: { flags: '--api-key <key>', default: '', show: '$CHARNN_API_KEY, else none', help: 'every request but GET /health and the page\'s files needs Authorization: Bearer KEY (401 otherwise)', parse: nonEmpty }, // none on loopback: only this machine reaches it; beyond it --host needs a key or --insecure-no-key
+  apiKeyFile: { flags: '--api-key-file <file>', default: '', help: 'read the API key from this file (its first line), out of the process list and shell history', parse: nonEmpty },
+  insecureNoKey: { flags: '--insecure-no-key', default: false, help: 'let --host beyond loopback serve without an API key (anyone who reaches the port can use it)' }, // refused by default: servers left open on 0.0.0.0 are how local models get abused
+  corsOrigin: { flags: '--cors-origin <origin>', default: [] as string[], show: 'none', help: 'also serve browser requests from this origin, e.g. https://app.example:3000 (repeatable; exact match; others get 403)', parse: (raw: string, prev?: string[]) => [...(prev ?? []), origin(raw)] }, // none: a page elsewhere must not make this machine generate
+  metrics: { flags: '--metrics', default: false, help: 'serve GET /metrics in Prometheus text format (requests, streams, characters, refusals)' }, // off: counters are for operators who ask
+  writeTimeout: { flags: '--write-timeout <duration>', default: 30, show: '30s', help: 'cut a stream whose client has stopped reading for this long, freeing its slot (0: never)', parse: parseDuration }, // 30 s: far above a slow network's pauses, far below holding a slot forever
+  maxConnections: { flags: '--max-connections <n>', default: 256, help: 'connections open at once; more are dropped', parse: int(1, 65535) }, // 256: eight times the default streams, for page loads, health checks and keep-alive
+  requestTimeout: { flags: '--request-timeout <duration>', default: 10, show: '10s', help: "time a client has to send a request's headers and body", parse: parseDuration }, // 10 s: a body is at most a few hundred KB; slowloris clients are cut
   backend: { flags: '--backend <name>', default: DEFAULT_BACKEND, show: BACKEND_SHOWN, help: `compute backend: ${BACKEND_NAMES.join(', ')}`, parse: choice(BACKEND_NAMES as readonly string[]) },
   threads: THREADS_OPTION,
   simd: SIMD_OPTION,

@@ -132,9 +132,11 @@ function lines(text: string): string[] {
 }
 /** A command's shown lines, as if printed with a line break after the last one (a blank line shown last is printed). */
 const shownLines = (step: SessionStep) => (step.shown.length ? lines(step.shown.join('\n') + '\n') : []);
-/** Durations (22s, 1m23s, 5m00s, 12ms) -> T, numbers (7394, 1,115,394, 29.0k, 0.5, the 20261207 of a run name) -> N, the SIMD kernels -> ISA. */
+/** Durations (22s, 1m23s, 5m00s, 12ms) -> T, numbers (7394, 1,115,394, 29.0k, 0.5, the 20261207 of a run name) -> N, the SIMD kernels -> ISA,
+ *  a completion's random id (cmpl-<uuid>) -> cmpl-ID. */
 const mask = (line: string) =>
   line
+    .replace(/cmpl-[0-9a-f-]+/g, 'cmpl-ID')
     .replace(/\b(?:\d+h)?(?:\d+m)?\d+(?:\.\d+)?m?s\b/g, 'T')
     .replace(/\d+(?:[.,]\d+)*k?/g, 'N')
     .replace(/\b(?:avxN|avx|portable)\b/g, 'ISA');

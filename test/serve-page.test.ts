@@ -91,7 +91,7 @@ describe.skipIf(!HAVE)(`the playground page in headless Chromium${HAVE ? '' : ` 
     expect(card).toContain(`${BUNDLED.params.toLocaleString('en-US')} parameters`);
     expect(card).toMatch(/tinyshakespeare, 1\.1M characters/);
     expect(card).toMatch(new RegExp(`${BUNDLED.best.toFixed(3).replace('.', '\\.')} nats/char .* at step ${BUNDLED.bestAt.toLocaleString('en-US')}`));
-    const models = (await getJson(s.url, '/v1/models')).body.models;
+    const models = (await getJson(s.url, '/v1/models')).body.data;
     const points = await page.$eval('#chart polyline.train', (e) => e.getAttribute('points')!.trim().split(/\s+/).length);
     expect(points).toBe(models[0].lossHistory.length);
     expect(await page.$$eval('#chart circle.val-dot', (e) => e.length)).toBe(models[0].lossHistory.filter((p: { val?: number }) => p.val !== undefined).length);

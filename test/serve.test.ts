@@ -68,8 +68,10 @@ describe('charnn serve: the API', () => {
   it('GET /v1/models lists the models by name with their cards and loss curves, never their paths', async () => {
     const r = await getJson(s.url, '/v1/models');
     expect(r.status).toBe(200);
-    expect(r.body.models.map((m: any) => m.name)).toEqual(['tinyshakespeare', 'run7']);
-    const m = r.body.models[0];
+    expect(r.body.object).toBe('list'); // OpenAI's list shape, the card's fields beside its own
+    expect(r.body.data.map((m: any) => [m.id, m.object, m.owned_by, m.name])).toEqual([['tinyshakespeare', 'model', 'charnn', 'tinyshakespeare'], ['run7', 'model', 'charnn', 'run7']]);
+    expect(Number.isInteger(r.body.data[0].created)).toBe(true);
+    const m = r.body.data[0];
     expect(m).toMatchObject({ cell: BUNDLED.cell, layers: BUNDLED.layers, hidden: BUNDLED.hidden, params: BUNDLED.params, steps: BUNDLED.steps, corpus: { name: 'tinyshakespeare', chars: 1115394 } });
     expect(m.bestValLoss).toBeGreaterThan(1);
     expect(m.bestValLoss).toBeLessThan(2);
@@ -264,8 +266,12 @@ describe('charnn serve: limits', () => {
     }
   });
 
-  it('refuses a port in use with one line and exit 1; --host beyond loopback warns what it exposes', async () => {
-    const s = await startServer([CKPT, '--host', '0.0.0.0'], dir);
+  it('refuses a port in use with one line and exit 1; --host beyond loopback needs a key or --insecure-no-key, and warns what it exposes', async () => {
+    const refused = await runCli(['serve', CKPT, '--port', '0', '--host', '0.0.0.0'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/^charnn: cannot serve: --host 0\.0\.0\.0 without an API key \(give --api-key KEY, --api-key-file FILE or CHARNN_API_KEY/m);
+    const s = await startServer([CKPT, '--host', '0.0.0.0', '--insecure-no-key'], dir);
     try {
       expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
       expect(s.stderr()).toMatch(/charnn: warning: listening on 0\.0\.0\.0: anyone who can reach this machine on port \d+ can use the page and the API .*no password/);

@@ -76,12 +76,37 @@ function options() {
   return o;
 }
 
+const quote = (o) => JSON.stringify(o).replace(/'/g, "'\\''");
+
 function showCurl(o) {
-  const body = JSON.stringify(o).replace(/'/g, "'\\''");
   $('curl-hint').innerHTML = '';
+  const auth = key ? ` -H 'Authorization: Bearer KEY'` : '';
   const code = document.createElement('code');
-  code.textContent = `curl -N ${location.origin}/v1/sample -H 'Accept: text/plain' -d '${body}'`;
+  code.textContent = `curl -N ${location.origin}/v1/sample${auth} -H 'Accept: text/plain' -d '${quote(o)}'`;
   $('curl-hint').append('Same text from a terminal: ', code);
+  // OpenAI's completions: the same text after the prompt (top-k has no OpenAI field)
+  if (!o.topK) {
+    const c = { model: o.model, prompt: o.prime, max_tokens: (o.length ?? 1000) - [...o.prime].length };
+    if (o.temp !== undefined) c.temperature = o.temp;
+    if (o.topP !== undefined) c.top_p = o.topP;
+    if (o.seed !== undefined) c.seed = o.seed;
+    const oa = document.createElement('code');
+    oa.textContent = `curl ${location.origin}/v1/completions${auth} -H 'Content-Type: application/json' -d '${quote(c)}'`;
+    $('curl-hint').append(document.createElement('br'), 'OpenAI-style: ', oa);
+  }
+}
+
+// ---- the API key (charnn serve --api-key): asked for once, kept for this tab -----------------------------------
+let key = sessionStorage.getItem('charnn-key') ?? '';
+async function api(path, init = {}) {
+  for (;;) {
+    const res = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), ...(key ? { Authorization: `Bearer ${key}` } : {}) } });
+    if (res.status !== 401) return res;
+    const k = prompt('This server needs its API key (charnn serve --api-key):');
+    if (!k) return res;
+    key = k.trim();
+    sessionStorage.setItem('charnn-key', key);
+  }
 }
 
 async function generate(event) {
@@ -102,7 +127,7 @@ async function generate(event) {
   let seed = o.seed;
   let first = true;
   try {
-    const res = await fetch('/v1/sample', {
+    const res = await api('/v1/sample', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
       body: JSON.stringify(o),
@@ -155,8 +180,8 @@ $('model').addEventListener('change', () => showCard(currentModel()));
 // ---- start -------------------------------------------------------------------------------------------------------
 async function start() {
   try {
-    const [list, health] = await Promise.all([fetch('/v1/models').then((r) => r.json()), fetch('/v1/health').then((r) => r.json())]);
-    models = list.models;
+    const [list, health] = await Promise.all([api('/v1/models').then((r) => r.json()), api('/v1/health').then((r) => r.json())]);
+    models = list.data; // OpenAI's list shape: each entry is a model card with id, object, created, owned_by
     const select = $('model');
     for (const m of models) select.append(new Option(m.name, m.name));
     $('length').max = String(health.maxLength);

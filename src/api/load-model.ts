@@ -49,8 +49,8 @@ export interface GenerateOptions {
   beam?: number;
   /** strings never to emit */
   ban?: string[];
-  /** end the text at the first occurrence of this (stream models) */
-  stopAt?: string;
+  /** end the text at the first occurrence of this, or of any of these (stream models) */
+  stopAt?: string | string[];
   /** line-mode models: how many lines (default 20), and no line twice */
   count?: number;
   unique?: boolean;
@@ -109,6 +109,7 @@ export class CharnnModel {
   private plan(o: GenerateOptions, forever: boolean): SamplePlan {
     const { onDropped, ...rest } = o;
     const doc: Record<string, unknown> = { ...rest };
+    if (typeof doc.stopAt === 'string') doc.stopAt = [doc.stopAt]; // one stop string, as the command line's one --stop-at
     if (forever) doc.length = undefined;
     const { values, given } = valuesFrom(SAMPLE, doc, { keys: GENERATE_KEYS });
     if (forever) {

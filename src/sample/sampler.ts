@@ -111,6 +111,23 @@ export class Sampler {
     }
   }
 
+  /** The model's log-probabilities of the next character (temperature 1, before top-k/top-p and bans) into `out`
+   *  (V); the draw is untouched. Before anything is fed: uniform. */
+  logProbs(out: Float64Array): void {
+    const V = this.V;
+    if (!this.ready) {
+      out.fill(-Math.log(V));
+      return;
+    }
+    const l = this.logits;
+    let max = -Infinity;
+    for (let i = 0; i < V; i++) if (l[i] > max) max = l[i];
+    let sum = 0;
+    for (let i = 0; i < V; i++) sum += Math.exp(l[i] - max);
+    const lse = max + Math.log(sum);
+    for (let i = 0; i < V; i++) out[i] = l[i] - lse;
+  }
+
   /** One draw from a row of logits (V) computed elsewhere (a batch of lines: sample/lines.ts), with this
    *  sampler's temperature, top-k, top-p and RNG. */
   drawFrom(row: ArrayLike<number>): number {

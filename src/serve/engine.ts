@@ -108,10 +108,10 @@ export class Engine {
   }
 
   /** Open a batched stream for a validated request; its text (prime excluded) goes to the sink from the next
-   *  turn, cut after the first occurrence of `stopAt` (which may begin in the prime). */
-  start(r: SampleRequest, sink: Sink, stopAt = ''): Job {
+   *  turn, cut after the first occurrence of any of `stopAt` (which may begin in the prime). */
+  start(r: SampleRequest, sink: Sink, stopAt: readonly string[] = []): Job {
     const stream = r.model.sampler.open({ temperature: r.temperature, topK: r.topK, topP: r.topP, seed: r.seed, context: r.context, length: r.draw });
-    return this.add({ model: r.model, stream, sink, stop: stopAt ? new StopAt(stopAt, r.primeText) : null });
+    return this.add({ model: r.model, stream, sink, stop: stopAt.length ? new StopAt(stopAt, r.primeText) : null });
   }
 
   /** Run a generator of text (the sample command's) as a job: one chunk per turn, all of it to the sink. */

@@ -77,8 +77,9 @@ export function parseSampleRequest(doc: unknown, models: readonly ServedModel[],
     }
   }
   const model = pickModel(o.model, models);
-  for (const key of OPTION_KEYS) checkType(key, o[key]);
   const { model: _m, ...options } = o;
+  if (typeof options.stopAt === 'string') options.stopAt = [options.stopAt]; // one stop string, or a list
+  for (const key of OPTION_KEYS) checkType(key, options[key]);
   if (options.length === undefined) options.length = Math.min(SAMPLE.length.default, limits.maxLength);
   let values, given;
   try {

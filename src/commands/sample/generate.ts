@@ -3,7 +3,7 @@
  * each front end drives it its own way: the CLI writes each chunk to stdout waiting for the pipe, the library
  * joins them (sample()) or yields them between event-loop turns (stream()), the server hands them to its engine.
  * What the generator yields is the whole output, byte for byte: the prime first, then the drawn text (cut at
- * --stop-at), the beam's text, or the lines (one per line, as text or JSON).
+ * the first --stop-at), the beam's text, or the lines (one per line, as text or JSON).
  *
  * Its return value is what the report phase says: for lines drawn with --novel or --unique, how many were drawn,
  * how many were novel, and whether fewer than --count passed.
@@ -34,13 +34,57 @@ export function* generateText(plan: SamplePlan, model: CharRNN, vocab: Vocab, kn
   const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: plan.temperature, topK: plan.topK, topP: plan.topP, seed: plan.seed, ban: plan.ban }, 64));
   sampler.feed(plan.context);
   if (plan.primeText) yield plan.primeText;
-  const stop = plan.stopAt ? new StopAt(plan.stopAt, plan.primeText) : null;
+  const stop = plan.stopAt.length ? new StopAt(plan.stopAt, plan.primeText) : null;
   for (const chunk of sampler.generate(plan.draw)) {
     const end = stop?.find(chunk) ?? -1;
     if (end < 0) {
       yield chunk;
       continue;
     }
+    if (end > 0) yield chunk.slice(0, end);
+    break;
+  }
+  return {};
+}
+
+/** One drawn character with the model's log-probability of it and its `top` likeliest alternatives. */
+export interface CharScore {
+  char: string;
+  logProb: number;
+  top: [string, number][];
+}
+
+/**
+ * A stream plan's text, as generateText yields it (the same draws, so the same text for the same seed), with a
+ * score per drawn character pushed to `scores` before the chunk holding it is yielded (the prime is not scored).
+ */
+export function* generateScored(plan: SamplePlan, model: CharRNN, vocab: Vocab, top: number, scores: CharScore[]): Generator<string, SampleSummary, undefined> {
+  if (plan.kind !== 'stream') throw new Error('generateScored: stream plans only');
+  const sampler = attemptSync('invalid sampling options', () => new Sampler(model, vocab, { temperature: plan.temperature, topK: plan.topK, topP: plan.topP, seed: plan.seed, ban: plan.ban }, 64));
+  sampler.feed(plan.context);
+  if (plan.primeText) yield plan.primeText;
+  const stop = plan.stopAt.length ? new StopAt(plan.stopAt, plan.primeText) : null;
+  const lp = new Float64Array(vocab.size);
+  const order = Array.from({ length: vocab.size }, (_, i) => i);
+  const charOf = (id: number) => String.fromCodePoint(vocab.codePoints[id]);
+  for (let left = plan.draw; left > 0; ) {
+    const n = Math.min(64, left);
+    left -= n;
+    const first = scores.length;
+    let chunk = '';
+    for (let i = 0; i < n; i++) {
+      sampler.logProbs(lp);
+      const id = sampler.next();
+      const best = top > 0 ? order.sort((a, b) => lp[b] - lp[a]).slice(0, top) : [];
+      scores.push({ char: charOf(id), logProb: lp[id], top: best.map((j) => [charOf(j), lp[j]]) });
+      chunk += charOf(id);
+    }
+    const end = stop?.find(chunk) ?? -1;
+    if (end < 0) {
+      yield chunk;
+      continue;
+    }
+    scores.length = first + [...chunk.slice(0, end)].length;
     if (end > 0) yield chunk.slice(0, end);
     break;
   }

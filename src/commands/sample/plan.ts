@@ -43,8 +43,8 @@ export interface SamplePlan {
   topK: number;
   topP: number;
   ban: Bans;
-  /** end the text at the first occurrence of this ('' none) */
-  stopAt: string;
+  /** end the text at the first occurrence of any of these (none: no stop) */
+  stopAt: string[];
   beam: number;
   lines: { count: number; unique: boolean; novel: boolean; json: boolean };
 }
@@ -122,19 +122,25 @@ export function planSample(o: SampleValues, given: Given, prime: string, m: Plan
   };
 }
 
-/** --stop-at: where in a chunk the first occurrence of the stop text ends (it may begin in earlier chunks or in
+/** --stop-at: where in a chunk the first occurrence of any stop text ends (it may begin in earlier chunks or in
  *  the prime's tail; an occurrence wholly inside the prime does not count), or -1. */
 export class StopAt {
   private tail: string;
-  constructor(private readonly text: string, prime: string) {
-    const keep = text.length - 1;
-    this.tail = keep > 0 ? prime.slice(-keep) : '';
+  private readonly keep: number;
+  constructor(private readonly texts: readonly string[], prime: string) {
+    this.keep = Math.max(0, ...texts.map((t) => t.length)) - 1;
+    this.tail = this.keep > 0 ? prime.slice(-this.keep) : '';
   }
   find(chunk: string): number {
     const hay = this.tail + chunk;
-    const at = hay.indexOf(this.text);
-    if (at >= 0) return at + this.text.length - this.tail.length;
-    this.tail = this.text.length > 1 ? hay.slice(-(this.text.length - 1)) : '';
+    let best = -1;
+    for (const t of this.texts) {
+      // an occurrence must end inside the chunk, not within the tail kept from before
+      const at = hay.indexOf(t, Math.max(0, this.tail.length - t.length + 1));
+      if (at >= 0 && (best < 0 || at + t.length < best)) best = at + t.length;
+    }
+    if (best >= 0) return best - this.tail.length;
+    this.tail = this.keep > 0 ? hay.slice(-this.keep) : '';
     return -1;
   }
 }
