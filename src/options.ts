@@ -186,6 +186,7 @@ export const TRAIN = {
   // ---- output and resuming
   out: { flags: '--out <dir>', default: '', show: './checkpoints/<run name>/', help: 'folder for latest.json and best.json', parse: nonEmpty },
   name: { flags: '--name <run>', default: '', show: '<corpus>-<cell><layers>x<hidden>-<time>', help: 'run name (the default folder under ./checkpoints/)', parse: nonEmpty },
+  log: { flags: '--log <file>', default: '', show: '<run folder>/metrics.jsonl', help: 'append the metrics log (JSON lines: one per step, validation, rollbacks, saves) to this file instead (not -: standard output is for data)', parse: (raw: string) => (raw === '-' ? fail('cannot be - (standard output is for data): give a file, or leave it out for <run folder>/metrics.jsonl') : nonEmpty(raw)) }, // in the run folder: one file per run, found by charnn runs and plot, kept across --resume
   resume: { flags: '--resume <checkpoint>', default: '', help: 'continue training from this checkpoint, exactly where it stopped', parse: nonEmpty },
   initFrom: { flags: '--init-from <checkpoint>', default: '', help: "fine-tune: start from this model's weights on a new corpus, with a fresh optimizer and run folder (unlike --resume)", parse: nonEmpty },
   vocab: { flags: '--vocab <mode>', default: 'strict', help: 'with --init-from, characters the model never saw: strict (refuse, naming them) or extend (add them)', parse: choice(['strict', 'extend'] as const) }, // strict: a silently different character mapping is how fine-tuning gives garbage
