@@ -276,6 +276,21 @@ export const INFO = {
   width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the loss curve', parse: int(20, 400) },
 } satisfies Record<string, OptSpec>;
 
+/** `charnn runs [folder]`: the runs in a folder as a table. */
+export const RUNS = {
+  sort: { flags: '--sort <key>', default: 'name', help: 'order: name, val (lowest best validation loss first), steps, time (most first) or saved (newest first)', parse: choice(['name', 'val', 'steps', 'time', 'saved'] as const) }, // name: a sweep named by its values reads in order; val answers "which is best"
+  json: { flags: '--json', default: false, help: 'print the runs as one JSON array (the differing options under options)' },
+} satisfies Record<string, OptSpec>;
+
+/** `charnn plot RUN...`: runs' loss curves overlaid. */
+export const PLOT = {
+  x: { flags: '--x <axis>', default: 'step', help: 'horizontal axis: step, time (seconds trained) or chars (characters trained)', parse: choice(['step', 'time', 'chars'] as const) }, // step: what every run has, and what --eval-every counts in
+  output: { flags: '-o, --output <file>', default: '', help: 'also write the chart as a self-contained SVG file', parse: nonEmpty },
+  width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the terminal chart', parse: int(20, 400) },
+  height: { flags: '--height <rows>', default: 12, help: 'height of each terminal chart', parse: int(4, 100) }, // 12: both charts and the legend fit a 40-row terminal
+  csv: { flags: '--csv', default: false, help: 'print the metrics logs as CSV (one row per step: run, step, epoch, time, chars, cps, loss, lr, gradNorm, val, rollbacks, saves) instead of a chart' },
+} satisfies Record<string, OptSpec>;
+
 /** `charnn corpus list`: no options of its own. */
 export const CORPUS_LIST = {} satisfies Record<string, OptSpec>;
 
