@@ -208,7 +208,7 @@ function svgChart(series: readonly Series[], x: Axis, xMax: number): string {
     }
   });
   const ly = T + ph + 56;
-  out.push(`<text x="${L}" y="${ly}" fill="#555">solid: training loss (mean per ${human(xMax / n)} ${AXIS_NAME[x]}); dashed with dots: validation loss</text>`);
+  out.push(`<text x="${L}" y="${ly}" fill="#555">solid: training loss (each point the mean of 1/${n} of the axis); dashed with dots: validation loss</text>`);
   series.forEach((s, i) => {
     const c = SVG_COLOURS[i % SVG_COLOURS.length];
     const y = ly + 18 * (i + 1);
