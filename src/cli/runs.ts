@@ -19,7 +19,7 @@ export function registerRuns(program: Command): void {
   defineCommand(program, {
     name: 'plot',
     description: "overlay runs' training and validation loss curves in the terminal, and in an SVG file with -o",
-    args: [['<run...>', 'run folders or checkpoints']],
+    args: [['<run...>', 'run folders, checkpoints or metrics logs (.jsonl)']],
     table: PLOT,
     colorFor: 'stdout',
     async run({ args, values }, io) {

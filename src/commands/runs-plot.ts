@@ -6,12 +6,12 @@
  * (`info`'s single curve is plot.ts.)
  */
 import asciichart from 'asciichart';
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { CharnnError } from '../errors.js';
 import { displayPath } from '../fs-probe.js';
 import type { PLOT, Values } from '../options.js';
-import { differingOptions, flagOf, optionValue, readCurve, readLogLines, readRun, type CurvePoint, type RunInfo } from './common/runs.js';
+import { differingOptions, flagOf, logConfig, logCurve, optionValue, readCurve, readLogLines, readRun, type CurvePoint, type RunInfo } from './common/runs.js';
 import { human } from './format.js';
 import type { Io } from './io.js';
 
@@ -27,7 +27,7 @@ interface Series {
 
 export async function plotRuns(values: PlotValues, args: readonly string[], io: Io, columns?: number): Promise<void> {
   // plan
-  const list = args.map((a) => readRun(a, io.cwd));
+  const list = args.map((a) => sourceOf(a, io.cwd));
   if (values.csv) {
     await io.out.write(csvOf(list, io));
     return;
@@ -48,12 +48,31 @@ export async function plotRuns(values: PlotValues, args: readonly string[], io: 
   }
 }
 
+/** What is plotted of one argument: a run (folder or checkpoint), or a metrics log file alone (.jsonl: npm run
+ *  tune's, or one a run wrote with --log). */
+interface Source {
+  name: string;
+  logPath: string;
+  config: Record<string, unknown>;
+  curve(): CurvePoint[];
+}
+
+function sourceOf(arg: string, cwd: string): Source {
+  const abs = resolve(cwd, arg);
+  if (abs.endsWith('.jsonl')) {
+    if (!existsSync(abs)) throw new CharnnError(`${displayPath(abs, cwd)} does not exist`, 'give a run folder, a checkpoint or a metrics log', 'cannot plot');
+    return { name: basename(abs, '.jsonl'), logPath: abs, config: logConfig(abs), curve: () => logCurve(abs) };
+  }
+  const r: RunInfo = readRun(arg, cwd);
+  return { name: r.name, logPath: r.logPath, config: r.checkpoint.config, curve: () => readCurve(r) };
+}
+
 /** Each run named by the options that differ between the runs ('--hidden 64, --dropout 0'), else by its name. */
-function labelled(list: readonly RunInfo[]): Series[] {
-  const differ = differingOptions(list, true);
-  return list.map((r) => {
-    const what = differ.map((k) => `${flagOf(k)} ${optionValue(r.checkpoint.config[k])}`).join(', ');
-    return { label: what || r.name, name: r.name, points: readCurve(r) };
+function labelled(list: readonly Source[]): Series[] {
+  const differ = differingOptions(list.map((s) => s.config), true);
+  return list.map((s) => {
+    const what = differ.map((k) => `${flagOf(k)} ${optionValue(s.config[k])}`).join(', ');
+    return { label: what || s.name, name: s.name, points: s.curve() };
   });
 }
 
@@ -234,7 +253,7 @@ function ticks(lo: number, hi: number, count: number): number[] {
 const CSV_FIELDS = ['step', 'epoch', 'time', 'chars', 'cps', 'loss', 'lr', 'gradNorm', 'val', 'rollbacks', 'saves'];
 
 /** Every run's metrics log as CSV rows (a run without one is warned about). */
-function csvOf(list: readonly RunInfo[], io: Io): string {
+function csvOf(list: readonly Source[], io: Io): string {
   const rows = [['run', ...CSV_FIELDS].join(',')];
   for (const r of list) {
     const lines = readLogLines(r.logPath);

@@ -38,7 +38,7 @@ export async function runs(values: RunsValues, folderArg: string | undefined, io
   const shown = folderArg ?? './checkpoints/';
   // run
   const list = findRuns(folder, shown).map((d) => readRun(d, io.cwd));
-  const differ = differingOptions(list, false);
+  const differ = differingOptions(list.map((r) => r.checkpoint.config), false);
   const rows = list.map((r) => rowOf(r, differ, io.cwd));
   sortRows(rows, values.sort);
   // report

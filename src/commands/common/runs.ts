@@ -63,17 +63,20 @@ export function readLogLines(path: string): Record<string, unknown>[] {
   return lines;
 }
 
+/** A metrics log's curve. */
+export function logCurve(path: string): CurvePoint[] {
+  return readLogLines(path).map((o) => {
+    const p: CurvePoint = { step: o.step as number, time: Number(o.time), chars: Number(o.chars), loss: Number(o.loss) };
+    if (typeof o.val === 'number') p.val = o.val;
+    return p;
+  });
+}
+
 /** A run's curve: its metrics log, else (a run trained before the log) the checkpoint's loss history, with time and
  *  characters in proportion to the steps. */
 export function readCurve(run: RunInfo): CurvePoint[] {
-  const lines = readLogLines(run.logPath);
-  if (lines.length) {
-    return lines.map((o) => {
-      const p: CurvePoint = { step: o.step as number, time: Number(o.time), chars: Number(o.chars), loss: Number(o.loss) };
-      if (typeof o.val === 'number') p.val = o.val;
-      return p;
-    });
-  }
+  const lines = logCurve(run.logPath);
+  if (lines.length) return lines;
   const pr = run.checkpoint.progress;
   const per = pr.step > 0 ? 1 / pr.step : 0;
   return pr.lossHistory.map((h) => ({ step: h.step, time: (pr.elapsedMs / 1000) * h.step * per, chars: pr.chars * h.step * per, loss: h.train, ...(h.val !== undefined ? { val: h.val } : {}) }));
@@ -127,11 +130,26 @@ const MODEL = new Set(['cell', 'layers', 'hidden']);
 
 /** The options (config keys) whose values are not the same in every run, in the config's order; `model`: the cell,
  *  layers and hidden size too. */
-export function differingOptions(runs: readonly RunInfo[], model: boolean): string[] {
-  if (runs.length < 2) return [];
+export function differingOptions(configs: readonly Record<string, unknown>[], model: boolean): string[] {
+  if (configs.length < 2) return [];
   const keys: string[] = [];
-  for (const r of runs) for (const k of Object.keys(r.checkpoint.config)) if (!keys.includes(k) && !NOT_COMPARED.has(k) && (model || !MODEL.has(k))) keys.push(k);
-  return keys.filter((k) => new Set(runs.map((r) => JSON.stringify(r.checkpoint.config[k] ?? null))).size > 1);
+  for (const c of configs) for (const k of Object.keys(c)) if (!keys.includes(k) && !NOT_COMPARED.has(k) && (model || !MODEL.has(k))) keys.push(k);
+  return keys.filter((k) => new Set(configs.map((c) => JSON.stringify(c[k] ?? null))).size > 1);
+}
+
+/** The options a metrics log's last start line records ({} when it has none). */
+export function logConfig(path: string): Record<string, unknown> {
+  let config: Record<string, unknown> = {};
+  for (const raw of readFileSync(path, 'utf8').split('\n')) {
+    if (!raw.startsWith('{"event":"start"')) continue;
+    try {
+      const o = JSON.parse(raw) as { config?: Record<string, unknown> };
+      if (o.config) config = o.config;
+    } catch {
+      /* a torn line */
+    }
+  }
+  return config;
 }
 
 /** An option's value as a column or a legend shows it. */
