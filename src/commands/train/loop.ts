@@ -87,7 +87,7 @@ class Loop {
     const earlier = (ckpt?.config.divergences as Divergence[] | undefined) ?? []; // a resumed run's divergences too
     this.rollback = new Rollback(run.model, run.trainer, o, run.effective, this.chars, earlier);
     this.progress = ui.progress();
-    this.log = new MetricsLog(run.logPath, o.overwrite && !o.resume);
+    this.log = new MetricsLog(run.logPath, o.overwrite && !o.resume, (m) => ui.warn(m));
     this.log.start(start.step, start.ms / 1000, this.chars, run.effective);
   }
 

@@ -8,8 +8,13 @@
  *   reader drops the points after that step written before it (the steps a crash lost since the last save). A
  *   rollback writes a `rollback` line, read the same way. `--overwrite` of another run starts the file afresh.
  * - A file this run created is removed again if the run saves nothing (the run folder is removed then too).
+ * - A log that cannot be opened ends the run before its first step, in one line; one that fails later (a full disk)
+ *   is warned about once and given up, and training goes on: the checkpoints matter more than the log.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CharnnError } from '../../errors.js';
+import { displayPath } from '../../fs-probe.js';
 
 /** One training step's line (figures rounded for a compact file; `val` only where validation was measured). */
 export interface StepLine {
@@ -34,14 +39,23 @@ export class MetricsLog {
   private fd: number;
   private readonly created: boolean;
 
-  /** Open `path` for appending (`fresh`: truncate it first: --overwrite of another run). */
+  /** Open `path` for appending (`fresh`: truncate it first: --overwrite of another run), its folder created if
+   *  need be; `warn` hears of a write that fails later. */
   constructor(
     readonly path: string,
     fresh: boolean,
+    private readonly warn: (message: string) => void = () => {},
   ) {
     this.created = fresh || !existsSync(path);
-    this.fd = openSync(path, fresh ? 'w' : 'a+');
-    if (!fresh && endsTorn(this.fd)) writeSync(this.fd, '\n'); // a torn last line stays a line of its own
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.fd = openSync(path, fresh ? 'w' : 'a+');
+      if (!fresh && endsTorn(this.fd)) writeSync(this.fd, '\n'); // a torn last line stays a line of its own
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'EEXIST' || code === 'ENOTDIR' ? `${displayPath(dirname(path))} is not a folder` : code ?? (e as Error).message;
+      throw new CharnnError(`cannot write the metrics log ${displayPath(path)} (${why})`, 'give --log a file you can write, or leave it out', 'cannot train');
+    }
   }
 
   /** The run's first line: where it starts (a resume: the step it resumed from) and its options. */
@@ -74,7 +88,14 @@ export class MetricsLog {
   }
 
   private line(o: Record<string, unknown>): void {
-    if (this.fd >= 0) writeSync(this.fd, JSON.stringify(o) + '\n');
+    if (this.fd < 0) return;
+    try {
+      writeSync(this.fd, JSON.stringify(o) + '\n');
+    } catch (e) {
+      try { closeSync(this.fd); } catch { /* gone already */ }
+      this.fd = -1;
+      this.warn(`the metrics log ${displayPath(this.path)} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): no more lines go to it; training goes on`);
+    }
   }
 }
 
