@@ -151,6 +151,9 @@ function terminalChart(series: readonly Series[], x: Axis, xMax: number, width: 
   return out.join('\n');
 }
 
+/** The column of asciichart's axis: its labels (our format: 11 characters), a space, the axis */
+const AXIS = 12;
+
 /** The series drawn one by one with the same scale and overlaid, so each keeps its colour or its character. */
 function overlay(ys: number[][], height: number, colour: string[] | undefined): string {
   let lo = Infinity, hi = -Infinity;
@@ -173,13 +176,13 @@ function overlay(ys: number[][], height: number, colour: string[] | undefined): 
     }
     rows.forEach((r, ri) => {
       r.forEach((ch, ci) => {
-        if (ci < 12) return; // the labels and the axis
+        if (ci <= AXIS) return; // the labels and the axis: the first series'
         while (grid[ri].length <= ci) { grid[ri].push(' '); owner[ri].push(-1); }
         if (ch !== ' ') { grid[ri][ci] = ch; owner[ri][ci] = i; }
       });
     });
   });
-  return grid.map((r, ri) => r.map((ch, ci) => (colour && owner[ri][ci] >= 0 ? asciichart.colored(ch, colour[owner[ri][ci] % colour.length]) : ch)).join('').trimEnd()).join('\n');
+  return grid.map((r, ri) => r.map((ch, ci) => (colour && ci > AXIS && owner[ri][ci] >= 0 ? asciichart.colored(ch, colour[owner[ri][ci] % colour.length]) : ch)).join('').trimEnd()).join('\n');
 }
 
 const SVG_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
