@@ -4,7 +4,7 @@
  * overlaid in the terminal, in an SVG and as CSV), on the real binary.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, requireBuild, runCli, smallText, tempDir } from './helpers/cli.js';
@@ -125,6 +125,24 @@ describe('two runs with different options', () => {
     expect(bad.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('--log "-": cannot be - (standard output is for data)');
   });
+});
+
+describe('charnn runs with a damaged run', () => {
+  it('leaves it out with a warning and lists the others', async () => {
+    const { dir, cleanup } = tempDir({ 'text.txt': smallText(200) });
+    try {
+      const a = await runCli(['train', 'text.txt', '--steps', '3', '--hidden', '8', '--name', 'good', '-q', ...SMALL], { cwd: dir, timeoutMs: 60_000 });
+      expect(a.code, a.stderr).toBe(0);
+      mkdirSync(join(dir, 'checkpoints', 'broken'));
+      writeFileSync(join(dir, 'checkpoints', 'broken', 'latest.json'), '{');
+      const r = await runCli(['runs'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(' ')[0])).toEqual(['good']);
+      expect(r.stderr).toMatch(/^charnn: warning: left out checkpoints\/broken: cannot load checkpoint checkpoints\/broken\/latest\.json: /);
+    } finally {
+      cleanup();
+    }
+  }, 60_000);
 });
 
 describe('the metrics log across a kill -9', () => {

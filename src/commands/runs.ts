@@ -6,6 +6,7 @@
 import { basename, resolve } from 'node:path';
 import type { RUNS, Values } from '../options.js';
 import { displayPath } from '../fs-probe.js';
+import { formatError } from '../errors.js';
 import { differingOptions, findRuns, flagOf, optionValue, readRun, type RunInfo } from './common/runs.js';
 import { duration } from './format.js';
 import type { Io } from './io.js';
@@ -37,7 +38,14 @@ export async function runs(values: RunsValues, folderArg: string | undefined, io
   const folder = resolve(io.cwd, folderArg ?? 'checkpoints');
   const shown = folderArg ?? './checkpoints/';
   // run
-  const list = findRuns(folder, shown).map((d) => readRun(d, io.cwd));
+  const list: RunInfo[] = [];
+  for (const d of findRuns(folder, shown)) {
+    try {
+      list.push(readRun(d, io.cwd));
+    } catch (e) {
+      io.warn(`left out ${displayPath(d, io.cwd)}: ${formatError(e).replace(/^charnn: /, '')}`); // one unreadable run does not hide the others
+    }
+  }
   const differ = differingOptions(list.map((r) => r.checkpoint.config), false);
   const rows = list.map((r) => rowOf(r, differ, io.cwd));
   sortRows(rows, values.sort);
