@@ -143,7 +143,7 @@ function terminalChart(series: readonly Series[], x: Axis, xMax: number, width: 
   const vals = b.map((v) => filled(v.val));
   if (vals.some((v) => v.length)) draw('validation loss (held flat before a run\'s first measurement)', vals);
   const right = human(xMax);
-  out.push(' '.repeat(12) + '0' + right.padStart(n - 1) + '  ' + AXIS_NAME[x]);
+  out.push(' '.repeat(AXIS) + '0' + right.padStart(n) + '  ' + AXIS_NAME[x]); // 0 under the axis, the end under the last column
   series.forEach((s, i) => {
     const mark = colour ? asciichart.colored('──', colour[i % colour.length]) : i === 0 ? '──' : MARKS[i % MARKS.length].repeat(2);
     out.push(`${mark} ${s.label}${s.label !== s.name ? ` (${s.name})` : ''}`);
