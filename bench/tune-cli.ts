@@ -9,14 +9,17 @@
  *                   --recipe= --recipe="--hidden 384 --dropout 0.3" ...
  * (write --recipe=FLAGS with "=": a value that starts with a dash is read as an option otherwise)
  *
+ * Each run's metrics log (docs/runs.md) is kept in --logs DIR (default tune-logs/) as RECIPE-seedN-MINUTESm.jsonl,
+ * so `charnn plot tune-logs/*.jsonl` redraws any measured recipe; the steps and best validation loss come from it.
  * ("" is the defaults.) The 1-minute load average is sampled every 10 s: above the core count the figures are
  * slowed by other work. The CPU model and the backend line of each run are recorded.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readLogLines } from '../src/commands/common/runs.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const BIN = here('../bin/charnn.js');
@@ -28,6 +31,8 @@ export interface CliTuneArgs {
   corpus: string;
   results: string;
   keep?: string;
+  /** where each run's metrics log is kept (RECIPE-seedN.jsonl) */
+  logs: string;
 }
 
 interface Row {
@@ -41,6 +46,8 @@ interface Row {
   bestValSubset: number;
   valNats: number;
   valChars: number;
+  /** the run's metrics log */
+  log: string;
   params: number;
   backend: string;
   load: { mean: number; max: number };
@@ -79,15 +86,24 @@ async function trainOnce(a: CliTuneArgs, recipe: string, seed: number): Promise<
   const ev = spawnSync(process.execPath, [BIN, 'eval', join(dir, 'best.json'), '--json', ...(byPath ? ['--corpus', a.corpus] : [])], { encoding: 'utf8' });
   if (ev.status !== 0) throw new Error(`charnn eval failed: ${ev.stderr}`);
   const e = JSON.parse(ev.stdout) as { nats: number; chars: number };
+  // the run's metrics log (docs/runs.md): kept, and its figures preferred to the ones parsed from stderr
+  mkdirSync(a.logs, { recursive: true });
+  const kept = join(a.logs, `${recipe.replace(/[^\w.]+/g, '_') || 'defaults'}-seed${seed}-${a.minutes}m.jsonl`);
+  copyFileSync(join(dir, 'metrics.jsonl'), kept);
+  const steps = readLogLines(kept);
+  const lastLine = steps[steps.length - 1];
+  let best: Record<string, unknown> | undefined;
+  for (const l of steps) if (typeof l.val === 'number' && (!best || l.val < (best.val as number))) best = l;
   const row: Row = {
     recipe,
     seed,
     minutes: a.minutes,
     wallMin,
-    steps: done ? Number(done[1]) : NaN,
+    steps: lastLine ? (lastLine.step as number) : done ? Number(done[1]) : NaN,
     charsPerSec: done ? Number(done[4].replace(/,/g, "")) * (done[5] ? 1000 : 1) : NaN,
-    bestStep: done ? Number(done[3]) : NaN,
-    bestValSubset: done ? Number(done[2]) : NaN,
+    bestStep: best ? (best.step as number) : done ? Number(done[3]) : NaN,
+    bestValSubset: best ? (best.val as number) : done ? Number(done[2]) : NaN,
+    log: kept,
     valNats: e.nats,
     valChars: e.chars,
     params: Number((/([\d,]+) parameters/.exec(training)?.[1] ?? 'NaN').replace(/,/g, '')),

@@ -15,11 +15,14 @@
  * --also-at 5,10,20 also measures the validation loss when the budget clock passes those minutes (the evaluation's
  * own time is not counted), so one long run gives the figures of the shorter budgets too.
  * --cli --recipe FLAGS...: recipes as `charnn train` flags through the real command line instead (tune-cli.ts).
+ * Each run also writes its metrics log, as `charnn train` does (docs/runs.md), to --logs DIR (default tune-logs/),
+ * SPEC-seedN.jsonl: `charnn plot tune-logs/*.jsonl` overlays the candidates, each named by what differs.
  * Each run appends one JSON line to --results; the table printed at the end covers every line in that file, so
  * several instances (one config each) can run side by side and share one table. The 1-minute load average is
  * sampled during each run and reported: above the core count, figures are slowed and noisy.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +34,7 @@ import { readCorpus } from '../src/corpus/read.js';
 import { encodeUtf8 } from '../src/data/vocab.js';
 import { Trainer } from '../src/train/trainer.js';
 import { trainConfig } from '../test/helpers/train-config.js';
+import { MetricsLog } from '../src/commands/train/metrics-log.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -43,6 +47,8 @@ const { values: a, positionals } = parseArgs({
     threads: { type: 'string' },
     seed: { type: 'string', default: '1' },
     results: { type: 'string', default: 'tune-results.jsonl' },
+    // each run's metrics log, as charnn train writes it (charnn plot DIR/*.jsonl overlays them)
+    logs: { type: 'string', default: 'tune-logs' },
     corpus: { type: 'string', default: here('../../shared/corpora/tinyshakespeare.txt') },
     'also-at': { type: 'string', default: '' },
     // --cli: recipes as charnn train flags, through the real command line (bench/tune-cli.ts)
@@ -61,6 +67,7 @@ if (a.cli) {
     // the default corpus by its registry name, as `charnn train` with no corpus reads it (a --corpus path as given)
     corpus: a.corpus === here('../../shared/corpora/tinyshakespeare.txt') ? 'tinyshakespeare' : a.corpus!,
     results: a.results === 'tune-results.jsonl' ? 'tune-cli-results.jsonl' : a.results!,
+    logs: a.logs!,
     keep: a.keep,
   });
   process.exit(0);
@@ -159,12 +166,23 @@ for (const c of specs) {
   const used = () => (a.clock === 'cpu' ? cpuUsed() : wallUsed());
   const last: number[] = [];
   let steps = 0, nextLog = 30;
+  // the metrics log of charnn train (docs/runs.md), its options named as train's; time: the budget clock's
+  mkdirSync(a.logs!, { recursive: true });
+  const metrics = new MetricsLog(join(a.logs!, `${c.spec}-seed${seed}.jsonl`), true);
+  const options = { cell: c.cell, layers: c.layers, hidden: c.hidden, dropout: c.dropout, seq: c.seq, batch: c.batch, lr: c.lr, lrSchedule: c.cosine ? 'cosine' : 'constant', ...(c.cosine ? { steps: c.cosine } : {}), seed, backend: kernels.name, threads: kernels.threads };
+  metrics.start(0, 0, 0, options);
+  const logStep = (r: { loss: number; lr: number; gradNorm: number; progress: number }, val?: number) => {
+    const chars = steps * c.batch * c.seq;
+    metrics.step({ step: steps, epoch: Math.round(r.progress * 1e4) / 1e4, time: used(), chars, cps: chars / Math.max(wallUsed(), 1e-3), loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, val, rollbacks: 0, saves: 0 });
+  };
+  let lastStep = { loss: NaN, lr: c.lr, gradNorm: NaN, progress: 0 };
   const record = (budgetMin: number) => {
     const wall = wallUsed(), cpu = cpuUsed();
     const ew = performance.now() / 1000, ec = cpuSec();
     const v = trainer.evaluate();
     evalWall += performance.now() / 1000 - ew;
     evalCpu += cpuSec() - ec;
+    logStep(lastStep, v.loss);
     const chars = steps * c.batch * c.seq;
     const row: Row = {
       spec: c.spec,
@@ -197,6 +215,8 @@ for (const c of specs) {
     steps++;
     last.push(r.loss);
     if (last.length > 50) last.shift();
+    lastStep = r;
+    logStep(r);
     const u = used();
     if (pending.length && u >= pending[0] * 60) record(pending.shift()!);
     if (u >= nextLog) {
@@ -206,6 +226,7 @@ for (const c of specs) {
     }
   }
   record(minutes);
+  metrics.close(false);
   kernels.dispose();
 }
 

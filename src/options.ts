@@ -188,6 +188,7 @@ export const TRAIN = {
   // ---- output and resuming
   out: { flags: '--out <dir>', default: '', show: './checkpoints/<run name>/', help: 'folder for latest.json and best.json', parse: nonEmpty },
   name: { flags: '--name <run>', default: '', show: '<corpus>-<cell><layers>x<hidden>-<time>', help: 'run name (the default folder under ./checkpoints/)', parse: nonEmpty },
+  log: { flags: '--log <file>', default: '', show: '<run folder>/metrics.jsonl', help: 'append the metrics log (JSON lines: one per step, validation, rollbacks, saves) to this file instead (not -: standard output is for data)', parse: (raw: string) => (raw === '-' ? fail('cannot be - (standard output is for data): give a file, or leave it out for <run folder>/metrics.jsonl') : nonEmpty(raw)) }, // in the run folder: one file per run, found by charnn runs and plot, kept across --resume
   resume: { flags: '--resume <checkpoint>', default: '', help: 'continue training from this checkpoint, exactly where it stopped', parse: nonEmpty },
   initFrom: { flags: '--init-from <checkpoint>', default: '', help: "fine-tune: start from this model's weights on a new corpus, with a fresh optimizer and run folder (unlike --resume)", parse: nonEmpty },
   vocab: { flags: '--vocab <mode>', default: 'strict', help: 'with --init-from, characters the model never saw: strict (refuse, naming them) or extend (add them)', parse: choice(['strict', 'extend'] as const) }, // strict: a silently different character mapping is how fine-tuning gives garbage
@@ -283,6 +284,21 @@ export const INSPECT = {
 export const INFO = {
   json: { flags: '--json', default: false, help: 'print the checkpoint as one JSON object (header fields and sizes, no tensor data)' },
   width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the loss curve', parse: int(20, 400) },
+} satisfies Record<string, OptSpec>;
+
+/** `charnn runs [folder]`: the runs in a folder as a table. */
+export const RUNS = {
+  sort: { flags: '--sort <key>', default: 'name', help: 'order: name, val (lowest best validation loss first), steps, time (most first) or saved (newest first)', parse: choice(['name', 'val', 'steps', 'time', 'saved'] as const) }, // name: a sweep named by its values reads in order; val answers "which is best"
+  json: { flags: '--json', default: false, help: 'print the runs as one JSON array (the differing options under options)' },
+} satisfies Record<string, OptSpec>;
+
+/** `charnn plot RUN...`: runs' loss curves overlaid. */
+export const PLOT = {
+  x: { flags: '--x <axis>', default: 'step', help: 'horizontal axis: step, time (seconds trained) or chars (characters trained)', parse: choice(['step', 'time', 'chars'] as const) }, // step: what every run has, and what --eval-every counts in
+  output: { flags: '-o, --output <file>', default: '', help: 'also write the chart as a self-contained SVG file', parse: nonEmpty },
+  width: { flags: '--width <cols>', default: 0, show: 'the terminal width, else 72', help: 'width of the terminal chart', parse: int(20, 400) },
+  height: { flags: '--height <rows>', default: 12, help: 'height of each terminal chart', parse: int(4, 100) }, // 12: both charts and the legend fit a 40-row terminal
+  csv: { flags: '--csv', default: false, help: 'print the metrics logs as CSV (one row per step: run, step, epoch, time, chars, cps, loss, lr, gradNorm, val, rollbacks, saves) instead of a chart' },
 } satisfies Record<string, OptSpec>;
 
 /** `charnn corpus list`: no options of its own. */

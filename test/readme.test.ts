@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMMON, CORPUS_GET, EVAL, EXPORT, IMPORT, INFO, INSPECT, SAMPLE, SCORE, SERVE, TRAIN, type Table } from '../src/options.js';
+import { COMMON, CORPUS_GET, EVAL, EXPORT, IMPORT, INFO, INSPECT, PLOT, RUNS, SAMPLE, SCORE, SERVE, TRAIN, type Table } from '../src/options.js';
 
 /** The option tables of docs/cli.md are the defaults table rendered; they must not drift apart. */
 function render(t: Table): string {
@@ -33,7 +33,7 @@ describe('docs/cli.md and docs/reliability.md', () => {
 
   it("documents every other command's options, and every old spelling with its new one", () => {
     const threads = (s: string) => s.replace(/(\| `--threads <n>` \| `)\d+(`)/, '$1N$2');
-    const tables: Record<string, Table> = { common: COMMON, score: SCORE, inspect: INSPECT, info: INFO, 'corpus-get': CORPUS_GET, export: EXPORT, import: IMPORT };
+    const tables: Record<string, Table> = { common: COMMON, score: SCORE, inspect: INSPECT, info: INFO, runs: RUNS, plot: PLOT, 'corpus-get': CORPUS_GET, export: EXPORT, import: IMPORT };
     for (const [name, t] of Object.entries(tables)) expect(threads(section(cli, name)), name).toBe(threads(render(t)));
     const all: Record<string, Table> = { train: TRAIN, sample: SAMPLE, eval: EVAL, serve: SERVE, ...tables };
     for (const [name, t] of Object.entries(all)) {

@@ -66,7 +66,8 @@ describe.concurrent('run folders keep what they hold', () => {
     recordRow('run folders', 'the same with --overwrite', r, 'the folder now holds only the new run');
     expect(r.code, r.stderr).toBe(0);
     expect(loadCheckpoint(join(dir, 'run', 'latest.json')).progress.step).toBe(3);
-    expect(readdirSync(join(dir, 'run')).sort()).toEqual(['latest.json']); // no best.json of the old run, no lock
+    expect(readdirSync(join(dir, 'run')).sort()).toEqual(['latest.json', 'metrics.jsonl']); // no best.json of the old run, no lock; the new run's log
+    expect(readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').match(/"event":"start"/g)).toHaveLength(1); // the old run's log started afresh
   });
 
   it('resuming in the run\'s own folder is not a replacement', async () => {

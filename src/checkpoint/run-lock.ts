@@ -63,6 +63,12 @@ export class RunLock {
     if (held && isLive(held)) throw heldError(held, shown);
   }
 
+  /** Whether a live process holds `dir`'s lock (charnn runs: a run still training). */
+  static isHeld(dir: string): boolean {
+    const held = readOwner(join(dir, LOCK_NAME));
+    return !!held && isLive(held);
+  }
+
   /** Remove the lock if it is still ours (idempotent). */
   release(): void {
     if (this.released) return;

@@ -11,6 +11,7 @@ import { registerExport, registerImport } from './export.js';
 import { registerInfo } from './info.js';
 import { registerInspect } from './inspect.js';
 import { addOptions, COMMON } from './options.js';
+import { registerRuns } from './runs.js';
 import { registerSample } from './sample.js';
 import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerSample(program);
   registerServe(program);
   registerInfo(program);
+  registerRuns(program);
   registerEval(program);
   registerScore(program);
   registerInspect(program);

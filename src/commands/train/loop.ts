@@ -25,6 +25,7 @@ import { fraction, planFraction, reached } from './plan.js';
 import type { Run } from './setup.js';
 import type { Progress, ProgressFields, Io, StopRequest } from '../io.js';
 import { Rollback, type Divergence } from './rollback.js';
+import { MetricsLog } from './metrics-log.js';
 
 export interface Outcome {
   /** why the run stopped early (the caller's StopRequest: a signal, an abort), or null when it reached its budget */
@@ -68,6 +69,11 @@ class Loop {
   private bestUnsaved = false;
   private evalMs = 0;
   private yieldAt = Date.now();
+  /** the metrics log (metrics-log.ts), and what it counts */
+  private readonly log: MetricsLog;
+  private rollbacks = 0;
+  private saves = 0;
+  private lastStep: StepResult | null = null;
 
   constructor(
     private readonly run: Run,
@@ -81,6 +87,8 @@ class Loop {
     const earlier = (ckpt?.config.divergences as Divergence[] | undefined) ?? []; // a resumed run's divergences too
     this.rollback = new Rollback(run.model, run.trainer, o, run.effective, this.chars, earlier);
     this.progress = ui.progress();
+    this.log = new MetricsLog(run.logPath, o.overwrite && !o.resume, (m) => ui.warn(m));
+    this.log.start(start.step, start.ms / 1000, this.chars, run.effective);
   }
 
   /** Phase 1: steps until a target is reached or a stop is requested. */
@@ -108,6 +116,8 @@ class Loop {
     }
     const { divergence, chars } = this.rollback.rollBack(r);
     this.chars = chars;
+    this.rollbacks++;
+    this.log.rollback(divergence.step, divergence.rolledBackTo, divergence.why);
     this.progress.log(this.rollback.describe(divergence));
     this.lastSaveStep = Math.min(this.lastSaveStep, this.run.trainer.steps);
   }
@@ -120,6 +130,7 @@ class Loop {
     this.loss = r.loss;
     this.chars += r.chars;
     const step = trainer.steps;
+    const evals = this.lastEvalStep;
     if (o.evalEvery && trainer.valBatches && step % o.evalEvery === 0 && !(await this.evaluate())) return false;
     if (this.stop.saveNow) {
       // SIGUSR1: a checkpoint now, and training goes on
@@ -129,6 +140,7 @@ class Loop {
     } else if (this.bestUnsaved || (o.saveEvery && step % o.saveEvery === 0)) {
       this.checkpoint();
     }
+    this.logStep(r, this.lastEvalStep !== evals);
     if (o.sampleEvery && step % o.sampleEvery === 0) this.progress.log(preview(this.run.model, this.run.vocab, o.sampleLength, o.seed + step, step, this.ui));
     this.progress.update(this.fields());
     await this.letIn();
@@ -138,10 +150,15 @@ class Loop {
   /** Phase 2: a final measurement, so best.json and the summary reflect the last weights, and the last save. */
   async finish(): Promise<void> {
     const { trainer, folder, plan } = this.run;
+    let measured = false;
     if (!this.stop.reason && trainer.valBatches && this.lastEvalStep !== trainer.steps && trainer.steps > plan.start.step) {
-      if (await this.evaluate()) this.progress.update(this.fields(), true); // the last progress line shows that validation loss
+      measured = await this.evaluate();
+      if (measured) this.progress.update(this.fields(), true); // the last progress line shows that validation loss
     }
-    if (!folder.saved || trainer.steps > this.lastSaveStep || this.bestUnsaved) this.save();
+    const saving = !folder.saved || trainer.steps > this.lastSaveStep || this.bestUnsaved;
+    if (saving) this.save();
+    // the last step again with the final validation and save (a reader keeps the later of two lines of a step)
+    if ((measured || saving) && this.lastStep) this.logStep(this.lastStep, measured);
   }
 
   /** A kernel failure as the run's one-line error (nothing is saved after a failed call: the weights may be
@@ -155,6 +172,7 @@ class Loop {
 
   close(): void {
     this.progress.stop();
+    this.log.close(!this.run.folder.saved);
     this.run.folder.close();
   }
 
@@ -206,6 +224,17 @@ class Loop {
     folder.save(text, this.bestUnsaved);
     if (plan.o.keep > 0) folder.snapshot(text, trainer.steps, plan.o.keep);
     this.bestUnsaved = false;
+    this.saves++;
+  }
+
+  /** The metrics log's line of step `r` (after its validation and save, which it counts). */
+  private logStep(r: StepResult, measured: boolean): void {
+    this.lastStep = r;
+    const runSec = (Date.now() - this.runStart) / 1000;
+    this.log.step({
+      step: r.step, epoch: Math.round(this.epochs() * 1e4) / 1e4, time: this.elapsed() / 1000, chars: this.chars, cps: (this.chars - this.chars0) / Math.max(runSec, 1e-3),
+      loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, val: measured && this.lastVal !== null ? this.lastVal : undefined, rollbacks: this.rollbacks, saves: this.saves,
+    });
   }
 
   /** What a failed run leaves behind. */

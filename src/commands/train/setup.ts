@@ -50,6 +50,8 @@ export interface Run {
   otherCorpus: boolean;
   /** the effective configuration stored in the checkpoint: every option after defaults and resume, plus the stop targets */
   effective: Record<string, unknown>;
+  /** the metrics log (metrics-log.ts): --log, else the resumed run's, else metrics.jsonl in the run folder */
+  logPath: string;
 }
 
 export async function setUpRun(plan: Plan, corpusArg: string | readonly string[] | undefined, ui: Io, held: Held): Promise<Run> {
@@ -69,9 +71,11 @@ export async function setUpRun(plan: Plan, corpusArg: string | readonly string[]
   // the effective configuration: the budgets that apply (not the --time default a step budget switched off), the
   // folder and name really used
   const { resume: _r, force: _f, overwrite: _w, ...rest } = o;
-  const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...plan.targets };
+  const earlierLog = plan.ckpt?.config.log;
+  const logPath = o.log ? resolve(ui.cwd, o.log) : typeof earlierLog === 'string' && earlierLog ? earlierLog : join(folder.dir, 'metrics.jsonl');
+  const effective = { ...rest, ...plan.budget, out: folder.dir, name: basename(folder.dir), ...plan.targets, log: o.log || earlierLog ? logPath : '' };
   const { vocab, ids, info, otherCorpus } = data;
-  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective };
+  return { plan, vocab, ids, corpus: info, modelConfig, kernels, model, trainer, folder, otherCorpus, effective, logPath };
 }
 
 /** The folder, when the command line decides it: refused now, before any slow work, if it holds another run or
