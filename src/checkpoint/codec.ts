@@ -1,4 +1,5 @@
 /** Checkpoint <-> JSON text. Decoding validates everything (see validate.ts) and verifies the checksum. */
+import { quote } from '../errors.js';
 import { VERSION } from '../version.js';
 import { checkpointChecksum, checkpointChecksumV2 } from './checksum.js';
 import { CheckpointError } from './errors.js';
@@ -111,7 +112,7 @@ function checkVocabOrder(vocab: readonly string[]): void {
   for (let i = 1; i < vocab.length; i++) {
     if (vocab[i - 1].codePointAt(0)! >= vocab[i].codePointAt(0)!) {
       throw new CheckpointError(
-        `the vocabulary is not in code point order (entry ${i - 1} ${JSON.stringify(vocab[i - 1])} comes before ${JSON.stringify(vocab[i])}): it was edited`,
+        `the vocabulary is not in code point order (entry ${i - 1} ${quote(vocab[i - 1])} comes before ${quote(vocab[i])}): it was edited`,
         'use another checkpoint; a changed vocabulary gives the weights another meaning',
       );
     }
