@@ -15,10 +15,10 @@ import { CheckpointError } from './errors.js';
 
 /** The default ceiling on a checkpoint or safetensors file (bytes): 2 GiB. */
 const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3;
-export const MAX_FILE_ENV = 'CHARNN_MAX_FILE_BYTES';
+const MAX_FILE_ENV = 'CHARNN_MAX_FILE_BYTES';
 
 /** The ceiling in force: CHARNN_MAX_FILE_BYTES when it is a positive integer (a suffix k, M or G allowed), else 2 GiB. */
-export function maxFileBytes(env: Record<string, string | undefined> = process.env): number {
+function maxFileBytes(env: Record<string, string | undefined> = process.env): number {
   const m = /^\s*(\d+)\s*([kKmMgG]?)[bB]?\s*$/.exec(env[MAX_FILE_ENV] ?? '');
   if (!m) return DEFAULT_MAX_FILE_BYTES;
   const n = Number(m[1]) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase()] ?? 1);
