@@ -12,6 +12,7 @@ import { valuesFrom } from '../src/commands/values.js';
 import { formatError } from '../src/errors.js';
 import { exportCheckpoint } from '../src/export/convert.js';
 import { SAMPLE } from '../src/options.js';
+import { parseSampleRequest } from '../src/serve/request.js';
 import { BIN, cleanEnv, requireBuild, ROOT, tempDir } from './helpers/cli.js';
 
 const BUNDLED = join(ROOT, 'checkpoints', 'pretrained', 'tinyshakespeare.json');
@@ -199,6 +200,19 @@ describe('messages from values of a library call or a request (in-process)', () 
   it('says "must be a finite number" for an overflowed JSON number and "at most" past the safe range', () => {
     expect(line({ length: JSON.parse('1e309') })).toBe('charnn: invalid option: length Infinity: must be a finite number');
     expect(line({ length: 1e308 })).toMatch(/length 1e\+308: must be at most 9007199254740991/);
+  });
+  it('a request body: 1e309 "must be a finite number"; no hint from Object.prototype', () => {
+    const req = (doc: unknown) => {
+      try {
+        parseSampleRequest(doc, [{ name: 'm' } as never], { maxLength: 100, maxStreams: 1 });
+        return 'ok';
+      } catch (e) {
+        return formatError(e);
+      }
+    };
+    expect(req(JSON.parse('{"temp": 1e309}'))).toMatch(/temp must be a finite number, got Infinity/);
+    expect(req({ constructor: 1 })).toMatch(/unknown option "constructor"/);
+    expect(req({ constructor: 1 })).not.toMatch(/did you mean|function/);
   });
   it('takes hints from own properties only', () => {
     expect(line({ constructor: 1 }, { n: 'length' })).not.toMatch(/did you mean|function/);

@@ -140,7 +140,7 @@ function checkType(key: OptionKey, value: unknown): void {
 }
 
 function typeError(key: string, value: unknown, want: string): never {
-  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 40))}` : typeof value === 'number' ? String(value) : typeof value;
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 40))}` : typeof value === 'number' && !Number.isFinite(value) ? String(value) : typeof value;
   throw new HttpError(400, `${key} must be ${want}, got ${got}`, 'options are JSON values, e.g. {"prime": "ROMEO:", "temp": 0.5, "seed": 7}');
 }
 
