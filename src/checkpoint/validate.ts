@@ -183,7 +183,10 @@ export function checkTensorsMatch(c: ModelConfig, vocab: readonly string[], tens
   }
   const known = new Set(want.map((w) => w.name));
   const extra = tensors.filter((t) => !known.has(t.name)).map((t) => t.name);
-  if (extra.length) bad(`unexpected ${what}${extra.length > 1 ? 's' : ''} ${extra.join(', ')} for the config (${cfg})`);
+  if (extra.length) {
+    const names = extra.slice(0, 5).map((x) => safeText(x, 60)).join(', ') + (extra.length > 5 ? ` and ${extra.length - 5} more` : '');
+    bad(`unexpected ${what}${extra.length > 1 ? 's' : ''} ${names} for the config (${cfg})`);
+  }
 }
 
 /** The hidden state must be (L, S, B, H) for the config. */

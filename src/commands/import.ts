@@ -41,7 +41,13 @@ function planImport(values: ImportValues, fileArg: string, io: Io): ImportPlan {
 
 async function runImport(plan: ImportPlan, io: Io): Promise<Imported> {
   const shown = displayPath(plan.source, io.cwd);
-  const bytes = attemptSync(`cannot read ${shown}`, () => {
+  let vocab: string[] | undefined;
+  if (plan.o.vocabFrom) {
+    const corpus = await readTextBytes(plan.o.vocabFrom, io, 'cannot read the --vocab-from corpus');
+    vocab = [...attemptSync('cannot read the --vocab-from corpus', () => encodeUtf8(corpus).vocab.chars)];
+  }
+  // read only once the vocabulary is known, and held by nothing but the conversion (memory: docs/reliability.md)
+  const readSource = () => attemptSync(`cannot read ${shown}`, () => {
     try {
       return readBoundedFile(plan.source); // a regular file within the size ceiling (bounded.ts)
     } catch (e) {
@@ -50,12 +56,7 @@ async function runImport(plan: ImportPlan, io: Io): Promise<Imported> {
       throw new CharnnError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (e as Error).message, 'check the path');
     }
   });
-  let vocab: string[] | undefined;
-  if (plan.o.vocabFrom) {
-    const corpus = await readTextBytes(plan.o.vocabFrom, io, 'cannot read the --vocab-from corpus');
-    vocab = [...attemptSync('cannot read the --vocab-from corpus', () => encodeUtf8(corpus).vocab.chars)];
-  }
-  const c = attemptSync(`cannot import ${shown}`, () => checkpointFromSafetensors(bytes, vocab));
+  const c = attemptSync(`cannot import ${shown}`, () => checkpointFromSafetensors(readSource(), vocab));
   const text = attemptSync(`cannot import ${shown}`, () => checkpointToText(c));
   const path = displayPath(plan.file, io.cwd);
   attemptSync(`cannot write ${path}`, () => writeFileAtomic(plan.file, text));

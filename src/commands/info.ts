@@ -33,7 +33,8 @@ function runInfo(plan: InfoPlan): Record<string, unknown> {
  *  width when the report goes to one, up to 120; else 72). */
 async function reportInfo(plan: InfoPlan, summary: Record<string, unknown>, io: Io, columns?: number): Promise<void> {
   if (plan.o.json) {
-    await io.out.write(JSON.stringify(summary) + '\n');
+    // JSON escapes C0 controls itself; the rest a terminal may act on (C1 such as U+009B, DEL, bidi overrides) too
+    await io.out.write(JSON.stringify(summary).replace(/[\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n');
     return;
   }
   const width = plan.o.width || (columns ? Math.min(columns, 120) : 72);
