@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/api/load-model.js';
 import { checkpointToText } from '../src/checkpoint/codec.js';
+import { JsonScan } from '../src/checkpoint/bounded.js';
 import { loadCheckpoint } from '../src/checkpoint/io.js';
 import { expectedTensorShapes } from '../src/checkpoint/validate.js';
 import { newProgress, type Checkpoint } from '../src/checkpoint/schema.js';
@@ -325,6 +326,32 @@ describe('fuzz: hostile checkpoints and safetensors files', () => {
       { numRuns: RUNS },
     );
   }, 120_000);
+
+  it('the JSON scan agrees with JSON.parse on depth however the bytes are cut into chunks (escapes across cuts)', () => {
+    const depthOf = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
+    const tricky = fc.constantFrom('\\', '"', '\\"', '[', '{', ']', '}', ',', ':', 'é', '😀');
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, fc.array(tricky, { maxLength: 4 }).map((a) => a.join('')), fc.integer(), fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(fc.array(tricky, { maxLength: 3 }).map((a) => a.join('')), tie('v'), { maxKeys: 3 })),
+    })).v;
+    fc.assert(
+      fc.property(value, fc.array(fc.nat(), { maxLength: 6 }), (v, cuts) => {
+        const bytes = Buffer.from(JSON.stringify({ k: v }));
+        const d = depthOf({ k: v });
+        const feed = (depth: number) => {
+          const scan = new JsonScan({ depth, values: 1e9, string: 1e9 }, 'the file');
+          const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          let prev = 0;
+          for (const c of [...at, bytes.length]) {
+            scan.feed(bytes.subarray(prev, c));
+            prev = c;
+          }
+        };
+        feed(d); // within the limit: no error
+        expect(() => feed(d - 1)).toThrow(/nested more than/);
+      }),
+      { numRuns: RUNS * 4 },
+    );
+  });
 
   it('stayed within the memory ceiling over the whole suite', () => {
     expect(process.resourceUsage().maxRSS / 1024).toBeLessThan(CEILING_MB);

@@ -54,9 +54,10 @@ export function checkpointToText(c: CheckpointInput): string {
   return JSON.stringify(encodeCheckpoint(c)) + '\n';
 }
 
-/** Parse, validate, decode and verify a checkpoint. Throws CheckpointError with a clear message. */
-export function decodeCheckpoint(text: string): Checkpoint {
-  const doc = validateCheckpointJSON(parseCheckpointText(text));
+/** Parse, validate, decode and verify a checkpoint. Throws CheckpointError with a clear message. `scanned`: the
+ *  text's JSON limits were checked as it was read (loadCheckpoint), so they are not checked again. */
+export function decodeCheckpoint(text: string, scanned = false): Checkpoint {
+  const doc = validateCheckpointJSON(parseCheckpointText(text, scanned));
   const list = (rec: Record<string, TensorJSON>, where: string): Tensor[] =>
     Object.entries(rec).map(([name, t]) => {
       const data = decodeTensor(t, `${where} ${name}`);

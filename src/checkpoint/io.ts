@@ -6,7 +6,7 @@
  */
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readBoundedFile } from './bounded.js';
+import { CHECKPOINT_JSON_LIMITS, JsonScan, readBoundedFile } from './bounded.js';
 import { checkpointToText, decodeCheckpoint, type CheckpointInput } from './codec.js';
 import { CheckpointError } from './errors.js';
 import { makeDirs } from './mkdirs.js';
@@ -130,7 +130,8 @@ export function loadCheckpoint(path: string, shown = path): Checkpoint {
   let text: string;
   try {
     // a regular file within the size ceiling (bounded.ts); the bytes go as soon as they are text
-    const bytes = readBoundedFile(path);
+    const scan = new JsonScan(CHECKPOINT_JSON_LIMITS, 'the file');
+    const bytes = readBoundedFile(path, undefined, (chunk) => scan.feed(chunk)); // a hostile file stops at the chunk that breaks a limit
     if (bytes.length > MAX_STRING) throw new CheckpointError(`the file is ${bytes.length} bytes, more than the ${MAX_STRING} a JSON checkpoint can have`, 'export the model as safetensors and import it as a sampling checkpoint, or use a smaller model');
     text = bytes.toString('utf8');
   } catch (e) {
@@ -142,7 +143,7 @@ export function loadCheckpoint(path: string, shown = path): Checkpoint {
     throw new CheckpointError(plainReason(e), undefined, what);
   }
   try {
-    return decodeCheckpoint(text);
+    return decodeCheckpoint(text, true);
   } catch (e) {
     if (e instanceof CheckpointError) throw e.withWhat(what);
     throw e;

@@ -20,11 +20,12 @@ function bad(what: string, hint = 'the file is damaged or was edited by hand; us
   throw new CheckpointError(what, hint);
 }
 
-/** Parse checkpoint text; distinguishes empty, truncated and non-JSON input. */
-export function parseCheckpointText(text: string): unknown {
+/** Parse checkpoint text within the limits (bounded.ts; `scanned`: already checked as it was read);
+ *  distinguishes empty, truncated and non-JSON input. */
+export function parseCheckpointText(text: string, scanned = false): unknown {
   if (text.trim().length === 0) bad('the file is empty', 'it was probably never written completely; use another checkpoint');
   try {
-    return parseJsonBounded(text, CHECKPOINT_JSON_LIMITS);
+    return scanned ? JSON.parse(text) : parseJsonBounded(text, CHECKPOINT_JSON_LIMITS);
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
     const t = text.trimStart();
