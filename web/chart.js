@@ -66,10 +66,10 @@ export function drawLossChart(svg, history, best) {
     svg.append(el('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'no loss curve recorded in this checkpoint'));
     return;
   }
-  // a curve of any length: at most two points per unit of width are drawn (means of runs of points), and the
-  // ranges come from one pass (no spread of a whole curve into Math.min)
-  const vals = thin(history.filter((p) => p.val !== undefined).map((p) => [p.step, p.val]), pw);
-  const train = thin(history.map((p) => [p.step, p.train]), 2 * pw);
+  // a curve of any length: past 5,000 points, 5,000 are drawn (means of runs of points); the ranges come from one
+  // pass (no spread of a whole curve into Math.min)
+  const vals = thin(history.filter((p) => p.val !== undefined).map((p) => [p.step, p.val]), 1000);
+  const train = thin(history.map((p) => [p.step, p.train]), 5000);
   const x0 = Math.min(0, history[0].step), x1 = Math.max(history[history.length - 1].step, 1);
   let [y0, y1] = range(train.concat(vals).map((p) => p[1]));
   const pad = (y1 - y0) * 0.06 || 0.1;

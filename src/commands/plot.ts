@@ -55,10 +55,12 @@ export function plotCurve(series: Series[], width: number, height = 12): string[
   return lines;
 }
 
-/** More points than columns (twice over): one point per column, the mean of the points in it, so drawing costs the
- *  chart's width rather than the curve's length. Fewer points are drawn as they are. */
+/** A very long curve (over 10,000 points): one point per column, the mean of the points in it, so drawing costs the
+ *  chart's width rather than the curve's length. Shorter curves are drawn point by point, as they always were. */
+const DRAWN_AS_IS = 10_000;
+
 function downsample(pts: Array<{ x: number; y: number }>, width: number, colOf: (x: number) => number): Array<{ x: number; y: number }> {
-  if (pts.length <= 2 * width) return pts;
+  if (pts.length <= Math.max(DRAWN_AS_IS, 2 * width)) return pts;
   const sx = new Float64Array(width), sy = new Float64Array(width), n = new Uint32Array(width);
   for (const p of pts) {
     const c = Math.min(width - 1, Math.max(0, colOf(p.x)));
