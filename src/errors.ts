@@ -125,11 +125,14 @@ export function formatError(e: unknown): string {
   if (e instanceof CharnnError) {
     const what = e.what ? `${e.what}: ` : '';
     const hint = e.hint ? ` (${e.hint})` : '';
-    return `charnn: ${what}${oneLine(e.why)}${hint}`;
+    return safeLine(`charnn: ${what}${oneLine(e.why)}${hint}`);
   }
   const msg = e instanceof Error ? e.message : String(e);
-  return `charnn: internal error: ${oneLine(msg)} (run with --verbose for the stack trace, and please report it)`;
+  return safeLine(`charnn: internal error: ${oneLine(msg)} (run with --verbose for the stack trace, and please report it)`);
 }
+
+/** The backstop for every error line: whatever a message let through is escaped and the line cut (safeText). */
+const safeLine = (line: string) => safeText(line, MAX_LINE);
 
 /** The exit status for an error: its own for a CharnnError, else 1. */
 export function exitCodeOf(e: unknown): number {
@@ -137,3 +140,48 @@ export function exitCodeOf(e: unknown): number {
 }
 
 const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim();
+
+/** The longest line formatError prints: a value from a file is cut well before this, this is the backstop. */
+const MAX_LINE = 2000;
+
+/**
+ * Characters a terminal may act on, escaped wherever text from a file or a request is shown: C0 controls (ESC, BEL,
+ * CR, ...), DEL, C1 controls (U+009B is a one-character CSI), the line and paragraph separators, the bidirectional
+ * overrides and isolates that reorder what is shown, the BOM, and lone surrogates.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const escapeChar = (c: string) => {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+};
+
+/**
+ * Text from a file or a request made safe to show: control and terminal-dangerous characters escaped (\u001b), and
+ * cut to `max` characters with an ellipsis saying how much was left out. Never splits a surrogate pair.
+ */
+export function safeText(s: string, max = 80): string {
+  let cut = s;
+  let more = '';
+  if (s.length > max) {
+    let end = max;
+    if (/[\ud800-\udbff]/.test(s[end - 1] ?? '')) end--;
+    cut = s.slice(0, end);
+    more = `… (${s.length} characters)`;
+  }
+  return cut.replace(UNSAFE, escapeChar) + more;
+}
+
+/**
+ * Any value from a file or a request as an error line or a report shows it: a string quoted (as JSON would) and
+ * made safe by safeText; numbers, booleans and null as JSON writes them; an array or object by its kind and size,
+ * never its whole content.
+ */
+export function quote(v: unknown, max = 60): string {
+  if (typeof v === 'string') return `"${safeText(v, max).replace(/"/g, '\\"')}"`;
+  if (typeof v === 'number') return String(v);
+  if (v === null || typeof v === 'boolean') return String(v);
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (typeof v === 'object') return 'an object';
+  return safeText(String(v), max);
+}

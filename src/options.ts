@@ -51,7 +51,8 @@ function num(raw: string): number {
 const int = (lo: number, hi = Number.MAX_SAFE_INTEGER) => (raw: string): number => {
   const v = num(raw);
   if (!Number.isInteger(v)) fail('must be a whole number');
-  if (v < lo || v > hi) fail(hi === Number.MAX_SAFE_INTEGER ? `must be at least ${lo}` : `must be between ${lo} and ${hi}`);
+  if (v < lo) fail(hi === Number.MAX_SAFE_INTEGER ? `must be at least ${lo}` : `must be between ${lo} and ${hi}`);
+  if (v > hi) fail(hi === Number.MAX_SAFE_INTEGER ? `must be at most ${hi} (the largest whole number held exactly)` : `must be between ${lo} and ${hi}`);
   return v;
 };
 /** a number in a range; `loOpen`/`hiOpen` exclude the bound */

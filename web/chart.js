@@ -9,6 +9,33 @@ function el(name, attrs = {}, text) {
   return e;
 }
 
+/** [x, y] points, at most `max` of them: runs of consecutive points become their mean (fewer are returned as given). */
+export function thin(points, max) {
+  if (points.length <= max) return points;
+  const k = Math.ceil(points.length / max);
+  const out = [];
+  for (let i = 0; i < points.length; i += k) {
+    let sx = 0, sy = 0;
+    const end = Math.min(points.length, i + k);
+    for (let j = i; j < end; j++) {
+      sx += points[j][0];
+      sy += points[j][1];
+    }
+    out.push([sx / (end - i), sy / (end - i)]);
+  }
+  return out;
+}
+
+/** [min, max] of a list of numbers in one pass (Math.min(...xs) overflows the stack past ~100k values). */
+export function range(xs) {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of xs) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
 /** About `count` round tick values covering [lo, hi]. */
 export function ticks(lo, hi, count) {
   if (!(hi > lo)) return [lo];
@@ -39,10 +66,12 @@ export function drawLossChart(svg, history, best) {
     svg.append(el('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'no loss curve recorded in this checkpoint'));
     return;
   }
-  const vals = history.filter((p) => p.val !== undefined);
-  const ys = history.map((p) => p.train).concat(vals.map((p) => p.val));
+  // a curve of any length: past 5,000 points, 5,000 are drawn (means of runs of points); the ranges come from one
+  // pass (no spread of a whole curve into Math.min)
+  const vals = thin(history.filter((p) => p.val !== undefined).map((p) => [p.step, p.val]), 1000);
+  const train = thin(history.map((p) => [p.step, p.train]), 5000);
   const x0 = Math.min(0, history[0].step), x1 = Math.max(history[history.length - 1].step, 1);
-  let y0 = Math.min(...ys), y1 = Math.max(...ys);
+  let [y0, y1] = range(train.concat(vals).map((p) => p[1]));
   const pad = (y1 - y0) * 0.06 || 0.1;
   y0 = Math.max(0, y0 - pad);
   y1 += pad;
@@ -67,10 +96,10 @@ export function drawLossChart(svg, history, best) {
   svg.append(grid, axis);
 
   const line = (pts, cls) => el('polyline', { class: cls, points: pts.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(' ') });
-  svg.append(line(history.map((p) => [p.step, p.train]), 'train'));
+  svg.append(line(train, 'train'));
   if (vals.length) {
-    svg.append(line(vals.map((p) => [p.step, p.val]), 'val'));
-    for (const p of vals) svg.append(el('circle', { class: 'val-dot', cx: X(p.step), cy: Y(p.val), r: 2.4 }));
+    svg.append(line(vals, 'val'));
+    for (const [x, y] of vals) svg.append(el('circle', { class: 'val-dot', cx: X(x), cy: Y(y), r: 2.4 }));
   }
   if (best) svg.append(el('circle', { class: 'best', cx: X(best.step), cy: Y(best.val), r: 5.5 }));
 

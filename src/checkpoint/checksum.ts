@@ -20,6 +20,7 @@
  * float16 (or the reverse) does not verify. Float32 tensors hash as above, so files without float16 are unchanged.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { CheckpointError } from './errors.js';
 import type { Tensor } from './schema.js';
 import { storedBytes } from './tensor-codec.js';
 
@@ -62,15 +63,34 @@ function hashTensors(h: Hash, x: ChecksumInput): void {
 
 /** JSON with sorted keys at every depth; values as JSON itself writes them (undefined fields dropped, as in the file). */
 export function canonicalJson(value: unknown): string {
-  const sortKeys = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sortKeys);
+  // depth-checked before any recursion: a value nested past MAX_DEPTH is refused as a clean error (files are
+  // limited to 64 levels when parsed, bounded.ts; this guards values built in memory, e.g. a library caller's)
+  const sortKeys = (v: unknown, depth: number): unknown => {
+    if (depth > MAX_DEPTH) throw new CheckpointError(`a field is nested more than ${MAX_DEPTH} levels deep`, 'checkpoints hold plain, shallow values');
+    if (Array.isArray(v)) return v.map((x) => sortKeys(x, depth + 1));
     if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+      for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k], depth + 1);
       return out;
     }
     return v;
   };
+  checkDepth(value);
   // the round trip makes the in-memory value read exactly as the parsed file does (undefined, -0, toJSON)
-  return JSON.stringify(sortKeys(JSON.parse(JSON.stringify(value ?? null))));
+  return JSON.stringify(sortKeys(JSON.parse(JSON.stringify(value ?? null)), 0));
+}
+
+const MAX_DEPTH = 100;
+
+/** An iterative walk: the value nests at most MAX_DEPTH levels (before JSON.stringify recurses into it). */
+function checkDepth(value: unknown): void {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  const seen = new Set<object>();
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    seen.add(v);
+    if (d >= MAX_DEPTH) throw new CheckpointError(`a field is nested more than ${MAX_DEPTH} levels deep`, 'checkpoints hold plain, shallow values');
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+  }
 }

@@ -1,4 +1,5 @@
 /** Checkpoint <-> JSON text. Decoding validates everything (see validate.ts) and verifies the checksum. */
+import { quote } from '../errors.js';
 import { VERSION } from '../version.js';
 import { checkpointChecksum, checkpointChecksumV2 } from './checksum.js';
 import { CheckpointError } from './errors.js';
@@ -53,9 +54,10 @@ export function checkpointToText(c: CheckpointInput): string {
   return JSON.stringify(encodeCheckpoint(c)) + '\n';
 }
 
-/** Parse, validate, decode and verify a checkpoint. Throws CheckpointError with a clear message. */
-export function decodeCheckpoint(text: string): Checkpoint {
-  const doc = validateCheckpointJSON(parseCheckpointText(text));
+/** Parse, validate, decode and verify a checkpoint. Throws CheckpointError with a clear message. `scanned`: the
+ *  text's JSON limits were checked as it was read (loadCheckpoint), so they are not checked again. */
+export function decodeCheckpoint(text: string, scanned = false): Checkpoint {
+  const doc = validateCheckpointJSON(parseCheckpointText(text, scanned));
   const list = (rec: Record<string, TensorJSON>, where: string): Tensor[] =>
     Object.entries(rec).map(([name, t]) => {
       const data = decodeTensor(t, `${where} ${name}`);
@@ -111,7 +113,7 @@ function checkVocabOrder(vocab: readonly string[]): void {
   for (let i = 1; i < vocab.length; i++) {
     if (vocab[i - 1].codePointAt(0)! >= vocab[i].codePointAt(0)!) {
       throw new CheckpointError(
-        `the vocabulary is not in code point order (entry ${i - 1} ${JSON.stringify(vocab[i - 1])} comes before ${JSON.stringify(vocab[i])}): it was edited`,
+        `the vocabulary is not in code point order (entry ${i - 1} ${quote(vocab[i - 1])} comes before ${quote(vocab[i])}): it was edited`,
         'use another checkpoint; a changed vocabulary gives the weights another meaning',
       );
     }

@@ -4,8 +4,9 @@
  * so a crash or SIGKILL at any moment leaves either the old or the new file, never a partial one; on any error
  * (disk full, permission) the temporary file is removed and the previous checkpoint is untouched.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { CHECKPOINT_JSON_LIMITS, JsonScan, readBoundedFile } from './bounded.js';
 import { checkpointToText, decodeCheckpoint, type CheckpointInput } from './codec.js';
 import { CheckpointError } from './errors.js';
 import { makeDirs } from './mkdirs.js';
@@ -120,21 +121,29 @@ export function saveCheckpoint(path: string, c: CheckpointInput): { bytes: numbe
   return { bytes: Buffer.byteLength(text, 'utf8') };
 }
 
+/** The longest string V8 makes (2^29 - 24 UTF-16 units): a checkpoint is one JSON text, so it cannot be longer. */
+const MAX_STRING = 2 ** 29 - 24;
+
 /** Read, validate and decode a checkpoint file. Errors are CheckpointErrors saying which file and why. */
 export function loadCheckpoint(path: string, shown = path): Checkpoint {
   const what = `cannot load checkpoint ${shown}`;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // a regular file within the size ceiling (bounded.ts); the bytes go as soon as they are text
+    const scan = new JsonScan(CHECKPOINT_JSON_LIMITS, 'the file');
+    const bytes = readBoundedFile(path, undefined, (chunk) => scan.feed(chunk)); // a hostile file stops at the chunk that breaks a limit
+    if (bytes.length > MAX_STRING) throw new CheckpointError(`the file is ${bytes.length} bytes, more than the ${MAX_STRING} a JSON checkpoint can have`, 'export the model as safetensors and import it as a sampling checkpoint, or use a smaller model');
+    text = bytes.toString('utf8');
   } catch (e) {
+    if (e instanceof CheckpointError) throw e.withWhat(what);
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CheckpointError('no such file', 'check the path, or run `charnn train` first', what);
     if (code === 'EISDIR') throw new CheckpointError('it is a folder', 'pass a .json file inside it, e.g. latest.json', what);
     if (code === 'EACCES') throw new CheckpointError('permission denied', 'check the file permissions', what);
-    throw new CheckpointError((e as Error).message, undefined, what);
+    throw new CheckpointError(plainReason(e), undefined, what);
   }
   try {
-    return decodeCheckpoint(text);
+    return decodeCheckpoint(text, true);
   } catch (e) {
     if (e instanceof CheckpointError) throw e.withWhat(what);
     throw e;

@@ -3,6 +3,7 @@
  * writes), or float16 (a compact sampling-only file: the float32 values rounded to the nearest half, half.ts).
  */
 import { endianness } from 'node:os';
+import { quote } from '../errors.js';
 import { CheckpointError } from './errors.js';
 import { f32ArrayToHalf, halfArrayToF32 } from './half.js';
 import { STORAGE_DTYPES, type StorageDtype, type TensorJSON } from './schema.js';
@@ -50,7 +51,7 @@ export function encodeTensor(shape: number[], data: Float32Array | Float64Array,
 /** Decode one tensor, checking dtype and that the data holds exactly shape.product values. */
 export function decodeTensor(t: TensorJSON, where: string): Float32Array {
   if (!(STORAGE_DTYPES as readonly string[]).includes(t.dtype)) {
-    throw new CheckpointError(`${where}: dtype is ${JSON.stringify(t.dtype)}, only "float32" and "float16" are supported`);
+    throw new CheckpointError(`${where}: dtype is ${quote(t.dtype)}, only "float32" and "float16" are supported`);
   }
   const n = numel(t.shape);
   const bytes = Buffer.from(t.data, 'base64');

@@ -5,7 +5,9 @@
  */
 import { CELL_TYPES, GATES, inputWidth, STATE_SLOTS, validateModelConfig, type ModelConfig } from '../model/config.js';
 import { EMBEDDING_TENSOR, START_STATE_TENSOR } from '../model/layout.js';
+import { quote, safeText } from '../errors.js';
 import { VERSION } from '../version.js';
+import { CHECKPOINT_JSON_LIMITS, parseJsonBounded } from './bounded.js';
 import { CheckpointError } from './errors.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointJSON, type Tensor, type TensorJSON } from './schema.js';
 
@@ -18,12 +20,14 @@ function bad(what: string, hint = 'the file is damaged or was edited by hand; us
   throw new CheckpointError(what, hint);
 }
 
-/** Parse checkpoint text; distinguishes empty, truncated and non-JSON input. */
-export function parseCheckpointText(text: string): unknown {
+/** Parse checkpoint text within the limits (bounded.ts; `scanned`: already checked as it was read);
+ *  distinguishes empty, truncated and non-JSON input. */
+export function parseCheckpointText(text: string, scanned = false): unknown {
   if (text.trim().length === 0) bad('the file is empty', 'it was probably never written completely; use another checkpoint');
   try {
-    return JSON.parse(text);
-  } catch {
+    return scanned ? JSON.parse(text) : parseJsonBounded(text, CHECKPOINT_JSON_LIMITS);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
     const t = text.trimStart();
     if (t.startsWith('{') && !text.trimEnd().endsWith('}')) bad('the file is truncated (its JSON ends early)');
     bad('the file is not JSON', 'a charnn checkpoint is a .json file written by `charnn train`');
@@ -36,11 +40,11 @@ export function validateCheckpointJSON(doc: unknown): CheckpointJSON {
     bad('this JSON document is not a charnn checkpoint (no "format" field)', 'pass a checkpoint written by `charnn train`');
   }
   if (doc.format !== CHECKPOINT_FORMAT) {
-    bad(`wrong format tag ${JSON.stringify(doc.format)}, expected "${CHECKPOINT_FORMAT}"`, 'pass a checkpoint written by `charnn train`');
+    bad(`wrong format tag ${quote(doc.format)}, expected "${CHECKPOINT_FORMAT}"`, 'pass a checkpoint written by `charnn train`');
   }
-  if (!isNat(doc.version) || doc.version < 1) bad(`invalid format version ${JSON.stringify(doc.version)}`);
+  if (!isNat(doc.version) || doc.version < 1) bad(`invalid format version ${quote(doc.version)}`);
   if (doc.version > CHECKPOINT_VERSION) {
-    const writer = typeof doc.charnn === 'string' ? doc.charnn : 'a newer version';
+    const writer = typeof doc.charnn === 'string' ? safeText(doc.charnn, 40) : 'a newer version';
     bad(
       `format version ${doc.version} (written by charnn ${writer}) is newer than this charnn ${VERSION} reads (version ${CHECKPOINT_VERSION})`,
       `upgrade charnn to ${writer} or later: npm install -g charnn@latest`,
@@ -69,17 +73,17 @@ export function validateCheckpointJSON(doc: unknown): CheckpointJSON {
   checkProgress(doc.progress);
   if (!isObj(doc.rng)) bad('field "rng" is missing');
   for (const [k, s] of Object.entries(doc.rng)) {
-    if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => isNat(w) && w <= 0xffffffff)) bad(`RNG state "${k}" must be four unsigned 32-bit integers`);
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => isNat(w) && w <= 0xffffffff)) bad(`RNG state ${quote(k)} must be four unsigned 32-bit integers`);
   }
   if (typeof doc.checksum !== 'string' || !doc.checksum.startsWith('sha256:')) bad('field "checksum" is missing');
   if (!isObj(doc.tensors)) bad('field "tensors" is missing');
-  for (const [name, t] of Object.entries(doc.tensors)) checkTensorJSON(t, `tensor ${name}`);
+  for (const [name, t] of Object.entries(doc.tensors)) checkTensorJSON(t, `tensor ${safeText(name, 60)}`);
   if (doc.optimizer !== null) {
     const o = doc.optimizer;
     if (!isObj(o) || typeof o.name !== 'string' || !isNat(o.t) || !isObj(o.slots)) bad('field "optimizer" is malformed');
     for (const [slot, list] of Object.entries(o.slots)) {
-      if (!isObj(list)) bad(`optimizer slot ${slot} is malformed`);
-      for (const [name, t] of Object.entries(list)) checkTensorJSON(t, `optimizer ${slot} ${name}`);
+      if (!isObj(list)) bad(`optimizer slot ${quote(slot)} is malformed`);
+      for (const [name, t] of Object.entries(list)) checkTensorJSON(t, `optimizer ${safeText(slot, 40)} ${safeText(name, 60)}`);
     }
   }
   if (doc.state !== null) checkTensorJSON(doc.state, 'hidden state');
@@ -88,11 +92,11 @@ export function validateCheckpointJSON(doc: unknown): CheckpointJSON {
 
 function checkModelConfig(m: unknown): asserts m is ModelConfig {
   if (!isObj(m)) bad('field "model" (model config) is missing');
-  if (!CELL_TYPES.includes(m.cell as never)) bad(`model cell ${JSON.stringify(m.cell)} is not one of ${CELL_TYPES.join(', ')}`);
+  if (!CELL_TYPES.includes(m.cell as never)) bad(`model cell ${quote(m.cell)} is not one of ${CELL_TYPES.join(', ')}`);
   try {
     validateModelConfig(m as unknown as ModelConfig);
   } catch (e) {
-    bad(`model config: ${(e as Error).message}`);
+    bad(`model config: ${safeText((e as Error).message, 200)}`);
   }
 }
 
@@ -101,8 +105,8 @@ function checkVocab(v: unknown): asserts v is string[] {
   const seen = new Set<string>();
   for (let i = 0; i < v.length; i++) {
     const ch = v[i];
-    if (typeof ch !== 'string' || [...ch].length !== 1) bad(`vocabulary entry ${i} is not a single character: ${JSON.stringify(ch)}`);
-    if (seen.has(ch)) bad(`vocabulary has ${JSON.stringify(ch)} twice (ids must map to distinct characters)`);
+    if (typeof ch !== 'string' || [...ch].length !== 1) bad(`vocabulary entry ${i} is not a single character: ${quote(ch, 20)}`);
+    if (seen.has(ch)) bad(`vocabulary has ${quote(ch)} twice (ids must map to distinct characters)`);
     seen.add(ch);
   }
 }
@@ -110,7 +114,7 @@ function checkVocab(v: unknown): asserts v is string[] {
 function checkProgress(p: unknown): void {
   if (!isObj(p)) bad('field "progress" is missing');
   for (const k of ['step', 'epoch', 'position', 'chars', 'elapsedMs'] as const) {
-    if (!isNat(p[k])) bad(`progress.${k} must be a non-negative integer, got ${JSON.stringify(p[k])}`);
+    if (!isNat(p[k])) bad(`progress.${k} must be a non-negative integer, got ${quote(p[k])}`);
   }
   if (!Array.isArray(p.lossHistory)) bad('progress.lossHistory must be a list');
   for (const pt of p.lossHistory) {
@@ -127,7 +131,8 @@ function checkProgress(p: unknown): void {
 
 function checkTensorJSON(t: unknown, where: string): asserts t is TensorJSON {
   if (!isObj(t) || !Array.isArray(t.shape) || typeof t.data !== 'string') bad(`${where} is malformed (needs shape, dtype, data)`);
-  if (!t.shape.every((d) => isNat(d))) bad(`${where} has an invalid shape ${JSON.stringify(t.shape)}`);
+  if (t.shape.length > 8) bad(`${where} has ${t.shape.length} dimensions (charnn's tensors have at most 4)`);
+  if (!t.shape.every((d) => isNat(d))) bad(`${where} has an invalid shape (${t.shape.length} dimensions: ${safeText(JSON.stringify(t.shape.slice(0, 8)), 80)})`);
 }
 
 /** The PyTorch state_dict names and shapes a model with this config has, in state_dict order. */
@@ -179,7 +184,10 @@ export function checkTensorsMatch(c: ModelConfig, vocab: readonly string[], tens
   }
   const known = new Set(want.map((w) => w.name));
   const extra = tensors.filter((t) => !known.has(t.name)).map((t) => t.name);
-  if (extra.length) bad(`unexpected ${what}${extra.length > 1 ? 's' : ''} ${extra.join(', ')} for the config (${cfg})`);
+  if (extra.length) {
+    const names = extra.slice(0, 5).map((x) => safeText(x, 60)).join(', ') + (extra.length > 5 ? ` and ${extra.length - 5} more` : '');
+    bad(`unexpected ${what}${extra.length > 1 ? 's' : ''} ${names} for the config (${cfg})`);
+  }
 }
 
 /** The hidden state must be (L, S, B, H) for the config. */

@@ -53,7 +53,18 @@ Examples:
   return program;
 }
 
+/**
+ * SIGUSR1's default action in Node opens the inspector (a debugger on 127.0.0.1:9229 that runs code as this user):
+ * any listener keeps it closed. This one is process-wide and does nothing; `train` adds its own (save now). The
+ * binary installs one too before it loads anything (bin/charnn.js), so there is no window at start-up.
+ */
+function closeInspectorSignal(): void {
+  if (process.listenerCount('SIGUSR1') === 0) process.on('SIGUSR1', ignoreSignal);
+}
+function ignoreSignal(): void {}
+
 export async function main(argv: string[]): Promise<void> {
+  closeInspectorSignal();
   guardStdio();
   const verbose = argv.includes('--verbose');
   const noColor = argv.includes('--no-color');

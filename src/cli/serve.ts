@@ -1,6 +1,6 @@
 /**
  * `charnn serve [checkpoint...]`: the server (src/serve/command.ts) on a terminal. The URL goes to stdout,
- * everything else to stderr. SIGINT/SIGTERM let open streams finish for --grace, then the command exits 0; a
+ * everything else to stderr. SIGINT/SIGTERM/SIGHUP let open streams finish for --grace, then the command exits 0; a
  * second signal cuts them.
  */
 import type { Command } from 'commander';
@@ -33,6 +33,7 @@ export function registerServe(program: Command): void {
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
+        process.on('SIGHUP', onSignal); // the terminal closed: as graceful as SIGTERM (SIGUSR1 is ignored: main.ts)
       });
       await io.out.write(serving.url + '\n');
       await stopped;

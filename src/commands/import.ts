@@ -4,8 +4,8 @@
  * convert, with the vocabulary of --vocab-from for files without charnn metadata; written atomically), report (what
  * was made on io.info, its path on io.out).
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readBoundedFile } from '../checkpoint/bounded.js';
 import { checkpointToText } from '../checkpoint/codec.js';
 import { writeFileAtomic } from '../checkpoint/io.js';
 import { encodeUtf8 } from '../data/vocab.js';
@@ -41,20 +41,22 @@ function planImport(values: ImportValues, fileArg: string, io: Io): ImportPlan {
 
 async function runImport(plan: ImportPlan, io: Io): Promise<Imported> {
   const shown = displayPath(plan.source, io.cwd);
-  const bytes = attemptSync(`cannot read ${shown}`, () => {
-    try {
-      return readFileSync(plan.source);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new CharnnError(code === 'ENOENT' ? 'no such file' : (e as Error).message, 'check the path');
-    }
-  });
   let vocab: string[] | undefined;
   if (plan.o.vocabFrom) {
     const corpus = await readTextBytes(plan.o.vocabFrom, io, 'cannot read the --vocab-from corpus');
     vocab = [...attemptSync('cannot read the --vocab-from corpus', () => encodeUtf8(corpus).vocab.chars)];
   }
-  const c = attemptSync(`cannot import ${shown}`, () => checkpointFromSafetensors(bytes, vocab));
+  // read only once the vocabulary is known, and held by nothing but the conversion (memory: docs/reliability.md)
+  const readSource = () => attemptSync(`cannot read ${shown}`, () => {
+    try {
+      return readBoundedFile(plan.source); // a regular file within the size ceiling (bounded.ts)
+    } catch (e) {
+      if (e instanceof CharnnError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new CharnnError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (e as Error).message, 'check the path');
+    }
+  });
+  const c = attemptSync(`cannot import ${shown}`, () => checkpointFromSafetensors(readSource(), vocab));
   const text = attemptSync(`cannot import ${shown}`, () => checkpointToText(c));
   const path = displayPath(plan.file, io.cwd);
   attemptSync(`cannot write ${path}`, () => writeFileAtomic(plan.file, text));

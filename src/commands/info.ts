@@ -6,6 +6,7 @@
 import { isSamplingOnly, weightStorage } from '../checkpoint/sampling-only.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import { expectedTensorShapes } from '../checkpoint/validate.js';
+import { safeText } from '../errors.js';
 import type { INFO, Values } from '../options.js';
 import { chooseCheckpoint, type ChosenCheckpoint } from './common/checkpoint-arg.js';
 import { duration, human, humanBytes } from './format.js';
@@ -32,7 +33,8 @@ function runInfo(plan: InfoPlan): Record<string, unknown> {
  *  width when the report goes to one, up to 120; else 72). */
 async function reportInfo(plan: InfoPlan, summary: Record<string, unknown>, io: Io, columns?: number): Promise<void> {
   if (plan.o.json) {
-    await io.out.write(JSON.stringify(summary) + '\n');
+    // JSON escapes C0 controls itself; the rest a terminal may act on (C1 such as U+009B, DEL, bidi overrides) too
+    await io.out.write(JSON.stringify(summary).replace(/[\u007f-\u009f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n');
     return;
   }
   const width = plan.o.width || (columns ? Math.min(columns, 120) : 72);
@@ -138,6 +140,9 @@ function checkpointSummary(path: string, c: Ckpt): Record<string, unknown> {
   };
 }
 
+/** A value from the file as a report line shows it: a plain (unquoted) form, cut and escaped (errors.ts). */
+const safe = (v: unknown, max = 40): string => safeText(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)), max);
+
 /** The checkpoint as aligned lines, and its loss curve; `c` colours the keys and the curve's marks. */
 function describeCheckpoint(path: string, c: Ckpt, width: number, em: Emphasis): string[] {
   const m = c.model;
@@ -146,7 +151,7 @@ function describeCheckpoint(path: string, c: Ckpt, width: number, em: Emphasis):
   const cfg = c.config as Record<string, unknown>;
   const key = (k: string) => em.bold(k.padEnd(11));
   const out: string[] = [];
-  out.push(`${key('checkpoint')}${path} (charnn ${c.charnnVersion}, written ${c.created})`);
+  out.push(`${key('checkpoint')}${safe(path, 200)} (charnn ${safe(c.charnnVersion)}, written ${safe(c.created)})`);
   out.push(`${key('model')}${m.cell}, ${m.layers} layer${m.layers > 1 ? 's' : ''} x ${m.hidden} hidden${m.layerNorm ? ', layer norm' : ''}, ${m.embed ? `input embedding ${m.embed}, ` : ''}dropout ${m.dropout}${m.dropoutMode === 'variational' ? ' (variational)' : ''}${m.weightDrop ? `, weight drop ${m.weightDrop}` : ''}, ${n(params)} parameters`);
   const storage = weightStorage(c);
   const storageNote = { float32: 'float32 (as trained)', float16: 'float16 (each weight rounded to the nearest half)', mixed: 'mixed float32 and float16' };
@@ -154,10 +159,10 @@ function describeCheckpoint(path: string, c: Ckpt, width: number, em: Emphasis):
   out.push(
     `${key('mode')}${m.mode === 'lines' ? `lines: one example per line, from a ${m.startState ?? 'zero'} start state to the end token (sample --count N draws N lines)` : 'stream: the corpus as one text'}`,
   );
-  const shown = c.vocab.map((ch) => JSON.stringify(ch).slice(1, -1)).join('');
+  const shown = safeText(c.vocab.map((ch) => JSON.stringify(ch).slice(1, -1)).join(''), 10_000);
   out.push(`${key('vocabulary')}${c.vocab.length} characters: ${shown.length > 120 ? shown.slice(0, 117) + '...' : shown}`);
   if (c.corpus) {
-    out.push(`${key('corpus')}${c.corpus.source}: ${n(c.corpus.chars)} characters, ${n(c.corpus.bytes)} bytes, sha256 ${c.corpus.sha256.slice(0, 16)}…`);
+    out.push(`${key('corpus')}${safe(c.corpus.source, 80)}: ${n(c.corpus.chars)} characters, ${n(c.corpus.bytes)} bytes, sha256 ${c.corpus.sha256.slice(0, 16)}…`);
     const files = c.corpus.files ?? [];
     const prep = c.corpus.preparation;
     const extra = [
@@ -174,12 +179,12 @@ function describeCheckpoint(path: string, c: Ckpt, width: number, em: Emphasis):
   );
   if (Object.keys(cfg).length) {
     const bits = [
-      cfg.optimizer !== undefined && `${cfg.optimizer} lr ${cfg.lr}${Number(cfg.weightDecay) > 0 ? ` weight decay ${cfg.weightDecay}` : ''}${cfg.lrSchedule && cfg.lrSchedule !== 'constant' ? ` (${cfg.lrSchedule})` : ''}`,
-      cfg.batch !== undefined && `batch ${cfg.batch} x seq ${cfg.seq}`,
-      cfg.clip !== undefined && `clip ${cfg.clip}`,
+      cfg.optimizer !== undefined && `${safe(cfg.optimizer)} lr ${safe(cfg.lr)}${Number(cfg.weightDecay) > 0 ? ` weight decay ${safe(cfg.weightDecay)}` : ''}${cfg.lrSchedule && cfg.lrSchedule !== 'constant' ? ` (${safe(cfg.lrSchedule)})` : ''}`,
+      cfg.batch !== undefined && `batch ${safe(cfg.batch)} x seq ${safe(cfg.seq)}`,
+      cfg.clip !== undefined && `clip ${safe(cfg.clip)}`,
       cfg.valFrac !== undefined && `validation ${Math.round(Number(cfg.valFrac) * 100)}%`,
-      cfg.seed !== undefined && `seed ${cfg.seed}`,
-      cfg.backend !== undefined && `${cfg.backend} backend`,
+      cfg.seed !== undefined && `seed ${safe(cfg.seed)}`,
+      cfg.backend !== undefined && `${safe(cfg.backend)} backend`,
     ].filter(Boolean);
     out.push(`${key('settings')}${bits.join(', ')}`);
   }

@@ -10,23 +10,29 @@ export interface Series {
 }
 
 export function plotCurve(series: Series[], width: number, height = 12): string[] {
-  const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.y));
-  if (all.length === 0) return ['(no loss recorded yet)'];
-  let yMin = Math.min(...all.map((p) => p.y));
-  let yMax = Math.max(...all.map((p) => p.y));
+  // the ranges in one pass (no spread of a whole curve into Math.min: a long run has a million points)
+  let yMin = Infinity, yMax = -Infinity, xMin = Infinity, xMax = -Infinity;
+  for (const s of series) {
+    for (const p of s.points) {
+      if (!Number.isFinite(p.y)) continue;
+      if (p.y < yMin) yMin = p.y;
+      if (p.y > yMax) yMax = p.y;
+      if (p.x < xMin) xMin = p.x;
+      if (p.x > xMax) xMax = p.x;
+    }
+  }
+  if (yMin === Infinity) return ['(no loss recorded yet)'];
   if (yMax - yMin < 1e-9) {
     yMin -= 0.5;
     yMax += 0.5;
   }
-  const xMin = Math.min(...all.map((p) => p.x));
-  const xMax = Math.max(...all.map((p) => p.x));
   const label = (v: number) => v.toFixed(2).padStart(6);
   const plotW = Math.max(10, width - 9);
   const grid = Array.from({ length: height }, () => Array<string>(plotW).fill(' '));
   const colOf = (x: number) => (xMax === xMin ? plotW - 1 : Math.round(((x - xMin) / (xMax - xMin)) * (plotW - 1)));
   const rowOf = (y: number) => height - 1 - Math.round(((y - yMin) / (yMax - yMin)) * (height - 1));
   for (const s of series) {
-    const pts = s.points.filter((p) => Number.isFinite(p.y));
+    const pts = downsample(s.points.filter((p) => Number.isFinite(p.y)), plotW, colOf);
     pts.forEach((p, i) => {
       const c1 = colOf(p.x);
       if (s.join && i > 0) {
@@ -47,4 +53,22 @@ export function plotCurve(series: Series[], width: number, height = 12): string[
   const right = `${xMax}`;
   lines.push(`${' '.repeat(8)}${left}${' '.repeat(Math.max(1, plotW - left.length - right.length))}${right}`);
   return lines;
+}
+
+/** A very long curve (over 10,000 points): one point per column, the mean of the points in it, so drawing costs the
+ *  chart's width rather than the curve's length. Shorter curves are drawn point by point, as they always were. */
+const DRAWN_AS_IS = 10_000;
+
+function downsample(pts: Array<{ x: number; y: number }>, width: number, colOf: (x: number) => number): Array<{ x: number; y: number }> {
+  if (pts.length <= Math.max(DRAWN_AS_IS, 2 * width)) return pts;
+  const sx = new Float64Array(width), sy = new Float64Array(width), n = new Uint32Array(width);
+  for (const p of pts) {
+    const c = Math.min(width - 1, Math.max(0, colOf(p.x)));
+    sx[c] += p.x;
+    sy[c] += p.y;
+    n[c]++;
+  }
+  const out: Array<{ x: number; y: number }> = [];
+  for (let c = 0; c < width; c++) if (n[c]) out.push({ x: sx[c] / n[c], y: sy[c] / n[c] });
+  return out;
 }

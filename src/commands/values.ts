@@ -4,7 +4,7 @@
  * by the row's own parser, so a value the command line refuses is refused here for the same reason, and a key
  * left out takes the table's default. Unknown keys are refused, with the nearest name when there is one.
  */
-import { CharnnError } from '../errors.js';
+import { CharnnError, quote, safeText } from '../errors.js';
 import { OptionValueError, type OptSpec, type Table, type Values } from '../options.js';
 
 export interface ValuesFromOptions<T extends Table> {
@@ -21,7 +21,7 @@ export function valuesFrom<T extends Table>(table: T, doc: Record<string, unknow
   for (const key of Object.keys(doc)) {
     if (doc[key] === undefined || (keys as string[]).includes(key)) continue;
     const near = suggest(key, keys, o.aliases);
-    throw CharnnError.usage(`unknown option ${key}`, `${near ? `did you mean ${near}? ` : ''}one of: ${keys.join(', ')}`, 'invalid option');
+    throw CharnnError.usage(`unknown option ${safeText(key, 40)}`, `${near ? `did you mean ${near}? ` : ''}one of: ${keys.join(', ')}`, 'invalid option');
   }
   const values = {} as Record<string, unknown>;
   const given = new Set<keyof T>();
@@ -50,7 +50,7 @@ function parseValue(key: string, spec: OptSpec, v: unknown, strict: boolean): un
     }
     if (typeof spec.default === 'boolean') return typeof v === 'boolean' ? v : bad(`must be ${want}`);
     if (typeof spec.default === 'number') {
-      if (typeof v === 'number' && !Number.isFinite(v)) bad('not a number');
+      if (typeof v === 'number' && !Number.isFinite(v)) bad(Number.isNaN(v) ? 'not a number' : 'must be a finite number');
       if (typeof v !== 'number' && (strict || typeof v !== 'string')) bad(`must be ${want}`);
     } else if (typeof v !== 'string') bad(`must be ${want}`);
     return parse ? parse(String(v)) : v;
@@ -62,8 +62,8 @@ function parseValue(key: string, spec: OptSpec, v: unknown, strict: boolean): un
 
 /** A value as an error line shows it: strings quoted and cut, others as JSON. */
 function shown(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
-  if (typeof v === 'number') return JSON.stringify(v) ?? String(v);
+  if (typeof v === 'string') return quote(v, 40);
+  if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : String(v);
   if (Array.isArray(v)) return 'an array';
   if (v === null) return 'null';
   if (typeof v === 'object') return 'an object';
@@ -72,5 +72,5 @@ function shown(v: unknown): string {
 
 function suggest<K extends string>(key: string, keys: readonly K[], aliases: Record<string, K> = {}): K | undefined {
   const norm = key.toLowerCase().replace(/[^a-z]/g, '');
-  return keys.find((k) => k.toLowerCase() === norm) ?? aliases[norm];
+  return keys.find((k) => k.toLowerCase() === norm) ?? (Object.hasOwn(aliases, norm) ? aliases[norm] : undefined); // own names only: not "constructor"
 }

@@ -5,8 +5,11 @@
  * from the tensor shapes, the vocabulary from a corpus (its sorted code points, as training builds it).
  * Pure: checkpoints and bytes in and out; the CLI does the files.
  */
+import { CHECKPOINT_JSON_LIMITS, parseJsonBounded } from '../checkpoint/bounded.js';
 import type { CheckpointInput } from '../checkpoint/codec.js';
-import { newProgress, type Checkpoint, type CorpusInfo } from '../checkpoint/schema.js';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, newProgress, type Checkpoint, type CorpusInfo, type Tensor } from '../checkpoint/schema.js';
+import { checkTensorsMatch, validateCheckpointJSON } from '../checkpoint/validate.js';
+import { CharnnError, quote, safeText } from '../errors.js';
 import { CELL_TYPES, GATES, validateModelConfig, type CellType, type ModelConfig } from '../model/config.js';
 import { EMBEDDING_TENSOR, type NamedTensor } from '../model/layout.js';
 import { VERSION } from '../version.js';
@@ -48,14 +51,18 @@ export function configFromTensors(tensors: readonly NamedTensor[]): ModelConfig 
   return { cell, layers, hidden: H, vocabSize, dropout: 0, ...(layerNorm ? { layerNorm } : {}), ...(enc && enc.shape.length === 2 ? { embed: enc.shape[1] } : {}) };
 }
 
-function parseMeta<T>(meta: Record<string, string>, key: string): T | undefined {
-  if (meta[key] === undefined) return undefined;
+/** A metadata value's JSON, within a checkpoint's limits (depth, values, string lengths: bounded.ts). */
+function parseMeta(meta: Record<string, string>, key: string): unknown {
+  if (!Object.hasOwn(meta, key)) return undefined;
   try {
-    return JSON.parse(meta[key]) as T;
-  } catch {
+    return parseJsonBounded(meta[key], CHECKPOINT_JSON_LIMITS, `metadata ${key}`);
+  } catch (e) {
+    if (e instanceof CharnnError) throw new Error(`metadata ${key}: ${e.why}`);
     throw new Error(`metadata ${key} is not JSON`);
   }
 }
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /**
  * A sampling-only checkpoint from safetensors bytes. `vocab` replaces (or supplies) the vocabulary; it is needed
@@ -63,23 +70,39 @@ function parseMeta<T>(meta: Record<string, string>, key: string): T | undefined 
  */
 export function checkpointFromSafetensors(bytes: Uint8Array, vocab?: string[]): CheckpointInput {
   const { tensors, metadata } = decodeSafetensors(bytes);
-  const model = parseMeta<ModelConfig>(metadata, 'charnn.model') ?? configFromTensors(tensors);
-  validateModelConfig(model);
-  const v = vocab ?? parseMeta<string[]>(metadata, 'charnn.vocab');
-  if (!v) throw new Error('the file has no charnn.vocab metadata (give the corpus it was trained on: --vocab-from FILE)');
+  const m = parseMeta(metadata, 'charnn.model');
+  if (m !== undefined && !isObj(m)) throw new Error(`metadata charnn.model is ${quote(m)}, not an object`);
+  const model = (m as ModelConfig | undefined) ?? configFromTensors(tensors);
+  try {
+    validateModelConfig(model);
+  } catch (e) {
+    throw new Error(`the model config: ${safeText((e as Error).message, 200)}`);
+  }
+  const v = vocab ?? parseMeta(metadata, 'charnn.vocab');
+  if (v === undefined) throw new Error('the file has no charnn.vocab metadata (give the corpus it was trained on: --vocab-from FILE)');
+  if (!Array.isArray(v)) throw new Error(`metadata charnn.vocab is ${quote(v)}, not a list of characters`);
   if (v.length !== model.vocabSize) throw new Error(`the vocabulary has ${v.length} characters, the model ${model.vocabSize}`);
+  const config = parseMeta(metadata, 'charnn.config') ?? {};
+  if (!isObj(config)) throw new Error(`metadata charnn.config is ${quote(config)}, not an object`);
+  const corpus = parseMeta(metadata, 'charnn.corpus') ?? null;
   const progress = newProgress();
   const step = Number(metadata['charnn.step']);
-  if (Number.isInteger(step) && step >= 0) progress.step = step;
-  return {
-    model,
-    vocab: v,
-    tensors: tensors.map((t) => ({ name: t.name, shape: t.shape, data: Float32Array.from(t.data) })),
-    optimizer: null,
-    progress,
-    rng: {},
-    state: null,
-    corpus: parseMeta<CorpusInfo>(metadata, 'charnn.corpus') ?? null,
-    config: parseMeta<Record<string, unknown>>(metadata, 'charnn.config') ?? {},
-  };
+  if (Number.isSafeInteger(step) && step >= 0) progress.step = step;
+  for (const t of tensors) {
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i])) throw new Error(`tensor ${quote(t.name)} has a value that is not finite (${t.data[i]}) at index ${i}: the weights are damaged`);
+    }
+  }
+  const c: CheckpointInput = { model, vocab: v as string[], tensors: tensors as Tensor[], optimizer: null, progress, rng: {}, state: null, corpus: corpus as CorpusInfo | null, config };
+  // everything a checkpoint is checked for when it is loaded (vocabulary, config, corpus, tensors against the
+  // config), before the caller writes anything: an imported file is one every command can load
+  checkLoadable(c);
+  return c;
+}
+
+/** The checks loadCheckpoint makes, on a checkpoint about to be written (validate.ts). Throws CheckpointError. */
+function checkLoadable(c: CheckpointInput): void {
+  const head = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, charnn: VERSION, created: '', model: c.model, vocab: c.vocab, config: c.config, corpus: c.corpus, progress: c.progress, rng: c.rng, checksum: 'sha256:', tensors: {}, optimizer: null, state: null };
+  validateCheckpointJSON(head);
+  checkTensorsMatch(c.model, c.vocab, c.tensors);
 }

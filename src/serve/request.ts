@@ -133,18 +133,19 @@ function checkType(key: OptionKey, value: unknown): void {
   if (Array.isArray(spec.default)) {
     if (!Array.isArray(value) || !value.every((x) => typeof x === 'string')) typeError(key, value, 'a list of strings');
   } else if (typeof spec.default === 'number') {
-    if (typeof value !== 'number' || !Number.isFinite(value)) typeError(key, value, 'a number');
+    if (typeof value === 'number' && !Number.isFinite(value)) typeError(key, value, 'a finite number');
+    if (typeof value !== 'number') typeError(key, value, 'a number');
   } else if (typeof spec.default === 'boolean') {
     if (typeof value !== 'boolean') typeError(key, value, 'true or false');
   } else if (typeof value !== 'string') typeError(key, value, 'a string');
 }
 
 function typeError(key: string, value: unknown, want: string): never {
-  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 40))}` : typeof value;
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 40))}` : typeof value === 'number' && !Number.isFinite(value) ? String(value) : typeof value;
   throw new HttpError(400, `${key} must be ${want}, got ${got}`, 'options are JSON values, e.g. {"prime": "ROMEO:", "temp": 0.5, "seed": 7}');
 }
 
 function suggest(key: string): Key | undefined {
   const norm = key.toLowerCase().replace(/[^a-z]/g, '');
-  return REQUEST_KEYS.find((k) => k.toLowerCase() === norm) ?? ALIASES[norm];
+  return REQUEST_KEYS.find((k) => k.toLowerCase() === norm) ?? (Object.hasOwn(ALIASES, norm) ? ALIASES[norm] : undefined); // own names only
 }
