@@ -6,7 +6,7 @@
 import { basename, resolve } from 'node:path';
 import type { RUNS, Values } from '../options.js';
 import { displayPath } from '../fs-probe.js';
-import { formatError } from '../errors.js';
+import { formatError, safeText } from '../errors.js';
 import { differingOptions, findRuns, flagOf, optionValue, readRun, type RunInfo } from './common/runs.js';
 import { duration } from './format.js';
 import type { Io } from './io.js';
@@ -71,7 +71,7 @@ function rowOf(r: RunInfo, differ: readonly string[], cwd: string): RunRow {
     cell: c.model.cell,
     layers: c.model.layers,
     hidden: c.model.hidden,
-    corpus: c.corpus ? (c.corpus.source === '-' ? 'stdin' : basename(c.corpus.source)) : null,
+    corpus: c.corpus ? (c.corpus.source === '-' ? 'stdin' : safeText(basename(c.corpus.source))) : null,
     steps: p.step,
     time: Math.round(p.elapsedMs) / 1000,
     bestVal: p.bestValLoss,

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { CorpusFile, CorpusInfo } from '../../checkpoint/schema.js';
 import { CorpusError } from '../../corpus/errors.js';
-import { CharnnError } from '../../errors.js';
+import { CharnnError, safeText } from '../../errors.js';
 import { readCorpusInput, type CorpusIo } from './corpus-input.js';
 import { readTextBytes } from './text.js';
 
@@ -38,7 +38,7 @@ export async function recordedCorpus(c: CorpusInfo, io: CorpusIo, say: Wording):
     const label = Array.isArray(cand) ? `its ${cand.length} files` : cand;
     try {
       const r = await readCorpusInput(cand, io);
-      if (r.sha256 === c.sha256) return { parts: r.parts, files: r.files, name: c.source, arg: cand };
+      if (r.sha256 === c.sha256) return { parts: r.parts, files: r.files, name: safeText(c.source), arg: cand };
       tried.push(`${label} ${Array.isArray(cand) ? 'have' : 'has'} changed (SHA-256 ${short(r.sha256)}, trained on ${short(c.sha256)})`);
     } catch (e) {
       const code = (e as { cause?: unknown }).cause instanceof CorpusError ? (e as { cause: CorpusError }).cause.code : undefined;

@@ -4,7 +4,7 @@
  * text, written to the io port's output as it is made, waiting for a slow reader, ending quietly when the reader
  * goes), report (the seed of a random sample, what --novel and --unique let through).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { attempt, EXIT } from '../../errors.js';
 import { describeDropped } from '../../sample/prime.js';
@@ -67,10 +67,36 @@ async function readPrime(path: string, io: Io): Promise<string> {
   return attempt(`cannot read the prime ${path === '-' ? 'from standard input' : `file ${path}`}`, async () => {
     if (path === '-') return Buffer.from(await io.stdin()).toString('utf8');
     try {
-      return readFileSync(resolve(io.cwd, path), 'utf8');
+      return readBounded(resolve(io.cwd, path));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new Error(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message);
     }
   });
+}
+
+/** The most a prime file may hold: far beyond any prime worth feeding, and a bound on what a FIFO or an endless
+ *  file (`--prime-file /dev/zero`) can make charnn read. */
+const MAX_PRIME_BYTES = 16 << 20;
+
+/** A prime file's text, read in chunks up to MAX_PRIME_BYTES (a FIFO, `<(...)`, works; a device is refused). */
+function readBounded(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (st.isCharacterDevice() || st.isBlockDevice()) throw new Error('it is a device, not a text file');
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const b = Buffer.allocUnsafe(1 << 16);
+      const n = readSync(fd, b, 0, b.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_PRIME_BYTES) throw new Error(`it holds more than ${MAX_PRIME_BYTES >> 20} MB; a prime is the start of a text`);
+      chunks.push(b.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -19,7 +19,7 @@ import { encodeLines, joinLineParts, type LineCorpus } from '../../data/line-cor
 import { Trainer } from '../../train/trainer.js';
 import { trainConfigOf } from '../../options.js';
 import type { TrainData } from '../../data/window-source.js';
-import { attempt, attemptSync, CharnnError } from '../../errors.js';
+import { attempt, attemptSync, CharnnError, safeText } from '../../errors.js';
 import { corpusInfo, displayPath, readCorpusInput, type CorpusBytes } from '../common/corpus-input.js';
 import { encodeCorpus } from '../common/prepared-corpus.js';
 import { checkTrainingMemory, checkVocabSize } from './limits.js';
@@ -182,7 +182,7 @@ function startTrainer(plan: Plan, model: CharRNN, data: TrainData, docStarts: re
   attemptSync('cannot resume', () => trainer.importState(state));
   if (otherCorpus !== null) {
     ui.warn(
-      `--force: training on ${otherCorpus} instead of the checkpoint's ${ckpt.corpus!.source}: the data restarts at its beginning, from the zero state, ` +
+      `--force: training on ${otherCorpus} instead of the checkpoint's ${safeText(ckpt.corpus!.source)}: the data restarts at its beginning, from the zero state, ` +
         'and best.json will be the best validation loss on this corpus (the old best was measured on another text)',
     );
   }
@@ -215,7 +215,7 @@ function checkSameCorpus(was: CorpusInfo, now: CorpusBytes): void {
     return;
   }
   if (was.sha256 !== now.sha256) {
-    fail(`the corpus differs from the one the checkpoint was trained on (${was.source}, ${was.bytes} bytes, sha256 ${was.sha256.slice(0, 12)}…; this one has ${bytes} bytes, sha256 ${now.sha256.slice(0, 12)}…)`);
+    fail(`the corpus differs from the one the checkpoint was trained on (${safeText(was.source)}, ${was.bytes} bytes, sha256 ${was.sha256.slice(0, 12)}…; this one has ${bytes} bytes, sha256 ${now.sha256.slice(0, 12)}…)`);
   }
 }
 
