@@ -143,11 +143,11 @@ function runEval(s: EvalSetup, io: Io): EvalResult {
 /** One line on io.out: the figures, what was scored and how; `--json`: one object (stream models). */
 async function reportEval(plan: EvalPlan, r: EvalResult, io: Io): Promise<void> {
   const figures = `${r.nats.toFixed(4)} nats/char, ${r.bpc.toFixed(4)} bits/char over ${r.chars.toLocaleString('en-US')} characters`;
-  if (r.lines !== undefined) await io.out.write(`${figures} (${r.how}) of ${r.what}\n`);
-  else if (plan.o.json) {
+  if (plan.o.json) {
     const { windows, count, seed } = plan.o;
-    await io.out.write(JSON.stringify({ checkpoint: plan.chosen.path, text: r.what, nats: r.nats, bpc: r.bpc, chars: r.chars, how: r.how, protocol: r.protocol, ...(windows > 0 ? { windows: { length: windows, count, seed } } : {}) }) + '\n');
-  }
+    const extra = r.lines !== undefined ? { lines: r.lines } : windows > 0 ? { windows: { length: windows, count, seed } } : {};
+    await io.out.write(JSON.stringify({ checkpoint: plan.chosen.path, text: r.what, nats: r.nats, bpc: r.bpc, chars: r.chars, how: r.how, protocol: r.protocol, ...extra }) + '\n');
+  } else if (r.lines !== undefined) await io.out.write(`${figures} (${r.how}) of ${r.what}\n`);
   else await io.out.write(`${figures} of ${r.what} (${r.how})\n`);
 }
 

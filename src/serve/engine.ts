@@ -71,6 +71,8 @@ class TextStream implements Source {
   }
   /** set when the generator threw: the job ends with it */
   failure: unknown = null;
+  /** the generator's stop string ended the text (its summary says so) */
+  stopped = false;
   advance(): void {
     let n: IteratorResult<string, unknown>;
     try {
@@ -82,6 +84,7 @@ class TextStream implements Source {
     }
     if (n.done) {
       this.done = true;
+      this.stopped = (n.value as { stopped?: boolean } | undefined)?.stopped === true;
       return;
     }
     this.text += n.value;
@@ -166,7 +169,7 @@ export class Engine {
     let runnable = false;
     for (const job of [...this.jobs]) {
       if (this.flush(job)) continue;
-      if (job.stream.done) this.finish(job, job.stream instanceof TextStream && job.stream.failure ? 'error' : 'length');
+      if (job.stream.done) this.finish(job, job.stream instanceof TextStream ? (job.stream.failure ? 'error' : job.stream.stopped ? 'stop' : 'length') : 'length');
       else if (!job.stream.paused) runnable = true;
     }
     if (runnable) this.wake();

@@ -21,6 +21,8 @@ import { StopAt, type SamplePlan } from './plan.js';
 const MAX_ROUNDS = 50;
 
 export interface SampleSummary {
+  /** a stream: its stop string ended it (before its length) */
+  stopped?: boolean;
   /** lines: drawn in all, of which novel (with --novel), and printed */
   lines?: { drawn: number; novel: number; printed: number };
   /** beam: the mean log-probability per scored character, and how many were scored (the prime's included) */
@@ -42,7 +44,7 @@ export function* generateText(plan: SamplePlan, model: CharRNN, vocab: Vocab, kn
       continue;
     }
     if (end > 0) yield chunk.slice(0, end);
-    break;
+    return { stopped: true };
   }
   return {};
 }
@@ -86,7 +88,7 @@ export function* generateScored(plan: SamplePlan, model: CharRNN, vocab: Vocab, 
     }
     scores.length = first + [...chunk.slice(0, end)].length;
     if (end > 0) yield chunk.slice(0, end);
-    break;
+    return { stopped: true };
   }
   return {};
 }
