@@ -253,15 +253,20 @@ export class CharnnServer {
 
   // ---- POST /v1/sample --------------------------------------------------------------------------------------
 
+  /** A request's body as JSON (empty: {}), at most what --max-length allows; `hint` says what to send instead of a
+   *  body that is not JSON. */
+  private async readJson(req: IncomingMessage, res: ServerResponse, hint: string): Promise<unknown> {
+    const body = await readBody(req, res, bodyLimit(this.o.maxLength));
+    try {
+      return JSON.parse(body.trim() === '' ? '{}' : body);
+    } catch (e) {
+      throw new HttpError(400, `the body is not JSON: ${(e as Error).message.slice(0, 200)}`, hint);
+    }
+  }
+
   private async sample(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.admit();
-    const body = await readBody(req, res, bodyLimit(this.o.maxLength));
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body.trim() === '' ? '{}' : body);
-    } catch (e) {
-      throw new HttpError(400, `the body is not JSON: ${(e as Error).message.slice(0, 200)}`, `send options as JSON, e.g. {"prime": "ROMEO:", "temp": 0.5}`);
-    }
+    const doc = await this.readJson(req, res, 'send options as JSON, e.g. {"prime": "ROMEO:", "temp": 0.5}');
     const r = parseSampleRequest(doc, this.models, { maxLength: this.o.maxLength, maxStreams: this.o.maxStreams });
     this.admit(); // again: other requests may have started while this body arrived
     if (res.destroyed) return; // the client left while its body was read
@@ -351,13 +356,7 @@ export class CharnnServer {
 
   private async completions(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.admit();
-    const body = await readBody(req, res, bodyLimit(this.o.maxLength));
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body.trim() === '' ? '{}' : body);
-    } catch (e) {
-      throw new HttpError(400, `the body is not JSON: ${(e as Error).message.slice(0, 200)}`, 'send a JSON object, e.g. {"prompt": "ROMEO:", "max_tokens": 100}');
-    }
+    const doc = await this.readJson(req, res, 'send a JSON object, e.g. {"prompt": "ROMEO:", "max_tokens": 100}');
     const c = parseCompletionRequest(doc, this.models, { maxLength: this.o.maxLength, maxStreams: this.o.maxStreams });
     this.admit(c.choices.length);
     if (res.destroyed) return;
